@@ -1,0 +1,35 @@
+"""Errors a user can act on.
+
+Each carries a one-line message that says what went wrong and what to do; the CLI prints
+it without a traceback (unless --debug) and exits non-zero. Anything else is a bug.
+"""
+
+
+class PerspectivesError(Exception):
+    """Base class: the message is shown to the user as is."""
+
+    exit_code = 1
+
+
+class InputError(PerspectivesError):
+    """The user's input (question, file, flag) cannot be used."""
+
+    exit_code = 2
+
+
+class ModelError(PerspectivesError):
+    """The model file is missing, unreadable or not a GGUF, or the backend failed."""
+
+    exit_code = 3
+
+
+class StoreError(PerspectivesError):
+    """The index is damaged or cannot be written."""
+
+    exit_code = 4
+
+
+class CorpusError(PerspectivesError):
+    """No usable articles."""
+
+    exit_code = 5

@@ -1,0 +1,161 @@
+"""The llama.cpp backend (llama-cpp-python), on CPU.
+
+- The chat template comes from the GGUF metadata (llama-cpp-python's default).
+- Threads = the cores this process may use; the context size is a setting (default 2048).
+- One lock per instance: llama.cpp contexts are not thread-safe.
+- JSON-schema output is enforced by llama.cpp's grammar sampler.
+- Prefix reuse: llama-cpp-python keeps the KV cache of the previous prompt and evaluates
+  only the tokens after the longest common prefix, so prompts put shared parts first.
+
+The AMX trap: a default (`-march=native`) build of llama.cpp on a CPU that advertises AMX
+compiles the AMX "extra buffer type"; on VMs whose kernel does not enable AMX the first
+matrix multiply dies with SIGILL. We therefore load with `use_extra_bufts=False` whenever
+the build has AMX code and the kernel does not list `amx_tile` (see `extra_bufts_safe`).
+`PERSPECTIVES_EXTRA_BUFTS=1/0` forces the choice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import ModelError
+from .base import GenerationStats
+
+GGUF_MAGIC = b"GGUF"
+_LOAD_LOCK = threading.Lock()
+
+
+def usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def extra_bufts_safe(system_info: str, cpu_flags: set[str]) -> bool:
+    """May llama.cpp use its extra buffer types (AMX, weight repacking) here?
+
+    Unsafe exactly when the library was built with AMX code but the kernel has not
+    enabled AMX for processes (no `amx_tile` flag): that is the SIGILL case.
+    """
+    forced = os.environ.get("PERSPECTIVES_EXTRA_BUFTS")
+    if forced in ("0", "1"):
+        return forced == "1"
+    built_with_amx = "AMX" in system_info.upper()
+    return not built_with_amx or "amx_tile" in cpu_flags
+
+
+def check_gguf(path: Path) -> None:
+    """One-line, actionable errors for a path that cannot be a GGUF model."""
+    hint = "Pass --model PATH to a .gguf file, or --model default for the bundled model."
+    if not path.exists():
+        raise ModelError(f"Model file not found: {path}. {hint}")
+    if path.is_dir():
+        raise ModelError(f"Model path is a directory, not a file: {path}. {hint}")
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise ModelError(f"Model file cannot be read: {path} ({exc.strerror}). Check its permissions. {hint}") from exc
+    if magic != GGUF_MAGIC:
+        raise ModelError(f"Not a GGUF model file: {path} (it does not start with 'GGUF'). {hint}")
+
+
+@contextlib.contextmanager
+def _model_params_override(**fields):
+    """Set llama_model_params fields that `Llama()` does not expose (e.g. use_extra_bufts)."""
+    import llama_cpp.llama as llama_module
+
+    original = llama_module.llama_cpp.llama_model_default_params
+
+    def patched():
+        params = original()
+        for k, v in fields.items():
+            if hasattr(params, k):
+                setattr(params, k, v)
+        return params
+
+    with _LOAD_LOCK:
+        llama_module.llama_cpp.llama_model_default_params = patched
+        try:
+            yield
+        finally:
+            llama_module.llama_cpp.llama_model_default_params = original
+
+
+class LlamaModel:
+    can_stream = True
+
+    def __init__(self, path: Path, *, n_ctx: int = 2048, threads: int | None = None, seed: int = 42, extra_bufts: bool | None = None):
+        path = Path(path)
+        check_gguf(path)
+        try:
+            import llama_cpp
+        except ImportError as exc:
+            raise ModelError("llama-cpp-python is not installed. Run: pip install -e .  (it compiles llama.cpp, a few minutes)") from exc
+        info = llama_cpp.llama_print_system_info().decode(errors="replace")
+        self.extra_bufts = extra_bufts_safe(info, _cpu_flags()) if extra_bufts is None else extra_bufts
+        self.path = path
+        self.name = path.name
+        self.threads = threads or usable_cores()
+        self.lock = threading.Lock()
+        try:
+            with _model_params_override(use_extra_bufts=self.extra_bufts):
+                self._llm = llama_cpp.Llama(
+                    model_path=str(path), n_ctx=n_ctx, n_threads=self.threads, n_threads_batch=self.threads,
+                    n_batch=512, seed=seed, verbose=False,
+                )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelError(f"llama.cpp could not load {path}: {exc}. The file may be truncated or not a supported GGUF; re-download it or pass another --model.") from exc
+
+    @property
+    def context_size(self) -> int:
+        return self._llm.n_ctx()
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def generate(self, messages, *, max_tokens=128, temperature=0.0, schema=None, stats: GenerationStats | None = None) -> Iterator[str]:
+        kwargs = {}
+        if schema is not None:
+            kwargs["response_format"] = {"type": "json_object", "schema": schema}
+        with self.lock:
+            t0 = time.perf_counter()
+            first = None
+            n = 0
+            try:
+                stream = self._llm.create_chat_completion(
+                    messages=messages, max_tokens=max_tokens, temperature=temperature, top_k=1 if temperature <= 0 else 40,
+                    repeat_penalty=1.1, stream=True, **kwargs,
+                )
+                for chunk in stream:
+                    piece = chunk["choices"][0].get("delta", {}).get("content")
+                    if piece:
+                        if first is None:
+                            first = time.perf_counter() - t0
+                        n += 1
+                        yield piece
+            except ValueError as exc:  # e.g. "Requested tokens exceed context window"
+                raise ModelError(f"The model could not process this prompt: {exc}") from exc
+            finally:
+                if stats is not None:
+                    stats.completion_tokens = n
+                    stats.prompt_tokens = max(0, self._llm.n_tokens - n)
+                    stats.seconds_to_first_token = first or 0.0
+                    stats.seconds = time.perf_counter() - t0

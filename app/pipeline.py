@@ -1,0 +1,87 @@
+"""Build the objects every interface shares: corpus, index, retriever, model.
+
+`build_pipeline(settings)` is what the CLI, the web app, batch runs, tests and the
+benchmark all call, so they run the same code. The model loads lazily (indexing needs none).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .chunks import Passage, chunk_article
+from .corpus import Article, load_corpus
+from .embed import Embedder
+from .index import Index, SyncReport
+from .llm import Model, load_model
+from .retrieve import Retriever
+from .settings import Settings
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    articles: list[Article]
+    passages: list[Passage]
+    index: Index
+    retriever: Retriever
+    embedder: Embedder
+    sync_report: SyncReport
+    skipped: list[str] = field(default_factory=list)
+    _model: Model | None = None
+    _model_lock: threading.Lock = field(default_factory=threading.Lock)
+    load_seconds: dict = field(default_factory=dict)
+
+    @property
+    def model(self) -> Model:
+        with self._model_lock:
+            if self._model is None:
+                t0 = time.perf_counter()
+                self._model = load_model(self.settings.model, **_model_options(self.settings))
+                self.load_seconds["model"] = time.perf_counter() - t0
+            return self._model
+
+    def set_model(self, model: Model) -> None:
+        with self._model_lock:
+            self._model = model
+
+    def article(self, article_id: str) -> Article:
+        return next(a for a in self.articles if a.id == article_id)
+
+    def reload(self, *, progress: bool = False, force: bool = False) -> SyncReport:
+        """Re-read the article folder and bring the index up to date (after an upload, say)."""
+        skipped: list[str] = []
+        articles = load_corpus(self.settings.seeds, on_skip=lambda p, m: skipped.append(m))
+        report = self.index.sync(articles, progress=progress, force=force)
+        passages = [p for a in articles for p in chunk_article(a)]
+        self.articles, self.passages, self.skipped, self.sync_report = articles, passages, skipped, report
+        self.retriever = Retriever(articles, passages, self.index, self.embedder, floor=self.settings.floor)
+        return report
+
+
+def _model_options(settings: Settings) -> dict:
+    if settings.model == "stub":
+        return {}
+    opts = {"n_ctx": settings.n_ctx}
+    if settings.threads:
+        opts["threads"] = settings.threads
+    return opts
+
+
+def build_pipeline(settings: Settings, *, progress: bool = False, notify: Callable[[str], None] | None = None, model: Model | None = None) -> Pipeline:
+    """Load the corpus, sync the index (embedding only what changed) and get ready to answer."""
+    t0 = time.perf_counter()
+    embedder = Embedder(threads=settings.threads or 0)
+    t1 = time.perf_counter()
+    index = Index(settings.data_dir, embedder, chroma_url=settings.chroma_url, notify=notify)
+    pipe = Pipeline(settings, [], [], index, None, embedder, SyncReport())  # type: ignore[arg-type]
+    pipe.reload(progress=progress)
+    if notify:
+        for msg in pipe.skipped:
+            notify(f"Skipped article: {msg}")
+    pipe.load_seconds.update(embedder=t1 - t0, index=time.perf_counter() - t1)
+    if model is not None:
+        pipe.set_model(model)
+    return pipe
