@@ -120,7 +120,7 @@ def ask(question, as_json, k, temperature, **kw):
     s = _settings(k=k, temperature=temperature, **kw)
     pipe = build_pipeline(s, progress=not as_json, notify=_notify)
     result = None
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     for ev in ask_stream(pipe, question):
         if ev.kind == "done":
             result = ev.result
@@ -146,6 +146,14 @@ def ask(question, as_json, k, temperature, **kw):
     out.write(sources_text(result) + "\n")
     for n in result.notices:
         _notify(n)
+
+
+from .cli_batch import batch  # noqa: E402  (imports the helpers above)
+
+cli.add_command(batch)
+from .cli_serve import serve  # noqa: E402
+
+cli.add_command(serve)
 
 
 def main():

@@ -60,6 +60,15 @@ def _client(path: Path, url: str | None = None):
     return chromadb.PersistentClient(path=str(path), settings=settings)
 
 
+def _forget_clients() -> None:
+    try:
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+    except Exception:  # older/newer chromadb without this helper: nothing cached to drop
+        pass
+
+
 class Index:
     """One corpus' passages in Chroma. Build with `Index(data_dir, embedder)`, then `sync()`."""
 
@@ -92,7 +101,9 @@ class Index:
                 client.delete_collection(COLLECTION)
             except Exception:
                 pass
-        elif self.store_dir.exists():
+        else:
+            _forget_clients()  # Chroma caches one client per path; drop it before moving files
+        if not self.chroma_url and self.store_dir.exists():
             broken = self.dir / f"chroma.broken-{int(time.time())}"
             shutil.move(str(self.store_dir), str(broken))
             self.notify(f"{why} The old store was moved to {broken} and the index is being rebuilt.")

@@ -4,6 +4,8 @@
 - Threads = the cores this process may use; the context size is a setting (default 2048).
 - One lock per instance: llama.cpp contexts are not thread-safe.
 - JSON-schema output is enforced by llama.cpp's grammar sampler.
+- `score_labels` (optional capability, `can_score = True`): the log-probability of each
+  of a few fixed answers after a chat prompt, for label classification without sampling.
 - Prefix reuse: llama-cpp-python keeps the KV cache of the previous prompt and evaluates
   only the tokens after the longest common prefix, so prompts put shared parts first.
 
@@ -101,6 +103,7 @@ def _model_params_override(**fields):
 
 class LlamaModel:
     can_stream = True
+    can_score = True
 
     def __init__(self, path: Path, *, n_ctx: int = 2048, threads: int | None = None, seed: int = 42, extra_bufts: bool | None = None):
         path = Path(path)
@@ -159,3 +162,55 @@ class LlamaModel:
                     stats.prompt_tokens = max(0, self._llm.n_tokens - n)
                     stats.seconds_to_first_token = first or 0.0
                     stats.seconds = time.perf_counter() - t0
+
+    def _chat_prompt(self, messages: list[dict]) -> list[int]:
+        """The chat prompt as tokens, formatted with the GGUF's own chat template."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ModelError(f"{self.name} has no chat template in its metadata; label scoring needs one.")
+        model = self._llm._model
+        eos = model.token_get_text(self._llm.token_eos()) if self._llm.token_eos() >= 0 else ""
+        bos = model.token_get_text(self._llm.token_bos()) if self._llm.token_bos() >= 0 else ""
+        res = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)(messages=messages)
+        return self._llm.tokenize(res.prompt.encode("utf-8"), add_bos=not res.added_special, special=True)
+
+    def _next_logprobs(self):
+        import numpy as np
+
+        logits = np.ctypeslib.as_array(self._llm._ctx.get_logits(), shape=(self._llm.n_vocab(),)).astype(np.float64)
+        m = logits.max()
+        return logits - m - np.log(np.exp(logits - m).sum())
+
+    def score_labels(self, messages: list[dict], labels: list[str], *, prefix: str = "") -> dict[str, float]:
+        """Sum of token log-probabilities of each label as the start of the reply.
+
+        The prompt (chat template + `prefix`, e.g. '{"stance": "') is evaluated once, reusing
+        the cached prefix of the previous call; each label is then scored token by token.
+        """
+        base = self._chat_prompt(messages)
+        if prefix:
+            base = base + self._llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=False)
+        if len(base) + 8 > self.context_size:
+            raise ModelError(f"The prompt ({len(base)} tokens) does not fit the context window ({self.context_size}).")
+        out: dict[str, float] = {}
+        with self.lock:
+            llm = self._llm
+            common = 0
+            for a, b in zip(llm.input_ids[: llm.n_tokens], base):
+                if a != b:
+                    break
+                common += 1
+            llm.n_tokens = min(common, len(base) - 1)  # re-evaluate at least one token for its logits
+            llm.eval(base[llm.n_tokens:])
+            first = self._next_logprobs()
+            for label in labels:
+                toks = llm.tokenize(label.encode("utf-8"), add_bos=False, special=False)
+                lp = float(first[toks[0]])
+                for prev, tok in zip(toks, toks[1:]):
+                    llm.eval([prev])
+                    lp += float(self._next_logprobs()[tok])
+                llm.n_tokens = len(base)  # drop the label tokens again
+                out[label] = lp
+        return out

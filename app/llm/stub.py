@@ -4,15 +4,18 @@ It answers from the prompt itself: the first numbered excerpt line (`[n] text`) 
 last user message becomes a one-sentence reply citing `[n]`. With a JSON schema it returns
 a valid object whose enum choices depend only on the message content (a stable hash), so
 results never depend on call order. Replies can also be queued (`enqueue`), and every call
-is recorded in `history` so tests can assert on prompts.
+is recorded in `history` so tests can assert on prompts. `score_labels` mirrors the
+llama backend's optional label scoring: the favoured label is a stable hash of the prompt.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import threading
+import time
 from typing import Iterator
 
 from .base import GenerationStats
@@ -21,6 +24,7 @@ from .base import GenerationStats
 class StubModel:
     name = "stub"
     can_stream = True
+    can_score = True
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -50,8 +54,20 @@ class StubModel:
             if stats is not None:
                 stats.prompt_tokens = sum(self.count_tokens(m["content"]) for m in messages)
                 stats.completion_tokens = self.count_tokens(reply)
+        delay = os.environ.get("PERSPECTIVES_STUB_DELAY")  # seconds per call, to test slow runs
+        if delay:
+            time.sleep(float(delay))
         for piece in re.findall(r"\S+\s*|\s+", reply):
             yield piece
+
+
+    def score_labels(self, messages, labels, *, prefix: str = "") -> dict[str, float]:
+        """Log-probability-like scores: the hashed choice gets -0.5, the others -2.5."""
+        with self.lock:
+            self.history.append({"messages": messages, "labels": list(labels), "prefix": prefix, "kind": "score"})
+            last = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+            best = _choice(list(labels), last, "score")
+        return {lab: (-0.5 if lab == best else -2.5) for lab in labels}
 
 
 def _echo(prompt: str) -> str:

@@ -1,0 +1,41 @@
+"""Passages and sentences: sizes, offsets into the cleaned text, abbreviations."""
+
+from pathlib import Path
+
+from app.chunks import MAX_WORDS, chunk_article, sentence_spans
+from app.corpus import load_corpus
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def test_passages_are_exact_slices_and_sized():
+    for art in load_corpus(SEEDS):
+        ps = chunk_article(art)
+        assert len(ps) >= 5
+        for p in ps:
+            assert art.text[p.start:p.end] == p.text
+            assert p.words <= MAX_WORDS * 1.3
+        assert [p.position for p in ps] == list(range(len(ps)))
+        # passages cover the article in order without overlap
+        assert all(a.end <= b.start for a, b in zip(ps, ps[1:]))
+        assert len({p.id for p in ps}) == len(ps)
+
+
+def test_sentence_splitter_knows_abbreviations():
+    text = "He bought chips before U.S. export rules. Mr. Liang agreed. It works! Does it?"
+    got = [text[s.start:s.end] for s in sentence_spans(text)]
+    assert got == ["He bought chips before U.S. export rules.", "Mr. Liang agreed.", "It works!", "Does it?"]
+
+
+def test_sentence_with_closing_quote():
+    text = "He said “It’s time to lead.” Then he left."
+    assert [text[s.start:s.end] for s in sentence_spans(text)] == ["He said “It’s time to lead.”", "Then he left."]
+
+
+def test_ids_change_with_content(seeds_copy):
+    from app.corpus import load_article
+
+    path = sorted(seeds_copy.glob("*.txt"))[0]
+    before = chunk_article(load_article(path))[0].id
+    path.write_text(path.read_text(encoding="utf-8") + "\n\nA new closing paragraph.", encoding="utf-8")
+    assert chunk_article(load_article(path))[0].id != before

@@ -1,0 +1,94 @@
+"""The real Chroma store in tmp: incremental sync by hash, damage recovery, per-article retrieval."""
+
+import json
+import shutil
+
+import pytest
+
+from app.index import Index
+
+
+def test_first_build_then_nothing_to_do(seeds_copy, make_pipe, tmp_path):
+    pipe = make_pipe(seeds_copy)
+    r = pipe.sync_report
+    assert len(r.added) == 5 and r.passages_embedded == len(pipe.passages)
+    again = make_pipe(seeds_copy)
+    assert again.sync_report.passages_embedded == 0 and len(again.sync_report.unchanged) == 5
+    manifest = json.loads((tmp_path / "data" / "index" / "manifest.json").read_text())
+    assert manifest["complete"] is True and set(manifest["articles"]) == {a.id for a in pipe.articles}
+
+
+def test_changed_added_removed_articles(seeds_copy, make_pipe):
+    pipe = make_pipe(seeds_copy)
+    files = sorted(seeds_copy.glob("*.txt"))
+    files[0].write_text(files[0].read_text(encoding="utf-8") + "\n\nAn added closing paragraph about chips.", encoding="utf-8")
+    files[1].unlink()
+    (seeds_copy / "new.md").write_text("# A new article about export controls\n\n" + "Export controls on chips matter. " * 30, encoding="utf-8")
+    r = pipe.reload()
+    assert r.updated == [files[0].stem] and r.removed == [files[1].stem] and r.added == ["new"]
+    assert len(r.unchanged) == 3
+    assert r.passages_embedded == sum(1 for p in pipe.passages if p.article_id in (files[0].stem, "new"))
+    counts = pipe.index._stored_counts(pipe.index._open())
+    assert counts == {a.id: sum(1 for p in pipe.passages if p.article_id == a.id) for a in pipe.articles}
+
+
+def test_interrupted_build_is_completed(seeds_copy, make_pipe, tmp_path):
+    pipe = make_pipe(seeds_copy)
+    col = pipe.index._open()
+    victim = pipe.articles[2].id
+    col.delete(where={"article_id": victim})  # as if killed half-way
+    m = pipe.index.read_manifest()
+    pipe.index._write_manifest(m["articles"], complete=False)
+    msgs = []
+    pipe.index.notify = msgs.append
+    r = pipe.reload()
+    assert r.updated == [victim] and any("did not finish" in m for m in msgs)
+    assert pipe.index.read_manifest()["complete"] is True
+
+
+def test_damaged_store_is_moved_aside_and_rebuilt(seeds_copy, make_pipe, tmp_path):
+    make_pipe(seeds_copy)
+    store = tmp_path / "data" / "index" / "chroma"
+    for f in store.rglob("*.sqlite3"):
+        f.write_bytes(b"this is not a database" * 100)
+    pipe = make_pipe(seeds_copy)
+    assert pipe.sync_report.rebuilt.startswith("damaged store")
+    assert len(pipe.sync_report.added) == 5
+    assert list((tmp_path / "data" / "index").glob("chroma.broken-*"))
+    assert pipe.retriever.retrieve("export controls", k=2)[0].hits
+
+
+def test_damaged_manifest_rebuilds(seeds_copy, make_pipe, tmp_path):
+    make_pipe(seeds_copy)
+    (tmp_path / "data" / "index" / "manifest.json").write_text("{not json", encoding="utf-8")
+    pipe = make_pipe(seeds_copy)
+    assert pipe.sync_report.rebuilt == "damaged manifest" and len(pipe.sync_report.added) == 5
+
+
+def test_every_article_gets_its_own_passages(stub_pipe):
+    results = stub_pipe.retriever.retrieve("What did the United States do about Nvidia chips?", k=3)
+    assert [r.article.id for r in results] == [a.id for a in stub_pipe.articles]
+    for r in results:
+        assert len(r.hits) == 3
+        assert all(h.passage.article_id == r.article.id for h in r.hits)
+        assert [h.fused for h in r.hits] == sorted((h.fused for h in r.hits), reverse=True)
+
+
+def test_relevance_floor_marks_silence(stub_pipe):
+    res = stub_pipe.retriever.retrieve("recipe for chocolate banana bread with walnuts", k=2)
+    assert not any(r.addressed for r in res)
+    res = stub_pipe.retriever.retrieve("Where did DeepSeek's founder Liang Wenfeng study?", k=2)
+    assert any(r.addressed for r in res)
+
+
+def test_quotes_are_verbatim_sentences(stub_pipe):
+    for r in stub_pipe.retriever.retrieve("Did US export restrictions on chips hurt DeepSeek?", k=3):
+        for q in r.quotes:
+            assert r.article.text[q.start:q.end] == q.text
+            assert q.article_id == r.article.id
+
+
+def test_lexical_scores_find_rare_terms(stub_pipe):
+    scores = stub_pipe.retriever.lexical_scores("High-Flyer hedge fund")
+    best = max(scores, key=scores.get)
+    assert "High-Flyer" in stub_pipe.retriever.passages[best].text

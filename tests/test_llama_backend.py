@@ -1,0 +1,75 @@
+"""The llama.cpp backend: AMX guard logic, model-file checks, and a real load of the bundled GGUF."""
+
+import pytest
+
+from app.errors import ModelError
+from app.llm.base import default_model_path
+from app.llm.llama import check_gguf, extra_bufts_safe
+
+AMX_BUILD = "CPU : SSE3 = 1 | AVX512 = 1 | AMX_INT8 = 1 | REPACK = 1 |"
+PLAIN_BUILD = "CPU : SSE3 = 1 | AVX512 = 1 | REPACK = 1 |"
+
+
+@pytest.mark.parametrize(
+    "info, flags, expected",
+    [
+        (AMX_BUILD, {"avx512f"}, False),  # the SIGILL case: AMX code, kernel has not enabled AMX
+        (AMX_BUILD, {"avx512f", "amx_tile", "amx_int8"}, True),
+        (PLAIN_BUILD, {"avx512f"}, True),
+        (PLAIN_BUILD, set(), True),
+    ],
+)
+def test_extra_bufts_guard(info, flags, expected, monkeypatch):
+    monkeypatch.delenv("PERSPECTIVES_EXTRA_BUFTS", raising=False)
+    assert extra_bufts_safe(info, flags) is expected
+
+
+def test_extra_bufts_override(monkeypatch):
+    monkeypatch.setenv("PERSPECTIVES_EXTRA_BUFTS", "0")
+    assert extra_bufts_safe(PLAIN_BUILD, set()) is False
+
+
+def test_check_gguf_messages(tmp_path):
+    with pytest.raises(ModelError, match="not found"):
+        check_gguf(tmp_path / "missing.gguf")
+    with pytest.raises(ModelError, match="directory"):
+        check_gguf(tmp_path)
+    (tmp_path / "x.gguf").write_bytes(b"nope")
+    with pytest.raises(ModelError, match="Not a GGUF"):
+        check_gguf(tmp_path / "x.gguf")
+    check_gguf(default_model_path())
+
+
+def test_truncated_gguf_is_a_clear_error(tmp_path):
+    from app.llm import load_model
+
+    src = default_model_path().read_bytes()[: 1 << 20]
+    (tmp_path / "cut.gguf").write_bytes(src)
+    with pytest.raises(ModelError, match="could not load"):
+        load_model(str(tmp_path / "cut.gguf"))
+
+
+@pytest.mark.real_model
+def test_real_model_generates_and_obeys_schema(real_model):
+    out = "".join(real_model.generate([{"role": "user", "content": "Say hello."}], max_tokens=8))
+    assert out.strip()
+    import json
+
+    schema = {"type": "object", "properties": {"stance": {"enum": ["supports", "opposes", "mixed"]}}, "required": ["stance"]}
+    js = "".join(real_model.generate([{"role": "user", "content": "Claim: chips matter. Stance?"}], max_tokens=20, schema=schema))
+    assert json.loads(js)["stance"] in {"supports", "opposes", "mixed"}
+
+
+def test_llama_loads_in_a_subprocess_without_crashing():
+    """Would catch the AMX SIGILL: the first matrix multiply runs in a child process."""
+    import subprocess
+    import sys
+
+    code = (
+        "from app.llm import load_model\n"
+        "m = load_model('default', n_ctx=256)\n"
+        "print(''.join(m.generate([{'role':'user','content':'Hi'}], max_tokens=2)) and 'OK')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, f"llama.cpp died (signal {-r.returncode if r.returncode < 0 else ''}): {r.stderr[-500:]}"
+    assert "OK" in r.stdout
