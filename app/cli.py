@@ -24,6 +24,9 @@ def _common(fn):
         click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where the index lives [env PERSPECTIVES_DATA_DIR; default: your user data dir]."),
         click.option("--seeds", type=click.Path(file_okay=False), default=None, help="Folder of articles (.txt/.md) [env PERSPECTIVES_SEEDS; default: ./seeds]."),
         click.option("--model", "model", default=None, metavar="default|stub|PATH.gguf", help="Model: the bundled SmolLM2-135M (default), the deterministic stub, or any GGUF file [env PERSPECTIVES_MODEL]."),
+        click.option("--llm-url", default=None, metavar="URL", help="Use an OpenAI-compatible model server instead of --model, e.g. http://127.0.0.1:8000/v1 [env PERSPECTIVES_LLM_URL; model name PERSPECTIVES_LLM_MODEL, key PERSPECTIVES_LLM_API_KEY]."),
+        click.option("--chroma-url", default=None, metavar="URL", help="Use a Chroma server (chroma run) instead of the embedded store, e.g. http://127.0.0.1:8001 [env PERSPECTIVES_CHROMA_URL]."),
+        click.option("--config", "config", type=click.Path(dir_okay=False), default=None, help="TOML settings file [env PERSPECTIVES_CONFIG; default: ./perspectives.toml, else <data dir>/config.toml]. See: perspectives config"),
         click.option("--debug", is_flag=True, help="Show full tracebacks on errors."),
     ]
     for opt in reversed(opts):
@@ -154,6 +157,14 @@ cli.add_command(batch)
 from .cli_serve import serve  # noqa: E402
 
 cli.add_command(serve)
+from .cli_config import config  # noqa: E402
+
+cli.add_command(config)
+
+from .cli_compare import compare as _compare_cmd, topics as _topics_cmd  # noqa: E402
+
+cli.add_command(_compare_cmd)
+cli.add_command(_topics_cmd)
 
 
 def main():

@@ -7,6 +7,14 @@ Not here: lexical ranking and fusion (retrieve.py); chunking (chunks.py).
 
 Invariant: for every article in the manifest, the collection holds exactly the passages
 `chunk_article(article)` produces, with ids that encode the article's content hash.
+
+With a Chroma server (`chroma_url`) the server is the shared truth, so several clients can
+use one collection: the index format lives in the collection's metadata, an article counts
+as indexed when the server holds exactly its expected passage ids (ids encode the content
+hash), and the local manifest is only this client's record (used by `status`). A server
+that cannot be reached is a StoreError naming the URL - never a reason to rebuild. All
+clients of one collection must index the same article folder: articles a client does not
+have are removed from the collection.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from .errors import StoreError
 
 COLLECTION = "passages"
 FORMAT = f"1/{CLEANER_VERSION}/{CHUNKER_VERSION}/{MODEL_ID}"
+CHROMA_TIMEOUT = 60.0  # seconds per request to a Chroma server (chromadb's own client has none)
 
 Notify = Callable[[str], None]
 
@@ -53,11 +62,36 @@ def _client(path: Path, url: str | None = None):
 
     settings = Settings(anonymized_telemetry=False, allow_reset=True)
     if url:
-        from urllib.parse import urlparse
-
-        u = urlparse(url)
-        return chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or 8000, ssl=u.scheme == "https", settings=settings)
+        return _http_client(url, settings)
     return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+def _http_client(url: str, settings):
+    """A chromadb HttpClient, after a bounded heartbeat, with a request timeout set."""
+    from urllib.parse import urlparse
+
+    import chromadb
+    import httpx
+
+    u = urlparse(url)
+    base = f"{u.scheme}://{u.hostname or '127.0.0.1'}:{u.port or 8000}"
+    hint = "Start it with: chroma run --path DIR --host 127.0.0.1 --port PORT, or fix --chroma-url / PERSPECTIVES_CHROMA_URL."
+    try:
+        r = httpx.get(base + "/api/v2/heartbeat", timeout=httpx.Timeout(min(10.0, CHROMA_TIMEOUT), connect=5.0))
+    except httpx.TimeoutException as exc:
+        raise StoreError(f"The Chroma server at {url} did not answer within {min(10.0, CHROMA_TIMEOUT):g} s ({type(exc).__name__}). Is it overloaded or hung? {hint}") from exc
+    except httpx.HTTPError as exc:
+        raise StoreError(f"Cannot reach the Chroma server at {url} ({type(exc).__name__}). {hint}") from exc
+    if r.status_code != 200:
+        raise StoreError(f"{url} is not a working Chroma server (heartbeat answered HTTP {r.status_code}: {r.text[:200]!r}). {hint}")
+    try:
+        client = chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or 8000, ssl=u.scheme == "https", settings=settings)
+    except Exception as exc:  # chromadb raises ValueError / its own errors for an unusable server
+        raise StoreError(f"Cannot use the Chroma server at {url}: {exc}. {hint}") from exc
+    session = getattr(getattr(client, "_server", None), "_session", None)  # chromadb creates it with timeout=None
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(CHROMA_TIMEOUT, connect=5.0)
+    return client
 
 
 def _forget_clients() -> None:
@@ -89,8 +123,23 @@ class Index:
             except OSError as exc:
                 raise StoreError(f"Cannot create the data directory {self.dir}: {exc.strerror}. Pass --data-dir to a writable folder.") from exc
             client = _client(self.store_dir, self.chroma_url)
-            self._collection = client.get_or_create_collection(COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+            try:
+                self._collection = client.get_or_create_collection(COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+            except Exception as exc:
+                if not self.chroma_url:
+                    raise
+                raise _server_error(self.chroma_url, exc) from exc
         return self._collection
+
+    def _server_format_ok(self, col) -> bool:
+        """Server mode: does the collection hold this version's passages? Tags an empty one."""
+        fmt = (col.metadata or {}).get("format")
+        if fmt == FORMAT:
+            return True
+        if fmt is None and col.count() == 0:
+            col.modify(metadata={"format": FORMAT})
+            return True
+        return False
 
     def _reset_store(self, why: str) -> None:
         """Move a damaged store aside (kept for inspection) and start empty."""
@@ -101,6 +150,7 @@ class Index:
                 client.delete_collection(COLLECTION)
             except Exception:
                 pass
+            self.notify(f"{why} The collection {COLLECTION!r} on {self.chroma_url} is being rebuilt.")
         else:
             _forget_clients()  # Chroma caches one client per path; drop it before moving files
         if not self.chroma_url and self.store_dir.exists():
@@ -137,6 +187,8 @@ class Index:
         t0 = time.perf_counter()
         report = SyncReport()
         manifest = self.read_manifest()
+        if self.chroma_url:
+            return self._sync_server(articles, manifest, report, t0, progress=progress, force=force)
         if force:
             report.rebuilt = "requested"
             self._reset_store("A full rebuild was requested.")
@@ -158,16 +210,55 @@ class Index:
             manifest = self.read_manifest()
             col = self._open()
             counts = {}
+        return self._apply(col, articles, manifest, counts, None, report, t0, progress=progress)
+
+    def _sync_server(self, articles, manifest, report, t0, *, progress, force) -> SyncReport:
+        """Server mode: the collection (format tag, passage ids) decides what is indexed."""
+        try:
+            col = self._open()
+            if force or not self._server_format_ok(col):
+                report.rebuilt = "requested" if force else "format"
+                self._reset_store("A full rebuild was requested." if force else "The server's collection was built by another version.")
+                manifest = self.read_manifest()
+                col = self._open()
+                self._server_format_ok(col)
+            ids = self._stored_ids(col)
+        except StoreError:
+            raise
+        except Exception as exc:
+            self._collection = None
+            raise _server_error(self.chroma_url, exc) from exc
+        counts = {aid: len(v) for aid, v in ids.items()}
+        try:
+            return self._apply(col, articles, manifest, counts, ids, report, t0, progress=progress)
+        except StoreError:
+            raise
+        except Exception as exc:
+            self._collection = None
+            raise _server_error(self.chroma_url, exc) from exc
+
+    def _apply(self, col, articles, manifest, counts, stored_ids, report, t0, *, progress) -> SyncReport:
+        """Embed what is new or changed, delete what is gone, keep the manifest in step.
+
+        `stored_ids` (server mode) makes the store itself the judge: an article is unchanged
+        when the store holds exactly its expected passage ids, whatever this client's manifest says.
+        """
         known: dict = dict(manifest.get("articles", {}))
         wanted = {a.id: a for a in articles}
         todo: list[tuple[Article, list[Passage]]] = []
         for art in articles:
             passages = chunk_article(art)
             entry = known.get(art.id)
-            if entry and entry.get("sha256") == art.sha256 and counts.get(art.id) == len(passages):
-                report.unchanged.append(art.id)
+            if stored_ids is not None:
+                same = stored_ids.get(art.id) == {p.id for p in passages}
             else:
-                (report.updated if entry else report.added).append(art.id)
+                same = bool(entry) and entry.get("sha256") == art.sha256 and counts.get(art.id) == len(passages)
+            if same:
+                report.unchanged.append(art.id)
+                if stored_ids is not None:
+                    known[art.id] = {"sha256": art.sha256, "passages": len(passages), "title": art.title}
+            else:
+                (report.updated if entry or (stored_ids is not None and art.id in counts) else report.added).append(art.id)
                 todo.append((art, passages))
         stale = [aid for aid in set(known) | set(counts) if aid not in wanted]
         if todo or stale:
@@ -186,7 +277,7 @@ class Index:
             for art, passages in todo:
                 col.delete(where={"article_id": art.id})
                 vectors = self.embedder.embed([p.text for p in passages])
-                col.add(
+                col.upsert(  # upsert: another client may be adding the same passages right now
                     ids=[p.id for p in passages],
                     embeddings=vectors,
                     documents=[p.text for p in passages],
@@ -200,19 +291,22 @@ class Index:
         finally:
             if bar:
                 bar.close()
-        if todo or stale or not manifest.get("complete", True) or report.rebuilt:
+        if todo or stale or not manifest.get("complete", True) or report.rebuilt or (stored_ids is not None and known != manifest.get("articles")):
             self._write_manifest(known, complete=True)
         report.seconds = time.perf_counter() - t0
         return report
 
     def _stored_counts(self, col) -> dict[str, int]:
+        return {aid: len(ids) for aid, ids in self._stored_ids(col).items()}
+
+    def _stored_ids(self, col) -> dict[str, set[str]]:
         got = col.get(include=["metadatas"])
-        counts: dict[str, int] = {}
-        for meta in got.get("metadatas") or []:
+        ids: dict[str, set[str]] = {}
+        for pid, meta in zip(got.get("ids") or [], got.get("metadatas") or []):
             aid = (meta or {}).get("article_id")
             if aid is not None:
-                counts[aid] = counts.get(aid, 0) + 1
-        return counts
+                ids.setdefault(aid, set()).add(pid)
+        return ids
 
     # -- queries ----------------------------------------------------------------------
     def query(self, vector: np.ndarray, article_id: str, n: int) -> list[tuple[str, float]]:
@@ -220,8 +314,13 @@ class Index:
         try:
             col = self._open()
             res = col.query(query_embeddings=vector[None, :], n_results=n, where={"article_id": article_id}, include=["distances"])
+        except StoreError:
+            self._collection = None
+            raise
         except Exception as exc:
             self._collection = None
+            if self.chroma_url:
+                raise _server_error(self.chroma_url, exc) from exc
             raise StoreError(f"The index could not be queried ({type(exc).__name__}: {exc}). Rebuild it with: perspectives index --rebuild") from exc
         ids = res["ids"][0] if res.get("ids") else []
         dists = res["distances"][0] if res.get("distances") else []
@@ -231,3 +330,13 @@ class Index:
         """What the corpus tab and `perspectives index --status` show."""
         m = self.read_manifest()
         return {"path": str(self.dir), "complete": bool(m.get("complete")), "format_ok": m.get("format") == FORMAT, "articles": m.get("articles", {}), "updated": m.get("updated")}
+
+
+def _server_error(url: str, exc: Exception) -> StoreError:
+    import httpx
+
+    if isinstance(exc, httpx.TimeoutException):
+        return StoreError(f"The Chroma server at {url} did not answer within {CHROMA_TIMEOUT:g} s ({type(exc).__name__}). Is it overloaded or hung? Try again.")
+    if isinstance(exc, httpx.HTTPError):
+        return StoreError(f"Lost the connection to the Chroma server at {url} ({type(exc).__name__}). Is it still running (chroma run ...)?")
+    return StoreError(f"The Chroma server at {url} failed: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}")

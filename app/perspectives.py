@@ -88,9 +88,12 @@ def _fit(model, messages: list[dict], max_tokens: int) -> list[dict]:
     return messages
 
 
-def _generate(model, messages, max_tokens, temperature, stats: GenerationStats, allowed: set[int]) -> Iterator[str]:
+def _generate(model, messages, max_tokens, temperature, stats: GenerationStats, allowed: set[int], timing: dict) -> Iterator[str]:
     filt = CitationFilter(allowed)
-    for piece in model.generate(_fit(model, messages, max_tokens), max_tokens=max_tokens, temperature=temperature, stats=stats):
+    t0 = time.perf_counter()
+    messages = _fit(model, messages, max_tokens)
+    timing["prompt_s"] = timing.get("prompt_s", 0.0) + time.perf_counter() - t0  # fitting tokenizes the prompt
+    for piece in model.generate(messages, max_tokens=max_tokens, temperature=temperature, stats=stats):
         out = filt.feed(piece)
         if out:
             yield out
@@ -129,7 +132,8 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     model = pipe.model
     perspectives: list[dict] = []
     model_seconds = 0.0
-    tokens = {"prompt": 0, "completion": 0}
+    tokens = {"prompt": 0, "completion": 0, "reused": 0}
+    spent = {"prompt_s": 0.0}  # prompt building (render + fit to the context), inside the model calls' wall time
     first_token_at = None
     for ah in per_article:
         art = ah.article
@@ -142,11 +146,12 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
         yield Event("viewpoint_start", article_id=art.id, text=art.title)
         if ah.addressed and quotes:
             allowed = {qq["citation"] for qq in quotes}
+            tm = time.perf_counter()
             msgs = prompts.render("viewpoint", question=q, title=art.title, excerpts=_excerpt_lines(ah, numbers))
+            spent["prompt_s"] += time.perf_counter() - tm
             stats = GenerationStats()
             parts = []
-            tm = time.perf_counter()
-            for piece in _generate(model, msgs, s.viewpoint_tokens, s.temperature, stats, allowed):
+            for piece in _generate(model, msgs, s.viewpoint_tokens, s.temperature, stats, allowed, spent):
                 if first_token_at is None:
                     first_token_at = time.perf_counter() - t0
                 parts.append(piece)
@@ -154,6 +159,7 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
             model_seconds += time.perf_counter() - tm
             tokens["prompt"] += stats.prompt_tokens
             tokens["completion"] += stats.completion_tokens
+            tokens["reused"] += stats.reused_tokens
             text = _tidy("".join(parts))
             cites = cited_numbers(text)
             if not cites:  # the model did not cite: point at the evidence it was given
@@ -180,11 +186,12 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     answer = ""
     if any(p["addressed"] for p in perspectives):
         yield Event("answer_start")
+        tm = time.perf_counter()
         msgs = prompts.render("answer", question=q, notes="\n".join(notes))
+        spent["prompt_s"] += time.perf_counter() - tm
         stats = GenerationStats()
         parts = []
-        tm = time.perf_counter()
-        for piece in _generate(model, msgs, s.answer_tokens, s.temperature, stats, allowed_all):
+        for piece in _generate(model, msgs, s.answer_tokens, s.temperature, stats, allowed_all, spent):
             if first_token_at is None:
                 first_token_at = time.perf_counter() - t0
             parts.append(piece)
@@ -192,6 +199,7 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
         model_seconds += time.perf_counter() - tm
         tokens["prompt"] += stats.prompt_tokens
         tokens["completion"] += stats.completion_tokens
+        tokens["reused"] += stats.reused_tokens
         answer = _tidy("".join(parts))
         if not cited_numbers(answer):
             cites = sorted({p["citations"][0] for p in perspectives if p["citations"]})
@@ -208,8 +216,10 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     result = AskResult(
         question=q, answer=answer, perspectives=perspectives, passages=passages, citations=citations,
         answer_citations=[n for n in cited_numbers(answer) if n in allowed_all], model=getattr(model, "name", "?"), notices=notices,
-        timing={"retrieval_s": round(t_retrieve, 4), "model_s": round(model_seconds, 3), "first_token_s": round(first_token_at or total, 3),
-                "total_s": round(total, 3), "prompt_tokens": tokens["prompt"], "completion_tokens": tokens["completion"]},
+        # model_s includes prompt_s (prompt building happens just before each model call).
+        timing={"retrieval_s": round(t_retrieve, 4), "prompt_s": round(spent["prompt_s"], 4), "model_s": round(model_seconds, 3),
+                "first_token_s": round(first_token_at or total, 3), "total_s": round(total, 3), "prompt_tokens": tokens["prompt"],
+                "completion_tokens": tokens["completion"], "reused_prompt_tokens": tokens["reused"]},
     )
     yield Event("done", result=result)
 

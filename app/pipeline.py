@@ -39,7 +39,7 @@ class Pipeline:
         with self._model_lock:
             if self._model is None:
                 t0 = time.perf_counter()
-                self._model = load_model(self.settings.model, **_model_options(self.settings))
+                self._model = load_model(self.settings.llm_url or self.settings.model, **_model_options(self.settings))
                 self.load_seconds["model"] = time.perf_counter() - t0
             return self._model
 
@@ -62,9 +62,13 @@ class Pipeline:
 
 
 def _model_options(settings: Settings) -> dict:
+    if settings.llm_url:  # a model server replaces the in-process model
+        return {"n_ctx": settings.n_ctx, "model": settings.llm_model, "timeout": settings.llm_timeout}
     if settings.model == "stub":
         return {}
     opts = {"n_ctx": settings.n_ctx}
+    if settings.model in ("", "default"):  # the bundled model, re-stored for speed (models.md, ## Speed)
+        opts.update(default_quant=settings.default_quant, cache_dir=settings.data_dir / "models")
     if settings.threads:
         opts["threads"] = settings.threads
     return opts

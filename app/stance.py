@@ -12,6 +12,9 @@ confidence where one can be computed. Methods (measured in models.md, "Stance la
 - `fewshot`    `calibrated` over a prompt with three invented worked examples.
 - `cues`       no model: negation and contrast cues near the claim's words in the evidence.
 
+Default `logprob`: on the gold file none of these beat always-"supports" with the tiny
+default model (`logprob` ties it, the rest are worse); see models.md before changing it.
+
 Not here: retrieval, the relevance floor ("not addressed" is decided before any of this),
 rendering. Every label is a model's (or a heuristic's) judgement, never a fact.
 """
@@ -28,7 +31,7 @@ from . import prompts
 LABELS = ("supports", "opposes", "mixed")
 NOT_ADDRESSED = "not addressed"
 METHODS = ("schema", "logprob", "calibrated", "both-ways", "fewshot", "cues")
-DEFAULT_METHOD = "calibrated"
+DEFAULT_METHOD = "logprob"
 
 SCHEMA = {
     "type": "object",

@@ -16,7 +16,6 @@ Not here: HTML rendering (ui_html.py), anything the pipeline decides.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import re
 import tempfile
@@ -31,10 +30,10 @@ from .errors import InputError, PerspectivesError
 from .perspectives import NOT_ADDRESSED, ask_stream, clean_question
 from .pipeline import Pipeline
 
-log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = MAX_ARTICLE_BYTES  # 2 MB: a news article is 5-50 kB
 MODEL_QUEUE = dict(concurrency_limit=1, concurrency_id="model")
+WAITING = "_Waiting for the model… if someone else's question is being answered, yours is next in line._"
 EXAMPLES = [
     "Did the Chinese government deserve credit for DeepSeek's success?",
     "What does DeepSeek's success say about China's education system?",
@@ -54,6 +53,11 @@ def theme():
 
 
 # -- pure helpers (tested directly) ---------------------------------------------------------
+def warn(message) -> None:
+    """A warning toast. Gradio renders its text as HTML, so it is escaped first."""
+    gr.Warning(H.esc(message))
+
+
 def safe_filename(name: str) -> str:
     """A file name for an upload that cannot leave the article folder.
 
@@ -144,14 +148,23 @@ def make_handlers(pipe: Pipeline) -> dict:
     def index_of() -> dict[str, int]:
         return {a.id: i for i, a in enumerate(pipe.articles)}
 
+    def waiting(question, messages):
+        """Shown at once (outside the queue) until the model is free for this question."""
+        messages = list(messages or [])
+        if not (question or "").strip():
+            return gr.skip()
+        return [*messages, {"role": "user", "content": H.md_text(question.strip())}, {"role": "assistant", "content": WAITING}]
+
     def chat(question, messages, history, k, temperature):
         """Stream one turn: viewpoints into the cards, then the answer into the chat."""
         messages, history = list(messages or []), list(history or [])
+        if len(messages) >= 2 and _text(messages[-1]) == WAITING:  # drop the placeholder turn
+            messages = messages[:-2]
         try:
             clean_question(question or "", pipe.settings.max_question_chars)
             view = session_view(pipe, k, temperature)
         except PerspectivesError as exc:
-            gr.Warning(str(exc))
+            warn(str(exc))
             yield gr.skip(), messages, gr.skip(), gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
             return
         order, cards, answer, started, status = [], {}, "", False, ""
@@ -193,8 +206,8 @@ def make_handlers(pipe: Pipeline) -> dict:
                 text = H.md_answer(answer) + " ▍" if started else status
                 yield gr.skip(), bot(text), H.cards_streaming(order, cards, idx), gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
         except PerspectivesError as exc:
-            gr.Warning(str(exc))
-            yield gr.skip(), bot(f"⚠️ {H.md_text(exc)}"), gr.skip(), gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
+            warn(str(exc))
+            yield gr.skip(), bot(f"⚠ {H.md_text(exc)}"), gr.skip(), gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
 
     def clear():
         return ([], [], '<div class="pv-empty">Viewpoint cards appear here after a question.</div>', '<div class="pv-empty">Sources appear here.</div>',
@@ -205,7 +218,7 @@ def make_handlers(pipe: Pipeline) -> dict:
         if not isinstance(files, list):
             files = [files]
         if not files:
-            return "Choose one or more .txt or .md files first.", corpus_view(pipe), header_html(pipe)
+            return "Choose one or more .txt or .md files first.", corpus_view(pipe), header_html(pipe), gr.skip()
         ids = {a.id for a in pipe.articles}
         hashes = {a.sha256 for a in pipe.articles}
         added, problems = [], []
@@ -215,7 +228,7 @@ def make_handlers(pipe: Pipeline) -> dict:
             try:
                 dest = store_upload(pipe.settings.seeds, path, name, ids, hashes)
             except (PerspectivesError, OSError) as exc:
-                problems.append(str(exc) if isinstance(exc, PerspectivesError) else f"{H.esc(name)}: {exc.strerror}")
+                problems.append(str(exc) if isinstance(exc, PerspectivesError) else f"{name}: {exc.strerror}")
                 continue
             ids.add(article_id(dest))
             added.append(dest.name)
@@ -225,18 +238,18 @@ def make_handlers(pipe: Pipeline) -> dict:
             report = pipe.reload(progress=True)
             msg.append(f"Added {', '.join(f'`{H.md_text(n)}`' for n in added)}. {H.md_text(report.summary())}")
         for p in problems:
-            gr.Warning(p)
-            msg.append(f"⚠️ {H.md_text(p)}")
-        return "\n\n".join(msg), corpus_view(pipe), header_html(pipe)
+            warn(p)
+            msg.append(f"⚠ {H.md_text(p)}")
+        return "\n\n".join(msg), corpus_view(pipe), header_html(pipe), None
 
     def reindex(rebuild, progress=gr.Progress(track_tqdm=True)):
         progress(0, desc="Checking the articles")
         try:
             report = pipe.reload(progress=True, force=bool(rebuild))
         except PerspectivesError as exc:
-            gr.Warning(str(exc))
-            return f"⚠️ {H.md_text(exc)}", corpus_view(pipe), header_html(pipe)
-        skipped = "".join(f"\n\n⚠️ Skipped: {H.md_text(m)}" for m in pipe.skipped)
+            warn(str(exc))
+            return f"⚠ {H.md_text(exc)}", corpus_view(pipe), header_html(pipe)
+        skipped = "".join(f"\n\n⚠ Skipped: {H.md_text(m)}" for m in pipe.skipped)
         return H.md_text(report.summary()) + skipped, corpus_view(pipe), header_html(pipe)
 
     def apply_settings(model_spec, k, temperature):
@@ -245,8 +258,8 @@ def make_handlers(pipe: Pipeline) -> dict:
             session_settings = pipe.settings.with_(k=int(k), temperature=float(temperature))
         except (PerspectivesError, TypeError, ValueError) as exc:
             msg = str(exc) if isinstance(exc, PerspectivesError) else f"Not a number: {exc}"
-            gr.Warning(msg)
-            return f"⚠️ {H.md_text(msg)}", header_html(pipe)
+            warn(msg)
+            return f"⚠ {H.md_text(msg)}", header_html(pipe)
         spec = (model_spec or "").strip() or "default"
         note = ""
         if spec != pipe.settings.model:
@@ -254,23 +267,31 @@ def make_handlers(pipe: Pipeline) -> dict:
                 p = Path(spec).expanduser()
                 if not p.is_file():
                     msg = f"Model file not found: {spec}. Give the path to a .gguf file, or 'default' for the bundled SmolLM2-135M."
-                    gr.Warning(msg)
-                    return f"⚠️ {H.md_text(msg)}", header_html(pipe)
+                    warn(msg)
+                    return f"⚠ {H.md_text(msg)}", header_html(pipe)
             from .llm import load_model
 
             try:
                 opts = {} if spec == "stub" else {"n_ctx": pipe.settings.n_ctx, **({"threads": pipe.settings.threads} if pipe.settings.threads else {})}
                 model = load_model(spec, **opts)
             except PerspectivesError as exc:
-                gr.Warning(str(exc))
-                return f"⚠️ {H.md_text(exc)}", header_html(pipe)
+                warn(str(exc))
+                return f"⚠ {H.md_text(exc)}", header_html(pipe)
             pipe.set_model(model)
             pipe.settings = pipe.settings.with_(model=spec)
             note = f" Model **{H.md_text(spec)}** loaded; it stays loaded for everyone using this app."
         return (f"✓ Settings OK: {session_settings.k} passages per article, temperature {session_settings.temperature:g}.{note}"), header_html(pipe)
 
-    return {"chat": chat, "clear": clear, "upload": upload, "reindex": reindex,
+    return {"waiting": waiting, "chat": chat, "clear": clear, "upload": upload, "reindex": reindex,
             "apply_settings": apply_settings, "index_of": index_of}
+
+
+def _text(message: dict) -> str:
+    """A chat message's text: Gradio 6 hands content back as a list of typed parts."""
+    content = message.get("content")
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return content if isinstance(content, str) else ""
 
 
 def answer_files(result) -> tuple[str, str]:
@@ -284,13 +305,6 @@ def answer_files(result) -> tuple[str, str]:
     return str(md), str(js)
 
 
-def _tmp_file(name: str, text: str) -> str:
-    folder = Path(tempfile.mkdtemp(prefix="perspectives-"))
-    path = folder / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
-
-
 # -- layout ----------------------------------------------------------------------------------
 def build_app(pipe: Pipeline) -> gr.Blocks:
     """The whole app over one pipeline; nothing is launched."""
@@ -302,7 +316,7 @@ def build_app(pipe: Pipeline) -> gr.Blocks:
         history = gr.State([])
         # Settings widgets are created first (the chat and compare events read them) and
         # rendered later, in the Settings tab.
-        model_box = gr.Textbox(label="Model file", value=s.model, render=False,
+        model_box = gr.Textbox(label="Model file", value=s.model, render=False, elem_id="pv-model",
                                info="'default' = the bundled SmolLM2-135M-Instruct (Q4_1 GGUF); or a path to any .gguf file; 'stub' = deterministic test model.")
         k = gr.Slider(1, 20, value=s.k, step=1, label="Passages per article", info="How many passages are retrieved from each article.", render=False)
         temperature = gr.Slider(0.0, 2.0, value=s.temperature, step=0.05, label="Temperature", info="0 = deterministic (recommended for small models).", render=False)
@@ -330,16 +344,16 @@ def build_app(pipe: Pipeline) -> gr.Blocks:
             with gr.Tab("Compare", id="compare"):
                 compare = compare_tab(pipe, k, temperature)
 
-            with gr.Tab("Corpus", id="corpus"):
+            with gr.Tab("Corpus", id="corpus", elem_id="pv-corpus-tab"):
                 corpus = gr.HTML(corpus_view(pipe), elem_id="pv-corpus", js_on_load=None)
                 with gr.Row():
                     with gr.Column(scale=3):
                         files = gr.File(label=f"Add articles (.txt or .md, up to {MAX_UPLOAD_BYTES // 1_000_000} MB each)",
-                                        file_types=list(ARTICLE_SUFFIXES), file_count="multiple", type="filepath", height=120)
-                        add = gr.Button("Add to corpus and index", variant="primary")
+                                        file_types=list(ARTICLE_SUFFIXES), file_count="multiple", type="filepath", height=120, elem_id="pv-files")
+                        add = gr.Button("Add to corpus and index", variant="primary", elem_id="pv-add-btn")
                     with gr.Column(scale=2):
                         rebuild = gr.Checkbox(label="Rebuild from scratch (embed every passage again)", value=False)
-                        reindex = gr.Button("Re-index", variant="secondary")
+                        reindex = gr.Button("Re-index", variant="secondary", elem_id="pv-reindex-btn")
                 corpus_msg = gr.Markdown(elem_id="pv-corpus-msg")
 
             with gr.Tab("Settings", id="settings"):
@@ -347,15 +361,19 @@ def build_app(pipe: Pipeline) -> gr.Blocks:
                 model_box.render()
                 k.render()
                 temperature.render()
-                apply = gr.Button("Apply", variant="primary")
+                apply = gr.Button("Apply", variant="primary", elem_id="pv-apply")
                 settings_msg = gr.Markdown(elem_id="pv-settings-msg")
 
         ask_args = dict(fn=h["chat"], inputs=[question, chatbot, history, k, temperature],
-                        outputs=[question, chatbot, cards, sources, history, last_result, dl_md, dl_json], show_progress="minimal", **MODEL_QUEUE)
-        send.click(api_name="ask", **ask_args)
-        question.submit(api_visibility="private", **ask_args)
+                        outputs=[question, chatbot, cards, sources, history, last_result, dl_md, dl_json],
+                        show_progress="full", show_progress_on=[chatbot], **MODEL_QUEUE)
+        # A placeholder turn appears at once (outside the queue), then the answer streams in
+        # when the model is free. API clients call /ask directly.
+        for trigger, api in ((send.click, dict(api_name="ask")), (question.submit, dict(api_visibility="private"))):
+            trigger(h["waiting"], inputs=[question, chatbot], outputs=[chatbot], queue=False, api_visibility="private",
+                    show_progress="hidden").then(**api, **ask_args)
         new.click(h["clear"], outputs=[chatbot, history, cards, sources, last_result, dl_md, dl_json], api_visibility="private", queue=False)
-        added = add.click(h["upload"], inputs=[files], outputs=[corpus_msg, corpus, header], api_name="upload", **MODEL_QUEUE)
+        added = add.click(h["upload"], inputs=[files], outputs=[corpus_msg, corpus, header, files], api_name="upload", **MODEL_QUEUE)
         reindexed = reindex.click(h["reindex"], inputs=[rebuild], outputs=[corpus_msg, corpus, header], api_name="reindex", **MODEL_QUEUE)
         if compare:  # new articles change the suggested topics
             for ev in (added, reindexed):

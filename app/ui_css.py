@@ -7,6 +7,9 @@ article's accent colour is set inline as `--accent` (ui_html.PALETTE).
 CSS = r"""
 .gradio-container { max-width: 1180px !important; margin: 0 auto !important; }
 footer { opacity: .6; }
+#pv-send, #pv-compare-btn, #pv-add-btn { background: #4f46e5 !important; color: #fff !important; border: 0 !important; }
+#pv-send:hover, #pv-compare-btn:hover, #pv-add-btn:hover { background: #4338ca !important; }
+#pv-compare-btn { align-self: center; max-height: 52px; }
 
 /* header */
 .pv-header { display: flex; justify-content: space-between; align-items: flex-end; gap: 16px; flex-wrap: wrap;
@@ -37,7 +40,7 @@ a.cite:hover { background: var(--color-accent-soft); }
 .pv-view { margin: 8px 0 4px; font-size: .92rem; line-height: 1.5; }
 .pv-muted { color: var(--body-text-color-subdued); }
 .pv-silent { opacity: .72; border-top-style: dashed; }
-.pv-quotes blockquote { margin: 6px 0 0; padding: 6px 10px; border-left: 3px solid var(--accent);
+.pv-quotes blockquote { margin: 6px 0 0; padding: 6px 10px; font-style: italic; border-left: 3px solid var(--accent);
   background: var(--background-fill-secondary); border-radius: 0 8px 8px 0; font-size: .85rem; line-height: 1.45; }
 .pv-typing { margin-left: 4px; letter-spacing: 2px; color: var(--accent); animation: pv-blink 1s infinite; font-size: .7em; }
 @keyframes pv-blink { 50% { opacity: .25; } }
@@ -70,7 +73,10 @@ a.cite:hover { background: var(--color-accent-soft); }
   border: 1px solid var(--border-color-primary); border-radius: 12px; overflow: hidden; }
 .pv-table th { text-align: left; font-weight: 600; font-size: .78rem; text-transform: uppercase; letter-spacing: .04em;
   color: var(--body-text-color-subdued); background: var(--background-fill-secondary); padding: 8px 10px; }
-.pv-table td { padding: 8px 10px; border-top: 1px solid var(--border-color-primary); vertical-align: top; }
+.pv-table td { padding: 8px 10px; vertical-align: top; }
+.pv-table th, .pv-table td { border: 0 !important; border-top: 1px solid var(--border-color-primary) !important; }
+.pv-table thead th { border-top: 0 !important; }
+.pv-table tbody tr:hover { background: var(--background-fill-secondary); }
 .pv-table td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .pv-table .pv-title { font-weight: 600; }
 .pv-skipped { margin-top: 8px; font-size: .85rem; color: #92400e; }
@@ -79,10 +85,14 @@ a.cite:hover { background: var(--color-accent-soft); }
 .pv-claim { padding: 10px 14px; border-radius: 12px; background: var(--background-fill-secondary);
   border: 1px solid var(--border-color-primary); margin-bottom: 10px; }
 .pv-claim small { color: var(--body-text-color-subdued); }
+.pv-contrast b { font-weight: 600; }
 .pv-contrast { padding: 10px 14px; border-radius: 12px; border: 1px solid var(--border-color-primary); margin: 10px 0; }
 .pv-contrast ul { margin: 4px 0 0 18px; padding: 0; }
 .pv-matrix td.pv-stance { white-space: nowrap; }
-.pv-matrix .pv-ev { font-size: .84rem; line-height: 1.45; margin: 0 0 4px; }
+.pv-matrix td:nth-child(2) { width: 22%; }
+.pv-matrix td:nth-child(4) { width: 30%; }
+.pv-matrix .pv-ev { font-size: .84rem; line-height: 1.45; margin: 0 0 6px; padding-left: 8px; font-style: italic;
+  border-left: 3px solid var(--accent, var(--border-color-primary)); }
 .pv-conf { display: block; font-size: .72rem; color: var(--body-text-color-subdued); margin-top: 3px; }
 .pv-disclaimer { font-size: .8rem; color: var(--body-text-color-subdued); margin-top: 6px; }
 """

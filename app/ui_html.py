@@ -83,7 +83,7 @@ def card_final(index: int, p: dict, allowed: set[int]) -> str:
         badge = f'<span class="pv-badge pv-yes" title="best passage similarity">addresses it · relevance {p["best_score"]:.2f}</span>'
         view = f'<p class="pv-view">{cite_links(p["viewpoint"], allowed)}</p>'
         quotes = "".join(
-            f'<blockquote>“{esc(q["text"])}” <a class="cite" href="#src-{q["citation"]}">[{q["citation"]}]</a></blockquote>' for q in p["quotes"]
+            f'<blockquote>{esc(q["text"])} <a class="cite" href="#src-{q["citation"]}">[{q["citation"]}]</a></blockquote>' for q in p["quotes"]
         )
     else:
         badge = '<span class="pv-badge pv-no">does not address this</span>'
@@ -193,7 +193,8 @@ def matrix_html(rows: list[dict], index_of: dict[str, int], pending: int = 0) ->
     """The stance matrix: one row per article with its label, viewpoint and verbatim evidence."""
     trs = []
     for i, r in enumerate(rows):
-        ev = "".join(f'<p class="pv-ev">“{esc(q["text"])}” <span class="pv-foot">[{q["citation"]}]</span></p>' for q in r["quotes"]) if r["stance"] != "not addressed" else ""
+        accent = color(index_of.get(r["article_id"], i))
+        ev = "".join(f'<p class="pv-ev" style="--accent:{accent}">{esc(q["text"])} <span class="pv-foot">[{q["citation"]}]</span></p>' for q in r["quotes"]) if r["stance"] != "not addressed" else ""
         trs.append(
             f'<tr><td><span class="pv-dot" style="--accent:{color(index_of.get(r["article_id"], i))}"></span></td>'
             f'<td class="pv-title">{esc(r["title"])}</td><td class="pv-stance">{stance_badge(r["stance"], r.get("confidence"))}</td>'

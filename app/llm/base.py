@@ -23,6 +23,10 @@ class GenerationStats:
     completion_tokens: int = 0
     seconds_to_first_token: float = 0.0
     seconds: float = 0.0
+    # Filled by the llama.cpp backend only (the benchmark uses them, see bench/run.py):
+    reused_tokens: int = 0  # prompt tokens served from the previous call's KV cache (shared prefix)
+    llama_seconds: float = 0.0  # time llama.cpp itself spent evaluating tokens in this call
+    tokens: list[int] | None = None  # prompt + generated token ids as evaluated, for replay
 
 
 @runtime_checkable
@@ -72,11 +76,27 @@ def default_model_path() -> Path:
 
 
 def load_model(spec: str | None, **options) -> Model:
-    """Build a backend from a model spec: None/'default', 'stub', or a path to a .gguf file."""
-    if spec in (None, "", "default"):
-        from .llama import LlamaModel
+    """Build a backend from a model spec: None/'default', 'stub', a path to a .gguf file, or
+    the http(s) URL of an OpenAI-compatible server (API key from PERSPECTIVES_LLM_API_KEY only)."""
+    if spec and spec.startswith(("http://", "https://")):
+        import os
 
-        return LlamaModel(default_model_path(), **options)
+        from .openai_http import OpenAIHTTPModel
+
+        options.setdefault("api_key", os.environ.get("PERSPECTIVES_LLM_API_KEY") or None)
+        return OpenAIHTTPModel(spec, **options)
+    if spec in (None, "", "default"):
+        from .llama import LlamaModel, derived_gguf
+
+        # The bundled Q4_1 file, re-stored once as `default_quant` (Q8_0: about twice the
+        # prompt speed, see models.md) under `cache_dir`; no cache_dir or "off" = as shipped.
+        quant, cache_dir = options.pop("default_quant", "off"), options.pop("cache_dir", None)
+        src = default_model_path()
+        path = derived_gguf(src, quant, cache_dir) if cache_dir and quant.lower() not in ("", "off", "none", "q4_1") else src
+        model = LlamaModel(path, **options)
+        if path != src:
+            model.name = f"{src.name} (as {quant.upper()})"
+        return model
     if spec == "stub":
         from .stub import StubModel
 

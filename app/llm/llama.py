@@ -14,6 +14,14 @@ compiles the AMX "extra buffer type"; on VMs whose kernel does not enable AMX th
 matrix multiply dies with SIGILL. We therefore load with `use_extra_bufts=False` whenever
 the build has AMX code and the kernel does not list `amx_tile` (see `extra_bufts_safe`).
 `PERSPECTIVES_EXTRA_BUFTS=1/0` forces the choice.
+
+Speed (measured with `python bench/run.py`, see models.md): the bundled GGUF is Q4_1, a
+type for which this llama.cpp has no fast CPU matrix kernel, so prompt processing runs at
+about half the speed of the same weights stored as Q8_0. `derived_gguf` therefore writes
+the bundled file once as Q8_0 into the data directory (setting `default_quant`; "off"
+keeps Q4_1). Every Q4_1 value (d*q + m) is re-stored, not re-learned: F16 holds it almost
+exactly, Q8_0 rounds it to 1/254 of its block's largest value (an added error about 1/8
+of Q4_1's own step; greedy answers on the eval set are compared in models.md).
 """
 
 from __future__ import annotations
@@ -101,6 +109,59 @@ def _model_params_override(**fields):
             llama_module.llama_cpp.llama_model_default_params = original
 
 
+# The types the bundled Q4_1 file may be re-stored as (llama_ftype values of llama.h).
+DERIVED_TYPES = {"Q8_0": 7, "F16": 1}
+
+
+def _fingerprint(path: Path) -> str:
+    """Size plus a hash of the first and last MiB: cheap, and changes when the file does."""
+    import hashlib
+
+    size = path.stat().st_size
+    h = hashlib.sha1()
+    with path.open("rb") as fh:
+        h.update(fh.read(1 << 20))
+        fh.seek(max(0, size - (1 << 20)))
+        h.update(fh.read(1 << 20))
+    return f"{size}-{h.hexdigest()[:12]}"
+
+
+def derived_gguf(src: Path, quant: str, cache_dir: Path) -> Path:
+    """`src` re-stored as `quant` ("Q8_0"/"F16"), written once under `cache_dir` and reused.
+
+    The cached file's name carries the source's fingerprint, so a changed source gets a new
+    file. Writes go to a temporary name first (an interrupted run leaves no half file). On
+    any failure the source itself is returned: speed is an optimisation, never an error.
+    """
+    ftype = DERIVED_TYPES.get(quant.upper())
+    if ftype is None:
+        raise ModelError(f"default_quant must be one of {', '.join(DERIVED_TYPES)} or 'off', got {quant!r}.")
+    src = Path(src)
+    out = Path(cache_dir) / f"{src.stem}.{_fingerprint(src)}.{quant.upper()}.gguf"
+    with _LOAD_LOCK:
+        if out.is_file() and out.stat().st_size > 0:
+            return out
+        import ctypes
+
+        import llama_cpp
+
+        tmp = out.with_name(out.name + f".tmp{os.getpid()}")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            params = llama_cpp.llama_model_quantize_default_params()
+            params.ftype = ftype
+            params.allow_requantize = True  # the source is already quantized
+            params.nthread = usable_cores()
+            if llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(), ctypes.byref(params)) != 0:
+                return src
+            os.replace(tmp, out)
+            return out
+        except OSError:
+            return src
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
 class LlamaModel:
     can_stream = True
     can_score = True
@@ -117,12 +178,13 @@ class LlamaModel:
         self.path = path
         self.name = path.name
         self.threads = threads or usable_cores()
+        self.n_batch = 512  # tokens per prompt-processing batch (our prompts are shorter: one batch each)
         self.lock = threading.Lock()
         try:
             with _model_params_override(use_extra_bufts=self.extra_bufts):
                 self._llm = llama_cpp.Llama(
                     model_path=str(path), n_ctx=n_ctx, n_threads=self.threads, n_threads_batch=self.threads,
-                    n_batch=512, seed=seed, verbose=False,
+                    n_batch=self.n_batch, seed=seed, verbose=False,
                 )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"llama.cpp could not load {path}: {exc}. The file may be truncated or not a supported GGUF; re-download it or pass another --model.") from exc
@@ -135,6 +197,8 @@ class LlamaModel:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def generate(self, messages, *, max_tokens=128, temperature=0.0, schema=None, stats: GenerationStats | None = None) -> Iterator[str]:
+        import llama_cpp
+
         kwargs = {}
         if schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": schema}
@@ -142,6 +206,7 @@ class LlamaModel:
             t0 = time.perf_counter()
             first = None
             n = 0
+            llama_cpp.llama_perf_context_reset(self._llm.ctx)  # so the counters below cover this call only
             try:
                 stream = self._llm.create_chat_completion(
                     messages=messages, max_tokens=max_tokens, temperature=temperature, top_k=1 if temperature <= 0 else 40,
@@ -158,8 +223,16 @@ class LlamaModel:
                 raise ModelError(f"The model could not process this prompt: {exc}") from exc
             finally:
                 if stats is not None:
+                    # llama.cpp's own counters: batched decodes are prompt tokens it evaluated,
+                    # single-token decodes are generated tokens fed back; the KV cache holds
+                    # prompt + fed-back tokens, so the rest of the prompt came from the cache.
+                    perf = llama_cpp.llama_perf_context(self._llm.ctx)
+                    held = self._llm.n_tokens
                     stats.completion_tokens = n
-                    stats.prompt_tokens = max(0, self._llm.n_tokens - n)
+                    stats.prompt_tokens = max(0, held - perf.n_eval)
+                    stats.reused_tokens = max(0, stats.prompt_tokens - perf.n_p_eval)
+                    stats.llama_seconds = (perf.t_p_eval_ms + perf.t_eval_ms) / 1000
+                    stats.tokens = list(self._llm.input_ids[:held])
                     stats.seconds_to_first_token = first or 0.0
                     stats.seconds = time.perf_counter() - t0
 
