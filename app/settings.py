@@ -54,6 +54,7 @@ class Settings:
     llm_url: str | None = None  # an OpenAI-compatible model server (e.g. http://127.0.0.1:8000/v1) instead of `model`
     llm_model: str | None = None  # model name sent to that server; default: the first it lists
     llm_timeout: float = 120.0  # seconds the model server may stay silent before we give up
+    embed_model: str = ""  # an ONNX file compatible with all-MiniLM-L6-v2's tokenizer; default: the bundled int8 model
 
     def __post_init__(self):
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser() if self.data_dir else _default_data_dir())

@@ -20,8 +20,10 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from urllib.parse import unquote
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from . import ui_html as H
 from .ui_css import CSS
@@ -252,6 +254,8 @@ def make_handlers(pipe: Pipeline) -> dict:
         skipped = "".join(f"\n\n⚠ Skipped: {H.md_text(m)}" for m in pipe.skipped)
         return H.md_text(report.summary()) + skipped, corpus_view(pipe), header_html(pipe)
 
+    startup_model = pipe.settings.model
+
     def apply_settings(model_spec, k, temperature):
         """Validate the settings; load a new model once if it changed."""
         try:
@@ -263,8 +267,16 @@ def make_handlers(pipe: Pipeline) -> dict:
         spec = (model_spec or "").strip() or "default"
         note = ""
         if spec != pipe.settings.model:
-            if spec not in ("default", "stub"):
+            if spec not in ("default", "stub", startup_model):
                 p = Path(spec).expanduser()
+                models_dir = pipe.settings.data_dir / "models"
+                if not p.resolve().is_relative_to(models_dir.resolve()):
+                    # Anyone who can open the page could otherwise make the server read any file
+                    # (and learn which files exist) through the model box.
+                    msg = (f"For safety the web app only loads models from {models_dir} (copy the .gguf there) or the one it was "
+                           "started with (perspectives serve --model PATH). 'default' is the bundled SmolLM2-135M.")
+                    warn(msg)
+                    return f"⚠ {H.md_text(msg)}", header_html(pipe)
                 if not p.is_file():
                     msg = f"Model file not found: {spec}. Give the path to a .gguf file, or 'default' for the bundled SmolLM2-135M."
                     warn(msg)
@@ -310,7 +322,8 @@ def build_app(pipe: Pipeline) -> gr.Blocks:
     """The whole app over one pipeline; nothing is launched."""
     h = make_handlers(pipe)
     s = pipe.settings
-    with gr.Blocks(title="Perspectives", analytics_enabled=False) as demo:
+    # delete_cache: uploads and download files older than a day are removed (checked hourly).
+    with gr.Blocks(title="Perspectives", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         header = gr.HTML(header_html(pipe), elem_id="pv-header", js_on_load=None)
         last_result = gr.State(None)
         history = gr.State([])
@@ -401,5 +414,23 @@ def launch(pipe: Pipeline, *, host: str = "127.0.0.1", port: int = 7860, share: 
     demo.launch(
         server_name=host, server_port=port, share=share, prevent_thread_lock=not block, quiet=quiet,
         theme=theme(), css=CSS, max_file_size=MAX_UPLOAD_BYTES, show_error=False, footer_links=["api", "settings"],
+        app_kwargs={"middleware": [Middleware(NoRemoteFiles)]},
     )
     return demo
+
+
+class NoRemoteFiles:
+    """ASGI middleware: refuse Gradio's `/file=<http URL>` route, which would make this server
+    fetch any public URL for any client (a local app has no reason to proxy the web)."""
+
+    _REMOTE = re.compile(r"/file[=/]\s*https?:", re.I)
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and self._REMOTE.search(unquote(scope.get("path", ""))):
+            await send({"type": "http.response.start", "status": 403, "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+            await send({"type": "http.response.body", "body": b"Remote files are not served by this app."})
+            return
+        await self.app(scope, receive, send)

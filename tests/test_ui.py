@@ -107,9 +107,11 @@ def test_empty_question_and_bad_settings_give_a_message_not_a_traceback(stub_pip
         assert "⚠" in msg and "Passages per article must be 1-20" in msg
         msg, _ = h["apply_settings"]("stub", 3, 5)
         assert "Temperature must be between 0 and 2" in msg
-        msg, _ = h["apply_settings"]("/nowhere/model.gguf", 3, 0.0)
+        msg, _ = h["apply_settings"]("/etc/passwd", 3, 0.0)  # a web user cannot make the server read any file
+        assert "only loads models from" in msg and "root:" not in msg
+        msg, _ = h["apply_settings"](str(stub_pipe.settings.data_dir / "models" / "nowhere.gguf"), 3, 0.0)
         assert "Model file not found" in msg
-    assert len(caught) == 3  # each also raised a visible warning toast
+    assert len(caught) == 4  # each also raised a visible warning toast
     msg, _ = h["apply_settings"]("stub", 4, 0.2)
     assert msg.startswith("✓")
     assert stub_pipe.settings.k == 3  # per-user settings never change the shared pipeline
@@ -118,7 +120,8 @@ def test_empty_question_and_bad_settings_give_a_message_not_a_traceback(stub_pip
 def test_changing_the_model_loads_it_once_and_keeps_it(small_pipe, tmp_path, monkeypatch):
     import app.llm as llm
 
-    gguf = tmp_path / "other.gguf"
+    gguf = small_pipe.settings.data_dir / "models" / "other.gguf"  # the web app loads models from here only
+    gguf.parent.mkdir(parents=True, exist_ok=True)
     gguf.write_bytes(b"GGUF")
     loads = []
 
