@@ -16,6 +16,7 @@ Not here: HTML rendering (ui_html.py), anything the pipeline decides.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import re
 import tempfile
@@ -34,6 +35,7 @@ from .pipeline import Pipeline
 
 
 MAX_UPLOAD_BYTES = MAX_ARTICLE_BYTES  # 2 MB: a news article is 5-50 kB
+log = logging.getLogger(__name__)
 MODEL_QUEUE = dict(concurrency_limit=1, concurrency_id="model")
 WAITING = "_Waiting for the model… if someone else's question is being answered, yours is next in line._"
 EXAMPLES = [
@@ -210,6 +212,11 @@ def make_handlers(pipe: Pipeline) -> dict:
         except PerspectivesError as exc:
             warn(str(exc))
             yield gr.skip(), bot(f"⚠ {H.md_text(exc)}"), gr.skip(), gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
+        except Exception as exc:  # a bug or an unforeseen fault: say so in the chat, keep the app serving
+            log.exception("chat failed")
+            msg = f"Unexpected error ({type(exc).__name__}: {' '.join(str(exc).split())[:200]}). The app is still running; try again, or re-index in the Corpus tab."
+            warn(msg)
+            yield gr.skip(), bot(f"⚠ {H.md_text(msg)}"), gr.skip(), gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
 
     def clear():
         return ([], [], '<div class="pv-empty">Viewpoint cards appear here after a question.</div>', '<div class="pv-empty">Sources appear here.</div>',

@@ -78,6 +78,8 @@ def check_gguf(path: Path) -> None:
         raise ModelError(f"Model file not found: {path}. {hint}")
     if path.is_dir():
         raise ModelError(f"Model path is a directory, not a file: {path}. {hint}")
+    if path.stat().st_size == 0:
+        raise ModelError(f"Model file is empty (0 bytes): {path}. An interrupted download or copy? {hint}")
     try:
         with path.open("rb") as fh:
             magic = fh.read(4)
