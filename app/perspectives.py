@@ -147,10 +147,25 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
 
     model = pipe.model
     perspectives: list[dict] = []
-    model_seconds = 0.0
-    tokens = {"prompt": 0, "completion": 0, "reused": 0}
-    spent = {"prompt_s": 0.0}  # prompt building (render + fit to the context), inside the model calls' wall time
-    first_token_at = None
+    # prompt_s: prompt building (render + fit to the context), inside the model calls' wall time (model_s)
+    spent = {"prompt_s": 0.0, "model_s": 0.0, "first_token_s": None, "prompt": 0, "completion": 0, "reused": 0}
+
+    def call(template: str, max_tokens: int, allowed: set[int], parts: list[str], **fields) -> Iterator[str]:
+        """One model call on a prompt template: stream its checked text, add up time and tokens."""
+        tm = time.perf_counter()
+        msgs = prompts.render(template, **fields)
+        spent["prompt_s"] += time.perf_counter() - tm
+        stats = GenerationStats()
+        for piece in _generate(model, msgs, max_tokens, s.temperature, stats, allowed, spent):
+            if spent["first_token_s"] is None:
+                spent["first_token_s"] = time.perf_counter() - t0
+            parts.append(piece)
+            yield piece
+        spent["model_s"] += time.perf_counter() - tm
+        spent["prompt"] += stats.prompt_tokens
+        spent["completion"] += stats.completion_tokens
+        spent["reused"] += stats.reused_tokens
+
     for ah in per_article:
         art = ah.article
         quotes = [
@@ -162,20 +177,9 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
         yield Event("viewpoint_start", article_id=art.id, text=art.title)
         if ah.addressed and quotes:
             allowed = {qq["citation"] for qq in quotes}
-            tm = time.perf_counter()
-            msgs = prompts.render("viewpoint", question=q, title=art.title, excerpts=_excerpt_lines(ah, numbers))
-            spent["prompt_s"] += time.perf_counter() - tm
-            stats = GenerationStats()
-            parts = []
-            for piece in _generate(model, msgs, s.viewpoint_tokens, s.temperature, stats, allowed, spent):
-                if first_token_at is None:
-                    first_token_at = time.perf_counter() - t0
-                parts.append(piece)
+            parts: list[str] = []
+            for piece in call("viewpoint", s.viewpoint_tokens, allowed, parts, question=q, title=art.title, excerpts=_excerpt_lines(ah, numbers)):
                 yield Event("viewpoint", text=piece, article_id=art.id)
-            model_seconds += time.perf_counter() - tm
-            tokens["prompt"] += stats.prompt_tokens
-            tokens["completion"] += stats.completion_tokens
-            tokens["reused"] += stats.reused_tokens
             text = _tidy("".join(parts))
             cites = cited_numbers(text)
             if not cites:  # the model did not cite: point at the evidence it was given
@@ -202,20 +206,9 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     answer = ""
     if any(p["addressed"] for p in perspectives):
         yield Event("answer_start")
-        tm = time.perf_counter()
-        msgs = prompts.render("answer", question=q, notes="\n".join(notes))
-        spent["prompt_s"] += time.perf_counter() - tm
-        stats = GenerationStats()
         parts = []
-        for piece in _generate(model, msgs, s.answer_tokens, s.temperature, stats, allowed_all, spent):
-            if first_token_at is None:
-                first_token_at = time.perf_counter() - t0
-            parts.append(piece)
+        for piece in call("answer", s.answer_tokens, allowed_all, parts, question=q, notes="\n".join(notes)):
             yield Event("answer", text=piece)
-        model_seconds += time.perf_counter() - tm
-        tokens["prompt"] += stats.prompt_tokens
-        tokens["completion"] += stats.completion_tokens
-        tokens["reused"] += stats.reused_tokens
         answer = _tidy("".join(parts))
         if not cited_numbers(answer):
             cites = sorted({p["citations"][0] for p in perspectives if p["citations"]})
@@ -232,10 +225,9 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     result = AskResult(
         question=q, answer=answer, perspectives=perspectives, passages=passages, citations=citations,
         answer_citations=[n for n in cited_numbers(answer) if n in allowed_all], model=getattr(model, "name", "?"), notices=notices,
-        # model_s includes prompt_s (prompt building happens just before each model call).
-        timing={"retrieval_s": round(t_retrieve, 4), "prompt_s": round(spent["prompt_s"], 4), "model_s": round(model_seconds, 3),
-                "first_token_s": round(first_token_at or total, 3), "total_s": round(total, 3), "prompt_tokens": tokens["prompt"],
-                "completion_tokens": tokens["completion"], "reused_prompt_tokens": tokens["reused"]},
+        timing={"retrieval_s": round(t_retrieve, 4), "prompt_s": round(spent["prompt_s"], 4), "model_s": round(spent["model_s"], 3),
+                "first_token_s": round(spent["first_token_s"] or total, 3), "total_s": round(total, 3), "prompt_tokens": spent["prompt"],
+                "completion_tokens": spent["completion"], "reused_prompt_tokens": spent["reused"]},
     )
     yield Event("done", result=result)
 
