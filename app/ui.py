@@ -19,7 +19,9 @@ import dataclasses
 import logging
 import os
 import re
+import shutil
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -313,11 +315,32 @@ def _text(message: dict) -> str:
     return content if isinstance(content, str) else ""
 
 
+DOWNLOADS_KEEP_S = 86400  # download files older than a day are removed when new ones are made
+
+
+def download_dir(prefix: str) -> Path:
+    """A fresh folder for one set of download files, under <tmp>/perspectives-downloads/.
+
+    Gradio serves a copy from its own cache (cleaned by `delete_cache`); our originals are
+    pruned here so a long-running app does not fill the disk.
+    """
+    root = Path(tempfile.gettempdir()) / "perspectives-downloads"
+    root.mkdir(exist_ok=True)
+    cutoff = time.time() - DOWNLOADS_KEEP_S
+    for old in root.iterdir():
+        try:
+            if old.is_dir() and old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+
+
 def answer_files(result) -> tuple[str, str]:
     """The answer as Markdown and JSON files, for the download buttons."""
     from .render import markdown, to_json
 
-    folder = Path(tempfile.mkdtemp(prefix="perspectives-answer-"))
+    folder = download_dir("answer-")
     md, js = folder / "answer.md", folder / "answer.json"
     md.write_text(markdown(result), encoding="utf-8")
     js.write_text(to_json(result), encoding="utf-8")

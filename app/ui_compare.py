@@ -10,7 +10,6 @@ Not here: any stance logic.
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -48,7 +47,7 @@ def export_files(results: list, folder: Path) -> dict[str, str]:
 
 
 def make_compare_handler(pipe: Pipeline):
-    from .ui import session_view, warn
+    from .ui import download_dir, session_view, warn
 
     def run(topic, claim, k, temperature, session):
         idx = {a.id: i for i, a in enumerate(pipe.articles)}
@@ -68,7 +67,7 @@ def make_compare_handler(pipe: Pipeline):
                 elif ev.kind == "done":
                     r = ev.result
                     session = [x for x in session if (x.topic, x.claim) != (r.topic, r.claim)][-(MAX_SESSION_TOPICS - 1):] + [r]
-                    files = export_files(session, Path(tempfile.mkdtemp(prefix="perspectives-compare-")))
+                    files = export_files(session, download_dir("compare-"))
                     yield (H.claim_html(r.claim, r.claim_source), H.matrix_html([asdict(x) for x in r.rows], idx),
                            H.contrast_html(r.contrast, r.disclaimer), gr.update(value=files["png"], visible=True),
                            gr.update(value=files["json"], visible=True), gr.update(value=files["csv"], visible=True),
