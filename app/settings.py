@@ -42,7 +42,7 @@ class Settings:
     model: str = "default"  # "default" (bundled SmolLM2-135M), "stub", or a path to a .gguf
     n_ctx: int = 2048  # llama.cpp context size (tokens)
     default_quant: str = "Q8_0"  # the bundled Q4_1 model is re-stored once as Q8_0 (or F16) in data_dir for speed; "off" = as shipped
-    threads: int = 0  # 0 = all cores this process may use
+    threads: int = 0  # 0 = auto: the usable cores minus those busy with other work when the model loads (at least 1)
     k: int = 3  # passages retrieved per article
     quotes: int = 2  # verbatim quotes per article
     floor: float = 0.3  # cosine similarity below which an article "does not address" the question

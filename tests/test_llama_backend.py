@@ -73,3 +73,12 @@ def test_llama_loads_in_a_subprocess_without_crashing():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, f"llama.cpp died (signal {-r.returncode if r.returncode < 0 else ''}): {r.stderr[-500:]}"
     assert "OK" in r.stdout
+
+
+@pytest.mark.parametrize("cores, load, expected", [(2, 0.1, 2), (2, 0.6, 1), (2, 2.4, 1), (8, 1.2, 7), (8, 30.0, 1), (4, 0.0, 4)])
+def test_auto_threads_leaves_busy_cores_alone(monkeypatch, cores, load, expected):
+    from app.llm import llama
+
+    monkeypatch.setattr(llama, "usable_cores", lambda: cores)
+    monkeypatch.setattr(llama.os, "getloadavg", lambda: (load, load, load))
+    assert llama.auto_threads() == expected
