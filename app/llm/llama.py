@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -45,6 +46,24 @@ def usable_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def _quiet_c_output():
+    """Silence what C code writes to file descriptors 1 and 2 (Python's own streams are flushed first)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
 
 
 def auto_threads() -> int:
@@ -169,7 +188,9 @@ def derived_gguf(src: Path, quant: str, cache_dir: Path) -> Path:
             params.ftype = ftype
             params.allow_requantize = True  # the source is already quantized
             params.nthread = usable_cores()
-            if llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(), ctypes.byref(params)) != 0:
+            with _quiet_c_output():  # llama.cpp prints a line per tensor (272 for the bundled model)
+                failed = llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(), ctypes.byref(params)) != 0
+            if failed:
                 return src
             os.replace(tmp, out)
             return out
