@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from pathlib import Path
 
 import click
 
@@ -94,7 +93,7 @@ def index(rebuild, show_status, **kw):
         from .embed import Embedder
         from .index import Index
 
-        st = Index(s.data_dir, Embedder(Path(s.embed_model).expanduser() if s.embed_model else None)).status()
+        st = Index(s.data_dir, Embedder(s.embed_model)).status()
         click.echo(json.dumps(st, indent=2))
         return
     pipe = build_pipeline(s, progress=True, notify=_notify)

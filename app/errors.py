@@ -33,3 +33,8 @@ class CorpusError(PerspectivesError):
     """No usable articles."""
 
     exit_code = 5
+
+
+def describe(exc: BaseException, limit: int = 200) -> str:
+    """`Type: message` on one line, cut to `limit` characters, for wrapping a library's error."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:limit]}"

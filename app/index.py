@@ -32,7 +32,7 @@ import numpy as np
 from .chunks import CHUNKER_VERSION, Passage, chunk_article
 from .corpus import CLEANER_VERSION, Article
 from .embed import MODEL_ID, Embedder
-from .errors import StoreError
+from .errors import StoreError, describe
 
 COLLECTION = "passages"
 FORMAT = f"1/{CLEANER_VERSION}/{CHUNKER_VERSION}/{MODEL_ID}"  # with the bundled embedding model; see Index.format
@@ -240,8 +240,7 @@ class Index:
             raise self._write_error(exc) from exc
 
     def _write_error(self, exc: Exception) -> StoreError:
-        detail = " ".join(str(exc).split())[:200]
-        return StoreError(f"Could not write the index in {self.dir} ({type(exc).__name__}: {detail}). "
+        return StoreError(f"Could not write the index in {self.dir} ({describe(exc)}). "
                           "Is the disk full or the folder read-only? Nothing else was changed; "
                           "free some space and run: perspectives index (it finishes the interrupted run).")
 
@@ -360,7 +359,7 @@ class Index:
             if self.chroma_url:
                 raise _server_error(self.chroma_url, exc) from exc
             _forget_clients()
-            raise StoreError(f"The index in {self.dir} could not be read ({type(exc).__name__}: {' '.join(str(exc).split())[:200]}). "
+            raise StoreError(f"The index in {self.dir} could not be read ({describe(exc)}). "
                              "Rebuild it: perspectives index --rebuild, or Re-index (rebuild) in the web app's Corpus tab.") from exc
         ids = res["ids"][0] if res.get("ids") else []
         dists = res["distances"][0] if res.get("distances") else []
@@ -379,4 +378,4 @@ def _server_error(url: str, exc: Exception) -> StoreError:
         return StoreError(f"The Chroma server at {url} did not answer within {CHROMA_TIMEOUT:g} s ({type(exc).__name__}). Is it overloaded or hung? Try again.")
     if isinstance(exc, httpx.HTTPError):
         return StoreError(f"Lost the connection to the Chroma server at {url} ({type(exc).__name__}). Is it still running (chroma run ...)?")
-    return StoreError(f"The Chroma server at {url} failed: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
+    return StoreError(f"The Chroma server at {url} failed: {describe(exc, 300)}")

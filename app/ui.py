@@ -31,7 +31,7 @@ from starlette.middleware import Middleware
 from . import ui_html as H
 from .ui_css import CSS
 from .corpus import ARTICLE_SUFFIXES, MAX_ARTICLE_BYTES, article_id, load_article
-from .errors import InputError, PerspectivesError
+from .errors import InputError, PerspectivesError, describe
 from .perspectives import NOT_ADDRESSED, ask_stream, clean_question
 from .pipeline import Pipeline
 
@@ -216,7 +216,7 @@ def make_handlers(pipe: Pipeline) -> dict:
             yield gr.skip(), bot(f"⚠ {H.md_text(exc)}"), gr.skip(), gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
         except Exception as exc:  # a bug or an unforeseen fault: say so in the chat, keep the app serving
             log.exception("chat failed")
-            msg = f"Unexpected error ({type(exc).__name__}: {' '.join(str(exc).split())[:200]}). The app is still running; try again, or re-index in the Corpus tab."
+            msg = f"Unexpected error ({describe(exc)}). The app is still running; try again, or re-index in the Corpus tab."
             warn(msg)
             yield gr.skip(), bot(f"⚠ {H.md_text(msg)}"), gr.skip(), gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
 
