@@ -11,13 +11,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .chunks import Passage, chunk_article
-from .corpus import Article, load_corpus
-from .embed import Embedder
-from .index import Index, SyncReport
-from .llm import Model, load_model
-from .retrieve import Retriever
-from .settings import Settings
+from app.corpus.chunks import Passage, chunk_article
+from app.corpus.articles import Article, load_corpus
+from app.index.embed import Embedder
+from app.index.store import Index, SyncReport
+from app.llm import Model, load_model
+from app.retrieve.hybrid import Retriever
+from app.settings import Settings
 
 
 @dataclass

@@ -18,10 +18,10 @@ import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from .errors import InputError
+from app.errors import InputError
+from app.resources import SEEDS_DIR
 
 ENV_PREFIX = "PERSPECTIVES_"
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def _default_data_dir() -> Path:
@@ -32,7 +32,7 @@ def _default_data_dir() -> Path:
 
 def _default_seeds() -> Path:
     local = Path.cwd() / "seeds"
-    return local if local.is_dir() else PROJECT_DIR / "seeds"
+    return local if local.is_dir() else SEEDS_DIR
 
 
 @dataclass(frozen=True)

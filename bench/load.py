@@ -75,7 +75,7 @@ def start_server(model: str, port: int, tmp: Path, env: dict, log: Path, timeout
     seeds = tmp / "seeds"
     shutil.copytree(ROOT / "seeds", seeds)
     exe = Path(sys.executable).parent / "perspectives"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "app.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "app.cli.main"]
     cmd += ["serve", "--model", model, "--host", "127.0.0.1", "--port", str(port),
             "--data-dir", str(tmp / "data"), "--seeds", str(seeds)]
     fh = log.open("wb")

@@ -32,10 +32,10 @@ def main(argv=None) -> int:
     ap.add_argument("--types", default="Q8_0,F16")
     args = ap.parse_args(argv)
 
-    from app.eval import load_questions
-    from app.llm.base import default_model_path
+    from app.eval.answers import load_questions
+    from app.llm.loader import default_model_path
     from app.llm.llama import LlamaModel, derived_gguf
-    from app.perspectives import ask
+    from app.answer.ask import ask
     from app.pipeline import build_pipeline
     from app.settings import Settings
 

@@ -150,9 +150,9 @@ def replay_all(raw: Raw, calls: list[dict]) -> dict:
 # --- the stages ---------------------------------------------------------------------
 
 def bench_index(settings, seeds: Path) -> tuple[object, dict]:
-    from app.chunks import chunk_article
-    from app.corpus import load_corpus
-    from app.index import Index
+    from app.corpus.chunks import chunk_article
+    from app.corpus.articles import load_corpus
+    from app.index.store import Index
     from app.pipeline import build_pipeline
 
     t0 = time.perf_counter()
@@ -181,7 +181,7 @@ def bench_index(settings, seeds: Path) -> tuple[object, dict]:
 
 
 def run_ask(pipe, rec: Recorder, question: str) -> dict:
-    from app.perspectives import ask_stream
+    from app.answer.ask import ask_stream
 
     rec.calls.clear()
     t0 = time.perf_counter()
@@ -202,7 +202,7 @@ def run_ask(pipe, rec: Recorder, question: str) -> dict:
 
 def run_compare(pipe, rec: Recorder, topic: str) -> dict | None:
     try:
-        from app.compare import compare
+        from app.answer.compare import compare
     except ImportError:
         return None
     rec.calls.clear()
@@ -299,7 +299,7 @@ def main(argv=None) -> int:
 
 def _compare_available() -> bool:
     try:
-        import app.compare  # noqa: F401
+        import app.answer.compare  # noqa: F401
     except ImportError:
         return False
     return True

@@ -6,11 +6,11 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from app.citations import CitationFilter, clean_citations, cited_numbers
-from app.cli import cli
+from app.answer.citations import CitationFilter, clean_citations, cited_numbers
+from app.cli.main import cli
 from app.errors import InputError
 from app.llm.stub import StubModel
-from app.perspectives import NOT_ADDRESSED, ask, ask_stream, clean_question
+from app.answer.ask import NOT_ADDRESSED, ask, ask_stream, clean_question
 
 QUESTION = "Did the Chinese government deserve credit for DeepSeek's success?"
 

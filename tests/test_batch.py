@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app.batch import Problem, question_id, read_items
-from app.batch_run import AnswerLog
-from app.cli import cli
+from app.batch.readers import Problem, question_id, read_items
+from app.batch.run import AnswerLog
+from app.cli.main import cli
 from app.errors import InputError
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -225,7 +225,7 @@ def test_resume_skips_done_questions_and_report_covers_all(run, tmp_path):
 
 
 def test_a_failing_question_is_counted_and_retried_on_rerun(run, tmp_path, monkeypatch):
-    import app.perspectives as perspectives
+    import app.answer.ask as perspectives
 
     real_ask = perspectives.ask
 
@@ -335,7 +335,7 @@ def test_mixing_answers_and_comparisons_in_one_file_is_refused(run, tmp_path):
 
 def _has_compare() -> bool:
     try:
-        import app.compare  # noqa: F401
+        import app.answer.compare  # noqa: F401
     except ImportError:
         return False
     return True
@@ -386,10 +386,10 @@ def test_compare_batch_against_the_interface(run, tmp_path, monkeypatch):
                              {"article_id": "a2", "title": "Article two", "stance": "not addressed", "viewpoint": "-", "quotes": []}],
                     "contrast": {"text": "Only Article one addresses it."}, "timing": {"model_s": 0.0}}
 
-    fake = types.ModuleType("app.compare")
+    fake = types.ModuleType("app.answer.compare")
     fake.compare = lambda pipe, topic, claim=None: Result(topic, claim)
-    monkeypatch.setitem(sys.modules, "app.compare", fake)
-    monkeypatch.setitem(sys.modules, "app.render_compare", None)  # use the batch's own table
+    monkeypatch.setitem(sys.modules, "app.answer.compare", fake)
+    monkeypatch.setitem(sys.modules, "app.render.compare", None)  # use the batch's own table
     src = tmp_path / "topics.txt"
     src.write_text("# topics\nUS export controls\nChina's education system\n", encoding="utf-8")
     out, table = tmp_path / "m.jsonl", tmp_path / "m.csv"
@@ -421,7 +421,7 @@ def test_sigkill_mid_run_loses_nothing_and_rerun_has_no_duplicates(corpus, tmp_p
     src.write_text("\n".join(questions) + "\n", encoding="utf-8")
     env = {**os.environ, "PERSPECTIVES_DATA_DIR": str(corpus["data"]), "PERSPECTIVES_SEEDS": str(corpus["seeds"]),
            "PERSPECTIVES_MODEL": "stub", "PERSPECTIVES_STUB_DELAY": "0.05"}
-    cmd = [sys.executable, "-m", "app.cli", "batch", str(src), "-o", str(out), "--no-progress"]
+    cmd = [sys.executable, "-m", "app.cli.main", "batch", str(src), "-o", str(out), "--no-progress"]
     proc = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120

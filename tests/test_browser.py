@@ -57,7 +57,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     _require_browser()
-    from app.ui import launch
+    from app.ui.app import launch
 
     root = tmp_path_factory.mktemp("browser")
     seeds = root / "seeds"

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from app.chunks import MAX_WORDS, chunk_article, sentence_spans
-from app.corpus import load_corpus
+from app.corpus.chunks import MAX_WORDS, chunk_article, sentence_spans
+from app.corpus.articles import load_corpus
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -33,7 +33,7 @@ def test_sentence_with_closing_quote():
 
 
 def test_ids_change_with_content(seeds_copy):
-    from app.corpus import load_article
+    from app.corpus.articles import load_article
 
     path = sorted(seeds_copy.glob("*.txt"))[0]
     before = chunk_article(load_article(path))[0].id

@@ -11,14 +11,14 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from app.citations import verify_quote
-from app.cli import cli
-from app.compare import STANCES, Row, compare, contrast, template_claim, usable_claim
+from app.answer.citations import verify_quote
+from app.cli.main import cli
+from app.answer.compare import STANCES, Row, compare, contrast, template_claim, usable_claim
 from app.llm.stub import StubModel
-from app.render_compare import table, to_csv, to_markdown
-from app.retrieve import Retriever
-from app.stance import NOT_ADDRESSED, judge_cues, parse_schema_reply
-from app.topics import suggest_topics
+from app.render.compare import table, to_csv, to_markdown
+from app.retrieve.hybrid import Retriever
+from app.answer.stance import NOT_ADDRESSED, judge_cues, parse_schema_reply
+from app.answer.topics import suggest_topics
 
 TOPIC = "US export controls"
 CLAIM = "US export controls on chips hold back Chinese AI"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from app.corpus import clean_text, load_article, load_corpus, make_label, repair_lost_quotes
+from app.corpus.articles import clean_text, load_article, load_corpus, make_label, repair_lost_quotes
 from app.errors import CorpusError, InputError
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

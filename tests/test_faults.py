@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from app import ui
-from app.perspectives import ask
+from app.ui import app as ui
+from app.answer.ask import ask
 
 PROJECT = Path(__file__).resolve().parent.parent
 QUESTION = "What do the articles say about US export controls on chips?"
@@ -44,7 +44,7 @@ def test_sigkill_during_indexing_is_detected_and_finished_on_the_next_run(seeds_
     data = tmp_path / "d"
     manifest = data / "index" / "manifest.json"
     env = {**os.environ, "PERSPECTIVES_DATA_DIR": str(data), "PERSPECTIVES_SEEDS": str(seeds_copy), "PERSPECTIVES_MODEL": "stub"}
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "index"], env=env, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli.main", "index"], env=env, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     total = len(list(seeds_copy.glob("*.txt")))
     killed_at = None
     deadline = time.monotonic() + 120
@@ -62,7 +62,7 @@ def test_sigkill_during_indexing_is_detected_and_finished_on_the_next_run(seeds_
     assert killed_at is not None, "indexing finished before it could be killed; make the corpus bigger"
     assert proc.returncode == -signal.SIGKILL
 
-    r = subprocess.run([sys.executable, "-m", "app.cli", "index"], env=env, cwd=PROJECT, capture_output=True, text=True, timeout=300)
+    r = subprocess.run([sys.executable, "-m", "app.cli.main", "index"], env=env, cwd=PROJECT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "The last indexing run did not finish" in r.stderr
     m = json.loads(manifest.read_text())

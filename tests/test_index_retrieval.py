@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from app.index import Index
+from app.index.store import Index
 
 
 def test_first_build_then_nothing_to_do(seeds_copy, make_pipe, tmp_path):

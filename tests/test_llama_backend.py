@@ -3,7 +3,7 @@
 import pytest
 
 from app.errors import ModelError
-from app.llm.base import default_model_path
+from app.llm.loader import default_model_path
 from app.llm.llama import check_gguf, extra_bufts_safe
 
 AMX_BUILD = "CPU : SSE3 = 1 | AVX512 = 1 | AMX_INT8 = 1 | REPACK = 1 |"

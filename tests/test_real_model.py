@@ -2,8 +2,8 @@
 
 import pytest
 
-from app.citations import cited_numbers
-from app.perspectives import ask
+from app.answer.citations import cited_numbers
+from app.answer.ask import ask
 
 
 @pytest.mark.real_model

@@ -3,7 +3,7 @@
 import pytest
 
 from app.errors import InputError, ModelError
-from app.llm.base import default_model_path
+from app.llm.loader import default_model_path
 from app.llm.llama import derived_gguf
 from app.pipeline import _model_options
 from app.settings import Settings

@@ -21,12 +21,13 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from app import prompts, ui
-from app.citations import cited_numbers
-from app.cli import cli
-from app.cli_serve import serve
+from app.answer import prompts
+from app.ui import app as ui
+from app.answer.citations import cited_numbers
+from app.cli.main import cli
+from app.cli.serve import serve
 from app.errors import InputError
-from app.perspectives import ask
+from app.answer.ask import ask
 from app.pipeline import build_pipeline
 from app.settings import Settings
 

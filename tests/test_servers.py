@@ -25,15 +25,16 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from app.citations import cited_numbers
-from app.cli import cli
+from app.answer.citations import cited_numbers
+from app.cli.main import cli
 from app.errors import ModelError, StoreError
 from app.llm import load_model
-from app.llm.base import GenerationStats, default_model_path
-from app.perspectives import ask
+from app.llm.base import GenerationStats
+from app.llm.loader import default_model_path
+from app.answer.ask import ask
 from app.pipeline import build_pipeline
 from app.settings import Settings
-from app.stance import LABELS, SCHEMA, judge_schema
+from app.answer.stance import LABELS, SCHEMA, judge_schema
 
 QUESTION = "Did the Chinese government deserve credit for DeepSeek's success?"
 BIN = Path(sys.executable).parent
@@ -238,7 +239,7 @@ def test_slow_server_times_out_with_a_message(stub_url):
 
 def test_silent_servers_time_out(monkeypatch):
     """A socket that accepts connections and never answers: both clients give up, with a message."""
-    import app.index
+    import app.index.store
 
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
@@ -246,7 +247,7 @@ def test_silent_servers_time_out(monkeypatch):
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
         with pytest.raises(ModelError, match="timeout"):
             load_model(url, timeout=1.0)
-        monkeypatch.setattr(app.index, "CHROMA_TIMEOUT", 1.0)
+        monkeypatch.setattr(app.index.store, "CHROMA_TIMEOUT", 1.0)
         t0 = time.monotonic()
         with pytest.raises(StoreError, match=rf"Chroma server at {url} did not answer within 1 s"):
             build_pipeline(Settings(model="stub", chroma_url=url))

@@ -11,8 +11,8 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from app import ui
-from app import ui_html as H
+from app.ui import app as ui
+from app.ui import html as H
 from app.errors import InputError
 from app.llm.stub import StubModel
 
@@ -252,7 +252,7 @@ def test_two_concurrent_users_both_get_answers(stub_pipe, monkeypatch):
 
 
 def test_compare_handler_streams_rows_and_offers_downloads(stub_pipe):
-    from app.ui_compare import make_compare_handler
+    from app.ui.compare import make_compare_handler
 
     run = make_compare_handler(stub_pipe)
     outs = list(run("export controls", "", 3, 0.0, []))

@@ -1,7 +1,4 @@
-"""Model backends behind one small interface (`base.Model`).
+"""The model layer: one interface (base), its backends (llama, stub, openai_http), a loader."""
 
-`load_model("stub")` gives the deterministic stub, `load_model(None)` the bundled default
-GGUF, `load_model("path/to/model.gguf")` any GGUF file through llama.cpp.
-"""
-
-from .base import GenerationStats, Model, load_model  # noqa: F401
+from app.llm.base import GenerationStats, Model  # noqa: F401
+from app.llm.loader import load_model  # noqa: F401

@@ -34,8 +34,8 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import ModelError
-from .base import GenerationStats
+from app.errors import ModelError
+from app.llm.base import GenerationStats
 
 GGUF_MAGIC = b"GGUF"
 _LOAD_LOCK = threading.Lock()

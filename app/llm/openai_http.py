@@ -41,8 +41,8 @@ import time
 from typing import Iterator
 from urllib.parse import urlparse
 
-from ..errors import ModelError
-from .base import GenerationStats
+from app.errors import ModelError
+from app.llm.base import GenerationStats
 
 SCHEMA_MODES = ("json_object", "json_schema", "none")
 OPTIONAL_FIELDS = ("top_k", "repeat_penalty")

@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Iterator
 
-from .base import GenerationStats
+from app.llm.base import GenerationStats
 
 
 class StubModel:

@@ -1,0 +1,1 @@
+"""Answers built on evidence: ask, compare, stance, citation checks and prompt templates."""

@@ -1,0 +1,138 @@
+"""The one typed result model every front end reads: CLI, JSON, web app, batch and eval.
+
+Scope: plain dataclasses for what the ask and compare flows produce, the fixed wording of
+"not addressed", and `to_dict()` for the documented JSON (README, "ask --json schema").
+Offsets always index the article's *cleaned* text. Not here: building results (ask.py,
+compare.py) or formatting them (app/render, app/ui).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from app.corpus.articles import Source
+
+NOT_ADDRESSED_TEXT = "Does not address this."  # what a silent article's card says
+NOT_ADDRESSED = "not addressed"  # the stance value of a silent article in compare
+NOT_JUDGED = "not judged"  # the stance value when the model cannot judge stance (calibration)
+NOT_JUDGED_TEXT = "not judged (model too small to judge stance; read the evidence)"
+
+# How much an article has to say about a question (decided in code from its evidence).
+ADDRESSES = "addresses"  # evidence about the question, near the best article's
+MENTIONS = "mentions"  # some evidence, but weak: shown with a caution
+SILENT = "silent"  # nothing about the question: no evidence, no model call
+
+
+@dataclass
+class Evidence:
+    """One verbatim sentence (or two joined neighbours) of an article: text == article.text[start:end]."""
+
+    text: str
+    start: int
+    end: int
+    passage_id: str
+    citation: int
+    role: str = "key"  # "key": chosen for the question; "context": a neighbour that completes it
+    score: float = 0.0
+
+
+@dataclass
+class SourcePassage:
+    """A numbered source: one retrieved passage."""
+
+    id: str
+    citation: int
+    article_id: str
+    title: str
+    position: int
+    start: int
+    end: int
+    text: str
+    score: float  # cosine similarity with the question
+    lexical: float  # BM25
+    fused: float  # reciprocal-rank fusion (what the order follows)
+
+
+@dataclass
+class Perspective:
+    """One article's card in an answer."""
+
+    article_id: str
+    title: str
+    label: str
+    status: str  # ADDRESSES | MENTIONS | SILENT
+    best_score: float
+    viewpoint: str  # what the card says first: a checked paraphrase, else the key sentence
+    quotes: list[Evidence] = field(default_factory=list)  # the evidence, verbatim and cited
+    citations: list[int] = field(default_factory=list)
+    paraphrase: str = ""  # the model's sentence, only when it passed the support check
+    dropped: int = 0  # generated sentences that failed the support check (never shown)
+    source: Source = field(default_factory=Source)
+
+    @property
+    def addressed(self) -> bool:
+        return self.status != SILENT
+
+
+@dataclass
+class AskResult:
+    question: str
+    kind: str  # "fact" (asks for one specific fact) or "view"
+    answer: str
+    answer_citations: list[int]
+    perspectives: list[Perspective]
+    passages: list[SourcePassage]
+    model: str
+    dropped: int = 0  # generated sentences dropped by the support check, answer and cards together
+    generated: int = 0  # generated sentences shown (each passed the check)
+    notices: list[str] = field(default_factory=list)
+    timing: dict = field(default_factory=dict)
+
+    @property
+    def citations(self) -> list[dict]:
+        return [{"n": p.citation, "passage_id": p.id, "article_id": p.article_id, "title": p.title} for p in self.passages]
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        for p, obj in zip(out["perspectives"], self.perspectives):
+            p["addressed"] = obj.addressed
+        out["citations"] = self.citations
+        return out
+
+
+@dataclass
+class CompareRow:
+    """One article's row in a comparison."""
+
+    article_id: str
+    title: str
+    label: str
+    stance: str  # supports | opposes | mixed | NOT_JUDGED | NOT_ADDRESSED
+    viewpoint: str
+    quotes: list[Evidence]
+    status: str = SILENT
+    confidence: float | None = None  # never a softmax over label words; only a calibrated figure
+    scores: dict = field(default_factory=dict)
+    best_score: float = 0.0
+    method: str = ""  # how the stance was decided: a stance method, "relevance", or "not judged"
+    viewpoint_source: str = ""  # "model" (checked) or "evidence" (the key sentence)
+    source: Source = field(default_factory=Source)
+
+
+@dataclass
+class CompareResult:
+    topic: str
+    claim: str
+    claim_source: str  # "user" | "model" | "template" | "none"
+    rows: list[CompareRow]
+    contrast: dict  # {"agree", "differ", "silent", "text", "model_sentence", "counts"}
+    model: str
+    method: str
+    disclaimer: str
+    labels: str = "judged"  # "judged" | "not judged" | "forced" (shown although the model failed calibration)
+    calibration: dict = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    timing: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,1 @@
+"""The `perspectives` command: one group (main.py), one module per subcommand, shared options."""

@@ -1,0 +1,106 @@
+"""The `perspectives batch` command: a file of questions (or topics) in, JSONL + Markdown out.
+
+A thin shell over batch.py (reading) and batch_run.py (running, writing). Order matters:
+read and check the input, check every output path can be written, open (and repair) the
+answers file, and only then load the index and model, once, for the whole batch.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from app.cli.common import common_options, load_settings, notify, run_command
+from app.errors import InputError
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Answers file (JSONL, one `ask --json` object per line plus `id`). Appended to; rerun to resume.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Markdown report [default: beside the output, e.g. answers.md].")
+@click.option("--compare", is_flag=True, help="Lines are topics: run a stance comparison for each instead of a question.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --compare: also write one combined CSV (a row per topic and article).")
+@common_options
+@click.option("-k", "--passages", "k", type=click.IntRange(1, 20), default=None, help="Passages retrieved per article [default: 3].")
+@click.option("--temperature", type=click.FloatRange(0, 2), default=None, help="Sampling temperature [default: 0, deterministic].")
+@click.option("--no-progress", is_flag=True, help="No progress bar (messages and the summary are still printed).")
+@run_command
+def batch(file, output, report, compare, csv_path, k, temperature, no_progress, **kw):
+    """Answer every question in FILE and write the answers to OUTPUT, plus a Markdown report.
+
+    \b
+    FILE is one of:
+      questions.txt    one question per line; blank lines and # comments are ignored
+      questions.jsonl  {"id": "q1", "question": "..."} per line (id optional)
+      questions.csv    a header with a `question` column, optional `id` column
+    With --compare the lines are topics (JSONL key / CSV column `topic`, optional `claim`).
+
+    \b
+    Each answer is appended to OUTPUT and flushed to disk as soon as it is done. If a run
+    stops (Ctrl-C, crash, power cut), run the same command again: questions whose id is
+    already in OUTPUT are skipped. Ids default to a hash of the question text.
+    Lines that cannot be used are reported with their line number; the rest still run,
+    and the exit code is 1 when anything failed.
+
+    \b
+    Examples:
+      perspectives batch questions.txt -o answers.jsonl
+      perspectives batch topics.txt --compare -o matrix.jsonl --csv matrix.csv
+    """
+    from app.batch.readers import read_items
+    from app.batch.run import AnswerLog, check_writable, load_compare, record_kind, run_batch, write_compare_csv, write_report
+
+    s = load_settings(k=k, temperature=temperature, **kw)
+    if csv_path and not compare:
+        raise InputError("--csv writes the combined stance table of a --compare batch; add --compare or drop --csv.")
+    items, problems = read_items(file, field="topic" if compare else "question")
+    for p in problems:
+        notify(str(p))
+    if not items and not problems:
+        raise InputError(f"{file} holds no {'topics' if compare else 'questions'} (blank lines and # comments are ignored).")
+
+    report = report or output.with_suffix(".md")
+    check_writable(output, what="output file", keep=True, avoid={"input file": file})
+    check_writable(report, what="report", avoid={"input file": file, "output file": output})
+    if csv_path:
+        check_writable(csv_path, what="CSV file", avoid={"input file": file, "output file": output, "report": report})
+    if compare:
+        load_compare()  # fail now, not after loading the model
+
+    with AnswerLog(output, notify=notify) as log:
+        kinds = {record_kind(r) for r in log.done.values()}
+        mode = "compare" if compare else "ask"
+        if kinds - {mode}:
+            other = "question answers" if "ask" in kinds else "topic comparisons"
+            raise InputError(f"{output} already holds {other}; write {'--compare results' if compare else 'answers'} to another -o file.")
+        pending = [it for it in items if it.id not in log.done]
+        pipe = None
+        if pending:
+            from app.pipeline import build_pipeline
+
+            pipe = build_pipeline(s, progress=not no_progress, notify=notify)
+            pipe.model  # load the model once, now, so a bad model fails before the first item
+        elif items:
+            notify(f"Nothing to run: all {len(items)} are already in {output}.")
+        summary = run_batch(pipe, items, log, compare=compare, progress=not no_progress, notify=notify, debug=kw.get("debug", False))
+        summary.problems = len(problems)
+        records = log.records()
+
+    write_report(report, records, input_path=file, output_path=output, summary=summary, problems=problems, items=items)
+    click.echo(f"Answers: {output} ({len(records)} in all)")
+    click.echo(f"Report:  {report}")
+    if csv_path:
+        n = write_compare_csv(csv_path, records, items)
+        click.echo(f"CSV:     {csv_path} ({n} rows)")
+    click.echo(summary.text("compared" if compare else "answered"))
+    if summary.interrupted:
+        sys.exit(130)
+    if not summary.ok:
+        problems_note = f"{summary.failed} failed, {summary.problems} unusable input lines"
+        click.secho(f"Not everything ran ({problems_note}); fix the lines above and run the same command again.", fg="yellow", err=True)
+        sys.exit(1)

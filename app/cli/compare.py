@@ -1,0 +1,110 @@
+"""The `perspectives compare` and `perspectives topics` commands (registered in cli.py).
+
+A thin shell over compare.py, topics.py, plot.py and render_compare.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from app.cli.common import common_options, load_settings, notify, run_command
+from app.errors import InputError
+from app.answer.stance import METHODS
+
+
+def _read_topics(topics: tuple[str, ...], topics_file: str | None) -> list[str]:
+    found = [t for t in topics if t.strip()]
+    if topics_file:
+        lines = Path(topics_file).read_text(encoding="utf-8").splitlines()
+        found += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    if not found:
+        raise InputError('Give a topic, e.g. perspectives compare "US export controls"  (see: perspectives topics)')
+    return found
+
+
+def _write(path: str, text: str, what: str) -> None:
+    Path(path).write_text(text, encoding="utf-8")
+    notify(f"Wrote {what} to {path}")
+
+
+@click.command()
+@click.argument("topics", nargs=-1)
+@common_options
+@click.option("--claim", default=None, help="The claim to take a stance on [default: the model writes one from the topic]. Only with one topic.")
+@click.option("--topics-file", type=click.Path(exists=True, dir_okay=False), default=None, help="More topics, one per line (for --plot, --csv, --md).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (passage ids and character offsets for every quote) instead of the table.")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False), default=None, help="Also write the rows to this CSV file.")
+@click.option("--md", "md_file", type=click.Path(dir_okay=False), default=None, help="Also write a Markdown report to this file.")
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False), default=None, help="Also draw the articles × topics stance heatmap to this PNG file.")
+@click.option("--method", type=click.Choice(METHODS), default=None, help="How stance labels are decided [default: label log-probabilities (logprob); see models.md].")
+@click.option("--summary", is_flag=True, help="Add a one-sentence contrast written by the model.")
+@click.option("-k", "--passages", "k", type=click.IntRange(1, 20), default=None, help="Passages retrieved per article [default: 3].")
+@run_command
+def compare(topics, claim, topics_file, as_json, csv_file, md_file, plot_file, method, summary, k, **kw):
+    """Compare where each article stands on TOPIC (one or more topics).
+
+    For each article: a stance toward an explicit claim (supports / opposes / mixed /
+    not addressed), a one-sentence viewpoint and verbatim evidence quotes with citation
+    numbers; then where the articles agree, differ and stay silent. An article with no
+    passage above the relevance floor is "not addressed" without asking the model.
+    Labels are the model's judgements; the quotes are checked to be verbatim.
+
+    \b
+    Examples:
+      perspectives compare "US export controls"
+      perspectives compare "China's education system" --claim "China's education system produced DeepSeek's success"
+      perspectives compare "US export controls" "China's education system" --plot stances.png --md report.md
+    """
+    from app.answer.compare import compare as run_compare
+    from app.pipeline import build_pipeline
+    from app.render.compare import table, to_csv, to_json, to_markdown
+
+    found = _read_topics(topics, topics_file)
+    if claim and len(found) > 1:
+        raise InputError("--claim applies to one topic; give one topic, or leave --claim out so each topic gets its own claim.")
+    pipe = build_pipeline(load_settings(k=k, **kw), progress=not as_json, notify=notify)
+    results = []
+    for i, topic in enumerate(found):
+        res = run_compare(pipe, topic, claim, method=method, summary=summary)
+        results.append(res)
+        if as_json:
+            continue
+        click.echo(("\n" if i else "") + table(res))
+        for n in res.notices:
+            notify(n)
+    if as_json:
+        click.echo(to_json(results[0]) if len(results) == 1 else "[\n" + ",\n".join(to_json(r) for r in results) + "\n]")
+    if csv_file:
+        _write(csv_file, to_csv(results), "CSV")
+    if md_file:
+        _write(md_file, to_markdown(results), "Markdown report")
+    if plot_file:
+        from app.render.plot import plot_stances
+
+        notify(f"Wrote chart to {plot_stances(results, plot_file)}")
+
+
+@click.command()
+@common_options
+@click.option("-n", "count", type=click.IntRange(1, 50), default=8, show_default=True, help="How many topics to suggest.")
+@run_command
+def topics(count, **kw):
+    """Suggest topics to compare, drawn from the articles themselves (key phrases).
+
+    Each topic is used by at least two articles, so there is something to compare.
+    Try one with: perspectives compare "TOPIC"
+    """
+    from app.pipeline import build_pipeline
+    from app.answer.topics import suggest_topics
+
+    pipe = build_pipeline(load_settings(**kw), notify=notify)
+    found = suggest_topics(pipe, count)
+    if not found:
+        click.echo("No topic is shared by two or more articles. Add articles, or type your own topic.")
+        return
+    click.echo("Suggested topics (articles using them):")
+    for t in found:
+        click.echo(f"  {t.topic}  ({t.articles} articles)")
+    click.echo(f'\nTry: perspectives compare "{found[0].topic}"')

@@ -1,0 +1,183 @@
+"""Load articles from a folder and repair their text.
+
+Scope: reading `.txt`/`.md` files, generic Unicode repair (ftfy), the specific damage and
+web junk found in real scraped articles, titles and short labels, stable ids and content
+hashes. The cleaned text is what users see and quote: every character offset elsewhere in
+the program indexes `Article.text`.
+Not here: splitting into passages (chunks.py), anything about the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ftfy
+
+from app.errors import CorpusError, InputError
+
+#: Bump when cleaning changes, so stored indexes built from older text are rebuilt.
+CLEANER_VERSION = "3"
+ARTICLE_SUFFIXES = (".txt", ".md")
+#: Articles above this size are refused (a news article is 5-50 kB).
+MAX_ARTICLE_BYTES = 2_000_000
+
+# Lines that are page furniture, not article text.
+_JUNK_LINE = re.compile(
+    r"""^(skip\ to\ (main\ )?content|leave\ a\ comment|share\ this( article)?|advertisement
+         |read\ more|related\ articles?)$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_TEASER_HEAD = re.compile(r"^(read also|see also|also read)\s*:?$", re.IGNORECASE)
+# Image-URL residue such as "%2Fs3%2Fstatic.nrc.nl%2F...jpg&w=1920&q=100)".
+_URL_JUNK = re.compile(r"%2F|/s3/|\.(?:jpe?g|png|gif|webp)(?:[?&)]|$)", re.IGNORECASE)
+# A lone source domain line such as "nrc.nl".
+_DOMAIN_LINE = re.compile(r"^(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:nl|com|org|net|co\.uk|de|cn)$", re.I)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Who published an article (from its front matter; "unknown" where the text does not say)."""
+
+    outlet: str = "unknown"
+    author: str = "unknown"
+    date: str = "unknown"
+    url: str = "unknown"
+
+
+@dataclass(frozen=True)
+class Article:
+    """One cleaned article. `text` holds the body only; the title is kept apart."""
+
+    id: str
+    title: str
+    label: str
+    text: str
+    path: str
+    sha256: str = field(repr=False)
+    source: Source = field(default_factory=Source)
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+def repair_lost_quotes(text: str) -> str:
+    """Repair quotes and apostrophes that were mangled into 'ā'.
+
+    Some scrapes turn U+2019/U+201C/U+201D into 'ā' (the UTF-8 bytes lost their 2nd and
+    3rd byte), e.g. "DeepSeekās" and "āSputnik momentā". ftfy cannot undo this because
+    the information is gone, but the position tells which mark it was: between letters it
+    is an apostrophe, before a word it opens a quote, elsewhere it closes one. Only applied
+    when the damage pattern is frequent, so genuine 'ā' (pinyin, Latvian...) is left alone.
+    """
+    if len(re.findall(r"[A-Za-z]ā(?:s|t|re|ve|ll|d|m)\b", text)) < 3:
+        return text
+    text = re.sub(r"(?<=[A-Za-z])ā(?=[A-Za-z])", "\u2019", text)
+    text = re.sub(r"(?:(?<=^)|(?<=[\s(\[—–-]))ā(?=[\w$£€])", "\u201c", text, flags=re.M)
+    return text.replace("ā", "\u201d")
+
+
+def _is_heading(paragraph: str) -> bool:
+    return len(paragraph) <= 160 and not re.search(r"[.!?:;,]$", paragraph) and len(paragraph.split()) >= 3
+
+
+def clean_text(raw: str) -> tuple[str | None, str]:
+    """Return (title or None, cleaned body) for raw article text.
+
+    Paragraphs are separated by one blank line; whitespace inside a paragraph is folded.
+    """
+    text = ftfy.fix_text(raw, uncurl_quotes=False, normalization="NFC")
+    text = repair_lost_quotes(text)
+    paragraphs: list[str] = []
+    skip_next = False
+    for line in text.splitlines():
+        line = re.sub(r"\s+", " ", line).strip()
+        if not line:
+            continue
+        if skip_next:  # the teaser headline that follows "Read also"
+            skip_next = False
+            continue
+        if _TEASER_HEAD.match(line):
+            skip_next = True
+            continue
+        if _JUNK_LINE.match(line) or _URL_JUNK.search(line) or _DOMAIN_LINE.match(line):
+            continue
+        paragraphs.append(line.lstrip("#").strip() if line.startswith("#") else line)
+    title = None
+    if paragraphs and _is_heading(paragraphs[0]) and len(paragraphs) > 1:
+        title = paragraphs.pop(0)
+    return title, "\n\n".join(paragraphs)
+
+
+def make_label(title: str, max_chars: int = 42) -> str:
+    """A short, readable label for tables: the title cut at a word boundary."""
+    if len(title) <= max_chars:
+        return title
+    cut = title[: max_chars + 1].rsplit(" ", 1)[0].rstrip(",;:—–- ")
+    return cut + "…"
+
+
+def _fallback_title(body: str) -> str:
+    first = re.split(r"(?<=[.!?])\s", body, maxsplit=1)[0]
+    return make_label(first, 80)
+
+
+def article_id(path: Path) -> str:
+    """Stable id from the file name (without suffix), safe for metadata and URLs."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-") or "article"
+
+
+def load_article(path: Path) -> Article:
+    data = path.read_bytes()
+    if len(data) > MAX_ARTICLE_BYTES:
+        raise InputError(f"{path}: {len(data):,} bytes is too large for an article (limit {MAX_ARTICLE_BYTES:,}).")
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{path}: looks like a binary file, not text. Articles must be .txt or .md text.")
+    try:
+        raw = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raw = data.decode("cp1252", errors="replace")
+        if raw.count("\ufffd") > 10:
+            raise InputError(f"{path}: not UTF-8 text (byte {exc.start}). Save it as UTF-8 and retry.") from exc
+    title, body = clean_text(raw)
+    if len(body.split()) < 5:
+        raise InputError(f"{path}: no article text after cleaning (empty or only page furniture).")
+    title = title or _fallback_title(body)
+    digest = hashlib.sha256(data + CLEANER_VERSION.encode()).hexdigest()
+    return Article(id=article_id(path), title=title, label=make_label(title), text=body, path=str(path), sha256=digest)
+
+
+def load_corpus(folder: Path, *, on_skip=None) -> list[Article]:
+    """Load every article in `folder`, sorted by file name.
+
+    A file that cannot be used is reported through `on_skip(path, message)` and skipped,
+    so one bad upload does not take the corpus down.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CorpusError(f"Article folder not found: {folder}. Create it and put .txt or .md files in it, or pass --seeds DIR.")
+    articles: list[Article] = []
+    seen: set[str] = set()
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        if path.suffix.lower() not in ARTICLE_SUFFIXES:
+            if on_skip:
+                on_skip(path, f"{path.name}: not a .txt or .md file; ignored (convert it to text first).")
+            continue
+        try:
+            art = load_article(path)
+        except InputError as exc:
+            if on_skip:
+                on_skip(path, str(exc))
+            continue
+        if art.id in seen:
+            if on_skip:
+                on_skip(path, f"{path.name}: another file already has id {art.id!r}; skipped.")
+            continue
+        seen.add(art.id)
+        articles.append(art)
+    if not articles:
+        raise CorpusError(f"No usable articles (.txt or .md) in {folder}.")
+    return articles

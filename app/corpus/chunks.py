@@ -1,0 +1,129 @@
+"""Split cleaned articles into sentences and passages with character offsets.
+
+Scope: sentence spans (a small rule-based splitter that knows common abbreviations such as
+"U.S." and "Mr."), and passages of roughly 60-150 words built from whole paragraphs, or
+from whole sentences when a paragraph is long. Every span is (start, end) into
+`Article.text`, so `article.text[start:end]` is exactly the passage or sentence.
+Not here: embeddings or storage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from app.corpus.articles import Article
+
+CHUNKER_VERSION = "2"
+MIN_WORDS = 60
+MAX_WORDS = 150
+
+_ABBREVIATIONS = {"u.s", "u.k", "mr", "mrs", "ms", "dr", "prof", "st", "no", "vs", "e.g", "i.e", "inc", "jr", "sr", "etc", "a.m", "p.m"}
+# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before space.
+_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+|$)")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable unit of one article. `text == article.text[start:end]`."""
+
+    id: str
+    article_id: str
+    position: int  # 0-based order within the article
+    start: int
+    end: int
+    text: str
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Sentence spans inside text[start:end], trimmed of surrounding whitespace."""
+    end = len(text) if end is None else end
+    spans: list[Span] = []
+    cursor = start
+    for m in _END.finditer(text, start, end):
+        stop = m.end()
+        word = re.search(r"([\w.]+)[.]$", text[cursor:stop].rstrip("\"'”’)]"))
+        if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
+            continue  # "U.S." or "Mr." is not a sentence end
+        nxt = text[stop:stop + 3].lstrip()
+        if nxt and nxt[0].islower():
+            continue  # "...e.g. something" or an ellipsis mid-sentence
+        _add_span(text, cursor, stop, spans)
+        cursor = stop
+    _add_span(text, cursor, end, spans)
+    return spans
+
+
+def _add_span(text: str, a: int, b: int, out: list[Span]) -> None:
+    # Split on paragraph breaks too: a heading without a full stop is its own sentence.
+    for piece in re.finditer(r"[^\n]+", text[a:b]):
+        s, e = a + piece.start(), a + piece.end()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append(Span(s, e))
+
+
+def _paragraph_spans(text: str) -> list[Span]:
+    return [Span(m.start(), m.end()) for m in re.finditer(r"[^\n]+(?:\n(?!\n)[^\n]+)*", text)]
+
+
+def _words(text: str, span: Span) -> int:
+    return len(text[span.start:span.end].split())
+
+
+def _pieces(text: str) -> list[Span]:
+    """Paragraphs, with long paragraphs broken into runs of sentences of at most MAX_WORDS."""
+    pieces: list[Span] = []
+    for para in _paragraph_spans(text):
+        if _words(text, para) <= MAX_WORDS:
+            pieces.append(para)
+            continue
+        run: list[Span] = []
+        for sent in sentence_spans(text, para.start, para.end):
+            if run and _words(text, Span(run[0].start, sent.end)) > MAX_WORDS:
+                pieces.append(Span(run[0].start, run[-1].end))
+                run = []
+            run.append(sent)
+        if run:
+            pieces.append(Span(run[0].start, run[-1].end))
+    return pieces
+
+
+def chunk_article(article: Article) -> list[Passage]:
+    """Greedy packing of paragraph pieces into passages of MIN_WORDS..MAX_WORDS words."""
+    text = article.text
+    groups: list[Span] = []
+    current: Span | None = None
+    for piece in _pieces(text):
+        if current is None:
+            current = piece
+        elif _words(text, current) < MIN_WORDS and _words(text, Span(current.start, piece.end)) <= MAX_WORDS:
+            current = Span(current.start, piece.end)
+        else:
+            groups.append(current)
+            current = piece
+    if current is not None:
+        # A short tail joins the previous passage when it fits.
+        if groups and _words(text, current) < MIN_WORDS // 2 and _words(text, Span(groups[-1].start, current.end)) <= MAX_WORDS * 1.3:
+            groups[-1] = Span(groups[-1].start, current.end)
+        else:
+            groups.append(current)
+    prefix = hashlib.sha1(article.sha256.encode() + CHUNKER_VERSION.encode()).hexdigest()[:8]
+    return [
+        Passage(id=f"{article.id}:{prefix}:{i}", article_id=article.id, position=i, start=g.start, end=g.end, text=text[g.start:g.end])
+        for i, g in enumerate(groups)
+    ]

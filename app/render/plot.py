@@ -1,0 +1,75 @@
+"""Draw the articles × topics stance matrix as a heatmap PNG (matplotlib, Agg backend).
+
+Scope: one picture from a list of compare results: a coloured cell per (article, topic)
+with the label written in it, a legend, and a title saying labels are model judgements.
+Not here: computing labels. matplotlib is imported lazily (it is slow to import).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.errors import InputError
+from app.answer.stance import LABELS, NOT_ADDRESSED
+
+COLOURS = {"supports": "#4caf50", "opposes": "#e53935", "mixed": "#ffb300", NOT_ADDRESSED: "#cfd8dc"}
+ORDER = (*LABELS, NOT_ADDRESSED)
+
+
+def stance_matrix(results) -> tuple[list[str], list[str], list[list[str]]]:
+    """(article labels, topics, stances[article][topic]); articles by id, topics as given."""
+    ids = sorted({r.article_id for res in results for r in res.rows})
+    labels = {r.article_id: r.label for res in results for r in res.rows}
+    cells = [[next((r.stance for r in res.rows if r.article_id == a), NOT_ADDRESSED) for res in results] for a in ids]
+    return [labels[a] for a in ids], [res.topic for res in results], cells
+
+
+def plot_stances(results, path: str | Path, *, title: str | None = None) -> Path:
+    """Write the heatmap of one result or a list of results (one column per topic) to `path`."""
+    results = _as_list(results)
+    if not results:
+        raise InputError("Nothing to plot: give at least one topic.")
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise InputError(f"The chart is written as PNG; use a file name ending in .png, not {path.name!r}.")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    rows, topics, cells = stance_matrix(results)
+    values = [[ORDER.index(c) for c in row] for row in cells]
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.9 * len(topics) + 5.5), 0.7 * len(rows) + 2.6))
+    ax.imshow(values, cmap=ListedColormap([COLOURS[s] for s in ORDER]), vmin=0, vmax=len(ORDER) - 1, aspect="auto")
+    ax.set_xticks(range(len(topics)), labels=[_wrap(t, 22) for t in topics], fontsize=8)
+    ax.set_yticks(range(len(rows)), labels=[_wrap(r, 32) for r in rows], fontsize=8)
+    for i, row in enumerate(cells):
+        for j, stance in enumerate(row):
+            ax.text(j, i, stance, ha="center", va="center", fontsize=8)
+    ax.set_xticks([x - 0.5 for x in range(1, len(topics))], minor=True)
+    ax.set_yticks([y - 0.5 for y in range(1, len(rows))], minor=True)
+    ax.grid(which="minor", color="white", linewidth=2)
+    ax.tick_params(which="minor", length=0)
+    model = results[0].model
+    ax.set_title(title or f"Stance toward each topic's claim (labels are judgements by {model})", fontsize=10)
+    ax.legend(handles=[Patch(color=COLOURS[s], label=s) for s in ORDER], loc="upper left",
+              bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False, title="stance", title_fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+
+
+def _as_list(results) -> list:
+    return list(results) if isinstance(results, (list, tuple)) else [results]
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)[:3])

@@ -1,0 +1,1 @@
+"""Evidence out: per-article hybrid search over passages and their sentences."""

@@ -1,0 +1,137 @@
+"""Per-article hybrid retrieval: dense (Chroma) and lexical (BM25) ranks fused by RRF.
+
+Scope: for a question, the top passages of *each* article separately, so a terse article
+is never crowded out by a verbose one; the best sentences in them (verbatim quotes with
+offsets); and the relevance floor that decides "this article does not address it".
+Not here: prompting or generation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import bm25s
+import numpy as np
+
+from app.corpus.chunks import Passage, sentence_spans
+from app.corpus.articles import Article
+from app.index.embed import Embedder
+from app.index.store import Index
+
+RRF_K = 60
+
+
+@dataclass
+class Hit:
+    passage: Passage
+    score: float  # cosine similarity of passage and question (0..1, higher is closer)
+    lexical: float  # BM25 score
+    fused: float  # reciprocal-rank fusion of the two ranks (what the order follows)
+
+
+@dataclass
+class Quote:
+    article_id: str
+    passage_id: str
+    text: str
+    start: int  # offsets into Article.text
+    end: int
+    score: float
+
+
+@dataclass
+class ArticleHits:
+    article: Article
+    hits: list[Hit]
+    addressed: bool
+    quotes: list[Quote] = field(default_factory=list)
+
+    @property
+    def best(self) -> float:
+        return max((h.score for h in self.hits), default=0.0)
+
+
+def _tokenize(texts: list[str]):
+    return bm25s.tokenize(texts, stopwords="en", show_progress=False, return_ids=False)
+
+
+class Retriever:
+    """Holds the BM25 index and the passage table; dense search goes through `Index`."""
+
+    def __init__(self, articles: list[Article], passages: list[Passage], index: Index, embedder: Embedder, *, floor: float = 0.3):
+        self.articles = articles
+        self.passages = {p.id: p for p in passages}
+        self.by_article: dict[str, list[Passage]] = {}
+        for p in passages:
+            self.by_article.setdefault(p.article_id, []).append(p)
+        self.index = index
+        self.embedder = embedder
+        self.floor = floor
+        self._order = [p.id for p in passages]
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(_tokenize([p.text for p in passages]), show_progress=False)
+        self._sentence_cache: dict[str, tuple[list, np.ndarray]] = {}
+
+    def lexical_scores(self, question: str) -> dict[str, float]:
+        tokens = _tokenize([question])[0]
+        if not tokens:
+            return {pid: 0.0 for pid in self._order}
+        scores = self._bm25.get_scores(tokens)
+        return dict(zip(self._order, map(float, scores)))
+
+    def retrieve(self, question: str, k: int = 3, *, quotes: int = 2) -> list[ArticleHits]:
+        """Top-`k` passages and best `quotes` sentences for every article, in corpus order."""
+        qvec = self.embedder.embed([question])[0]
+        lexical = self.lexical_scores(question)
+        results = []
+        for art in self.articles:
+            own = self.by_article.get(art.id, [])
+            if not own:
+                results.append(ArticleHits(art, [], False))
+                continue
+            dense = self.index.query(qvec, art.id, min(len(own), max(k * 3, 8)))
+            dense_rank = {pid: r for r, (pid, _) in enumerate(dense)}
+            sims = dict(dense)
+            lex_order = sorted((p.id for p in own), key=lambda pid: -lexical.get(pid, 0.0))
+            lex_rank = {pid: r for r, pid in enumerate(lex_order) if lexical.get(pid, 0.0) > 0}
+            fused = {}
+            for p in own:
+                f = 0.0
+                if p.id in dense_rank:
+                    f += 1.0 / (RRF_K + dense_rank[p.id])
+                if p.id in lex_rank:
+                    f += 1.0 / (RRF_K + lex_rank[p.id])
+                fused[p.id] = f
+            top = sorted(own, key=lambda p: -fused[p.id])[:k]
+            hits = [Hit(p, sims.get(p.id, 0.0), lexical.get(p.id, 0.0), fused[p.id]) for p in top]
+            ah = ArticleHits(art, hits, addressed=max((h.score for h in hits), default=0.0) >= self.floor)
+            if ah.addressed and quotes:
+                ah.quotes = self.best_sentences(art, [h.passage for h in hits], qvec, question, quotes)
+            results.append(ah)
+        return results
+
+    def _sentences(self, art: Article, passage: Passage):
+        cached = self._sentence_cache.get(passage.id)
+        if cached is None:
+            spans = [s for s in sentence_spans(art.text, passage.start, passage.end) if len(art.text[s.start:s.end].split()) >= 6]
+            vecs = self.embedder.embed([art.text[s.start:s.end] for s in spans]) if spans else np.zeros((0, self.embedder.dim), np.float32)
+            cached = (spans, vecs)
+            self._sentence_cache[passage.id] = cached
+        return cached
+
+    def best_sentences(self, art: Article, passages: list[Passage], qvec: np.ndarray, question: str, n: int) -> list[Quote]:
+        """The `n` sentences closest to the question, verbatim from the article."""
+        qwords = {w for w in re.findall(r"[a-z0-9]+", question.lower()) if len(w) > 3}
+        scored = []
+        for p in passages:
+            spans, vecs = self._sentences(art, p)
+            for span, vec in zip(spans, vecs):
+                text = art.text[span.start:span.end]
+                overlap = len(qwords & set(re.findall(r"[a-z0-9]+", text.lower()))) / (len(qwords) or 1)
+                scored.append((float(vec @ qvec) + 0.2 * overlap, p, span, text))
+        scored.sort(key=lambda t: -t[0])
+        out: list[Quote] = []
+        for score, p, span, text in scored[:n]:
+            out.append(Quote(art.id, p.id, text, span.start, span.end, round(score, 4)))
+        return sorted(out, key=lambda q: q.start)

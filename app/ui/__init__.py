@@ -1,0 +1,1 @@
+"""The Gradio web app: chat, compare and corpus tabs."""

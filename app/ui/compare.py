@@ -1,0 +1,112 @@
+"""The Compare tab: a topic (and optional claim) → stance matrix, evidence, chart, downloads.
+
+A thin shell over `compare.compare_stream` (the same engine as `perspectives compare`):
+rows stream into the matrix as each article is judged. Topic suggestions come from
+topics.py; the heatmap (plot.py) and the downloads (render_compare.py) cover every topic
+compared in this session, one column per topic, so users build up a topics × articles view.
+Not here: any stance logic.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import gradio as gr
+
+from app.ui import html as H
+from app.render import compare as render_compare
+from app.answer.compare import compare_stream
+from app.errors import PerspectivesError
+from app.pipeline import Pipeline
+from app.render.plot import plot_stances
+from app.ui.shared import download_dir, session_view, warn
+from app.answer.topics import suggest_topics
+
+MAX_SESSION_TOPICS = 8  # columns in the session's heatmap
+
+
+def topic_choices(pipe: Pipeline) -> list[str]:
+    return [t.topic for t in suggest_topics(pipe)]
+
+
+def export_files(results: list, folder: Path) -> dict[str, str]:
+    """The comparisons as JSON, CSV and Markdown files (and the heatmap PNG), for download."""
+    texts = {
+        "json": json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2),
+        "csv": render_compare.to_csv(results),
+        "md": render_compare.to_markdown(results),
+    }
+    paths = {}
+    for ext, text in texts.items():
+        p = folder / f"comparison.{ext}"
+        p.write_text(text, encoding="utf-8")
+        paths[ext] = str(p)
+    paths["png"] = str(plot_stances(results, folder / "stances.png"))
+    return paths
+
+
+def make_compare_handler(pipe: Pipeline):
+    def run(topic, claim, k, temperature, session):
+        idx = {a.id: i for i, a in enumerate(pipe.articles)}
+        hidden = gr.update(visible=False)
+        session = list(session or [])
+        try:
+            if not (topic or "").strip():
+                raise PerspectivesError("Pick a suggested topic or type one, e.g. “export controls”.")
+            view = session_view(pipe, k, temperature)
+            rows: list[dict] = []
+            claim_box = ""
+            for ev in compare_stream(view, topic, (claim or "").strip() or None):
+                if ev.kind == "claim":
+                    claim_box = H.claim_html(ev.text)
+                elif ev.kind == "row":
+                    rows.append(asdict(ev.row))
+                elif ev.kind == "done":
+                    r = ev.result
+                    session = [x for x in session if (x.topic, x.claim) != (r.topic, r.claim)][-(MAX_SESSION_TOPICS - 1):] + [r]
+                    files = export_files(session, download_dir("compare-"))
+                    yield (H.claim_html(r.claim, r.claim_source), H.matrix_html([asdict(x) for x in r.rows], idx),
+                           H.contrast_html(r.contrast, r.disclaimer), gr.update(value=files["png"], visible=True),
+                           gr.update(value=files["json"], visible=True), gr.update(value=files["csv"], visible=True),
+                           gr.update(value=files["md"], visible=True), session)
+                    return
+                yield (claim_box, H.matrix_html(rows, idx, pending=max(0, len(pipe.articles) - len(rows))), "", gr.skip(),
+                       gr.skip(), gr.skip(), gr.skip(), gr.skip())
+        except PerspectivesError as exc:
+            warn(exc)
+            yield f'<div class="pv-empty">⚠ {H.esc(exc)}</div>', "", "", gr.skip(), hidden, hidden, hidden, gr.skip()
+
+    return run
+
+
+def build_compare_tab(pipe: Pipeline, k, temperature, model_queue: dict) -> dict:
+    """Lay out the tab inside the current `gr.Tab`; returns its components."""
+    choices = topic_choices(pipe)
+    with gr.Row(equal_height=True):
+        topic = gr.Dropdown(choices, value=None, label="Topic", info="Pick a suggestion or type your own.", allow_custom_value=True, scale=3, elem_id="pv-topic")
+        claim = gr.Textbox(label="Claim (optional)", placeholder="e.g. The Chinese state deserves credit for DeepSeek", scale=3,
+                           info="Each article is labelled supports / opposes / mixed toward it.")
+        go = gr.Button("Compare", variant="primary", scale=1, min_width=110, elem_id="pv-compare-btn")
+    claim_out = gr.HTML('<div class="pv-empty">Choose a topic to see where each article stands.</div>', elem_id="pv-claim", js_on_load=None)
+    matrix = gr.HTML("", elem_id="pv-matrix", js_on_load=None)
+    with gr.Row():
+        with gr.Column(scale=1):
+            contrast = gr.HTML("", elem_id="pv-contrast", js_on_load=None)
+        with gr.Column(scale=1):
+            chart = gr.Image(label="Stances across the topics you compared", show_label=False, type="filepath", visible=False, interactive=False, elem_id="pv-chart",
+                             buttons=["download", "fullscreen"])
+    with gr.Row():
+        dl_json = gr.DownloadButton("Download JSON", size="sm", visible=False, elem_id="pv-dl-json")
+        dl_csv = gr.DownloadButton("Download CSV", size="sm", visible=False, elem_id="pv-dl-csv")
+        dl_md = gr.DownloadButton("Download Markdown", size="sm", visible=False, elem_id="pv-dl-md")
+        reset = gr.Button("Start over", size="sm", variant="secondary")
+    session = gr.State([])
+    run = make_compare_handler(pipe)
+    outputs = [claim_out, matrix, contrast, chart, dl_json, dl_csv, dl_md, session]
+    go.click(run, inputs=[topic, claim, k, temperature, session], outputs=outputs, api_name="compare", show_progress="full",
+             show_progress_on=[matrix], **model_queue)
+    reset.click(lambda: ('<div class="pv-empty">Choose a topic to see where each article stands.</div>', "", "", *[gr.update(value=None, visible=False)] * 4, []),
+                outputs=outputs, queue=False, api_visibility="private")
+    return {"topic": topic, "claim": claim, "button": go, "refresh": lambda: gr.update(choices=topic_choices(pipe))}

@@ -1,0 +1,219 @@
+"""HTML and Markdown fragments for the web app, built from pipeline results.
+
+Scope: presentation only, as pure functions (string in, string out) so they are tested
+without a browser. Every piece of article text, file name, title and model output is
+untrusted: it passes through `esc` (or `md_text`) before it touches markup.
+Not here: Gradio wiring (ui.py), deciding content (perspectives.py, compare.py).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from app.answer.citations import CITE
+
+# Gradio's HTML component treats its value as a template; neutralise template syntax too.
+_TEMPLATE_CHARS = str.maketrans({"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;"})
+# Characters with a meaning in Markdown, escaped with a backslash in chat messages.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~>!])")
+# One accent per article (by corpus position), the same in every tab.
+PALETTE = ["#4f46e5", "#0891b2", "#d97706", "#db2777", "#059669", "#7c3aed", "#dc2626", "#2563eb", "#65a30d", "#9333ea"]
+
+
+def esc(text) -> str:
+    """Escape untrusted text for HTML (and for Gradio's HTML templates)."""
+    return html.escape(str(text), quote=True).translate(_TEMPLATE_CHARS)
+
+
+def color(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+def cite_links(text: str, allowed: set[int] | None = None) -> str:
+    """Escape `text` for HTML and turn each valid [n] into a link to source n."""
+    out, pos = [], 0
+    for m in CITE.finditer(text):
+        out.append(esc(text[pos:m.start()]))
+        n = int(m.group(1))
+        out.append(f'<a class="cite" href="#src-{n}" title="Source {n}">[{n}]</a>' if allowed is None or n in allowed else esc(m.group(0)))
+        pos = m.end()
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def md_text(text: str) -> str:
+    """Untrusted text for a Markdown component (chat messages): shown literally.
+
+    HTML is escaped and Markdown syntax backslash-escaped; citations [n] stay readable.
+    """
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+def md_answer(text: str) -> str:
+    """A model answer for the chat: literal text, with [n] rendered as source links."""
+    out, pos = [], 0
+    for m in CITE.finditer(text):
+        out.append(md_text(text[pos:m.start()]))
+        out.append(f'<a class="cite" href="#src-{m.group(1)}">[{m.group(1)}]</a>')
+        pos = m.end()
+    out.append(md_text(text[pos:]))
+    return "".join(out)
+
+
+# -- chat: viewpoint cards and sources ---------------------------------------------------
+def card_streaming(index: int, title: str, text: str, done: bool) -> str:
+    state = "" if done else '<span class="pv-typing" aria-label="writing">●●●</span>'
+    return (
+        f'<article class="pv-card" style="--accent:{color(index)}">'
+        f'<header><span class="pv-dot"></span><h4>{esc(title)}</h4></header>'
+        f'<p class="pv-view">{cite_links(text)}{state}</p></article>'
+    )
+
+
+def cards_streaming(order: list[str], cards: dict[str, dict], index_of: dict[str, int]) -> str:
+    if not order:
+        return '<div class="pv-empty">Reading the articles…</div>'
+    body = "".join(card_streaming(index_of.get(aid, i), cards[aid]["title"], cards[aid]["text"], cards[aid]["done"]) for i, aid in enumerate(order))
+    return f'<div class="pv-cards">{body}</div>'
+
+
+def card_final(index: int, p: dict, allowed: set[int]) -> str:
+    if p["addressed"]:
+        badge = f'<span class="pv-badge pv-yes" title="best passage similarity">addresses it · relevance {p["best_score"]:.2f}</span>'
+        view = f'<p class="pv-view">{cite_links(p["viewpoint"], allowed)}</p>'
+        quotes = "".join(
+            f'<blockquote>{esc(q["text"])} <a class="cite" href="#src-{q["citation"]}">[{q["citation"]}]</a></blockquote>' for q in p["quotes"]
+        )
+    else:
+        badge = '<span class="pv-badge pv-no">does not address this</span>'
+        view = '<p class="pv-view pv-muted">None of its passages is relevant enough to this question.</p>'
+        quotes = ""
+    return (
+        f'<article class="pv-card{"" if p["addressed"] else " pv-silent"}" style="--accent:{color(index)}">'
+        f'<header><span class="pv-dot"></span><h4>{esc(p["title"])}</h4></header>{badge}{view}'
+        f'{f"<div class=pv-quotes>{quotes}</div>" if quotes else ""}</article>'
+    )
+
+
+def cards_final(result, index_of: dict[str, int]) -> str:
+    allowed = {c["n"] for c in result.citations}
+    body = "".join(card_final(index_of.get(p["article_id"], i), p, allowed) for i, p in enumerate(result.perspectives))
+    return f'<div class="pv-cards">{body}</div>'
+
+
+def highlight(text: str, spans: list[tuple[int, int]]) -> str:
+    """Escape `text`, wrapping the (start, end) spans in <mark>; overlapping spans merge."""
+    merged: list[list[int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    out, pos = [], 0
+    for s, e in merged:
+        out.append(esc(text[pos:s]))
+        out.append(f"<mark>{esc(text[s:e])}</mark>")
+        pos = e
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def quote_spans(passage: dict, quotes: list[dict]) -> list[tuple[int, int]]:
+    """Where each quote from this passage sits inside the passage text.
+
+    Quote offsets index the cleaned article; the passage starts at `passage["start"]`.
+    If the offsets do not line up (they should), fall back to finding the words.
+    """
+    text, spans = passage["text"], []
+    for q in quotes:
+        if q.get("passage_id") != passage["id"]:
+            continue
+        s, e = q["start"] - passage["start"], q["end"] - passage["start"]
+        if not (0 <= s < e <= len(text) and text[s:e] == q["text"]):
+            s = text.find(q["text"])
+            if s < 0:
+                continue
+            e = s + len(q["text"])
+        spans.append((s, e))
+    return spans
+
+
+def sources_html(result, index_of: dict[str, int]) -> str:
+    if not result.passages:
+        return '<div class="pv-empty">No passage was relevant enough to cite.</div>'
+    quotes = [q for p in result.perspectives for q in p["quotes"]]
+    cited = set(result.answer_citations) | {n for p in result.perspectives for n in p["citations"]}
+    items = []
+    for p in result.passages:
+        n = p["citation"]
+        body = highlight(p["text"], quote_spans(p, quotes))
+        items.append(
+            f'<div class="pv-src{" pv-cited" if n in cited else ""}" id="src-{n}" style="--accent:{color(index_of.get(p["article_id"], 0))}">'
+            f'<div class="pv-src-head"><span class="pv-num">{n}</span><b>{esc(p["title"])}</b>'
+            f'<span class="pv-meta">passage {p["position"] + 1} · chars {p["start"]}–{p["end"]} · similarity {p["score"]:.2f}</span></div>'
+            f'<p>{body}</p></div>'
+        )
+    return f'<div class="pv-sources">{"".join(items)}</div>'
+
+
+# -- corpus ------------------------------------------------------------------------------
+def corpus_html(rows: list[dict], status: dict, skipped: list[str]) -> str:
+    """The article table. `rows`: dicts with title, file, kb, words, passages, state."""
+    state_badge = {"indexed": "pv-yes", "changed": "pv-warn", "not indexed": "pv-no"}
+    trs = "".join(
+        f'<tr><td><span class="pv-dot" style="--accent:{color(i)}"></span></td><td class="pv-title">{esc(r["title"])}</td>'
+        f'<td><code>{esc(r["file"])}</code></td><td class="num">{r["kb"]:.1f} kB</td><td class="num">{r["words"]:,}</td>'
+        f'<td class="num">{r["passages"]}</td><td><span class="pv-badge {state_badge.get(r["state"], "pv-no")}">{esc(r["state"])}</span></td></tr>'
+        for i, r in enumerate(rows)
+    )
+    health = "complete" if status.get("complete") and status.get("format_ok") else "needs a re-index"
+    foot = f'Index at <code>{esc(status.get("path", ""))}</code> · {esc(health)} · last updated {esc(status.get("updated") or "never")}'
+    skipped_html = "".join(f'<li>{esc(m)}</li>' for m in skipped)
+    return (
+        '<table class="pv-table"><thead><tr><th></th><th>Title</th><th>File</th><th>Size</th><th>Words</th><th>Passages</th><th>Index</th></tr></thead>'
+        f'<tbody>{trs}</tbody></table><p class="pv-foot">{foot}</p>'
+        + (f'<div class="pv-skipped"><b>Skipped files</b><ul>{skipped_html}</ul></div>' if skipped else "")
+    )
+
+
+# -- compare -----------------------------------------------------------------------------
+def stance_badge(stance: str, confidence: float | None = None) -> str:
+    cls = "pv-st-" + re.sub(r"[^a-z]+", "-", str(stance).lower()).strip("-")
+    conf = f'<span class="pv-conf">confidence {confidence:.0%}</span>' if isinstance(confidence, (int, float)) else ""
+    return f'<span class="pv-badge {cls}">{esc(stance)}</span>{conf}'
+
+
+def claim_html(claim: str, source: str = "") -> str:
+    who = {"user": "your claim", "model": "claim written by the model from the topic", "template": "claim built from the topic"}.get(source, "")
+    return f'<div class="pv-claim"><small>Claim{f" ({esc(who)})" if who else ""}</small><div><b>{esc(claim)}</b></div></div>'
+
+
+def matrix_html(rows: list[dict], index_of: dict[str, int], pending: int = 0) -> str:
+    """The stance matrix: one row per article with its label, viewpoint and verbatim evidence."""
+    trs = []
+    for i, r in enumerate(rows):
+        accent = color(index_of.get(r["article_id"], i))
+        ev = "".join(f'<p class="pv-ev" style="--accent:{accent}">{esc(q["text"])} <span class="pv-foot">[{q["citation"]}]</span></p>' for q in r["quotes"]) if r["stance"] != "not addressed" else ""
+        trs.append(
+            f'<tr><td><span class="pv-dot" style="--accent:{color(index_of.get(r["article_id"], i))}"></span></td>'
+            f'<td class="pv-title">{esc(r["title"])}</td><td class="pv-stance">{stance_badge(r["stance"], r.get("confidence"))}</td>'
+            f'<td>{esc(r["viewpoint"])}</td><td>{ev or "<span class=pv-foot>—</span>"}</td></tr>'
+        )
+    trs += ['<tr><td></td><td colspan="4" class="pv-foot">judging…</td></tr>'] * pending
+    return ('<table class="pv-table pv-matrix"><thead><tr><th></th><th>Article</th><th>Stance</th><th>Viewpoint</th><th>Evidence (verbatim)</th></tr></thead>'
+            f'<tbody>{"".join(trs)}</tbody></table>')
+
+
+def contrast_html(contrast: dict, disclaimer: str = "") -> str:
+    parts = [f'<div class="pv-contrast"><b>{esc(contrast.get("text", ""))}</b>']
+    if contrast.get("model_sentence"):
+        parts.append(f'<p>{esc(contrast["model_sentence"])}</p>')
+    for key, name in (("agree", "Agree"), ("differ", "Differ"), ("silent", "Silent")):
+        items = contrast.get(key) or []
+        if items:
+            parts.append(f'<div><small>{name}</small><ul>{"".join(f"<li>{esc(x)}</li>" for x in items)}</ul></div>')
+    parts.append("</div>")
+    if disclaimer:
+        parts.append(f'<p class="pv-disclaimer">{esc(disclaimer)}</p>')
+    return "".join(parts)
