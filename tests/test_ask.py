@@ -10,7 +10,8 @@ from app.answer.citations import CitationFilter, clean_citations, cited_numbers
 from app.cli.main import cli
 from app.errors import InputError
 from app.llm.stub import StubModel
-from app.answer.ask import NOT_ADDRESSED, ask, ask_stream, clean_question
+from app.answer.ask import NOT_ADDRESSED, ask, ask_stream
+from app.answer.question import clean_question
 
 QUESTION = "Did the Chinese government deserve credit for DeepSeek's success?"
 

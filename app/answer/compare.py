@@ -24,7 +24,7 @@ from app.corpus.chunks import sentence_spans
 from app.answer.citations import verify_quote
 from app.errors import InputError
 from app.llm import GenerationStats
-from app.answer.ask import clean_question
+from app.answer.question import clean_question
 from app.pipeline import Pipeline
 from app.answer.stance import DEFAULT_METHOD, LABELS, METHODS, NOT_ADDRESSED, Scorer, judge, judge_schema
 

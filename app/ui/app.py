@@ -32,7 +32,8 @@ from app.ui import html as H
 from app.ui.css import CSS
 from app.corpus.articles import ARTICLE_SUFFIXES, MAX_ARTICLE_BYTES, article_id, load_article
 from app.errors import InputError, PerspectivesError, describe
-from app.answer.ask import NOT_ADDRESSED, ask_stream, clean_question
+from app.answer.ask import NOT_ADDRESSED, ask_stream
+from app.answer.question import clean_question
 from app.pipeline import Pipeline
 from app.ui.compare import build_compare_tab
 from app.ui.shared import MODEL_QUEUE, download_dir, session_view, warn
