@@ -16,6 +16,8 @@ from app.corpus.articles import Article, load_corpus
 from app.index.embed import Embedder
 from app.index.store import Index, SyncReport
 from app.llm import Model, load_model
+from app.index.sentences import SentenceStore
+from app.retrieve.evidence import EvidenceFinder
 from app.retrieve.hybrid import Retriever
 from app.settings import Settings
 
@@ -33,6 +35,8 @@ class Pipeline:
     _model: Model | None = None
     _model_lock: threading.Lock = field(default_factory=threading.Lock)
     load_seconds: dict = field(default_factory=dict)
+    sentences: SentenceStore | None = None
+    evidence: EvidenceFinder | None = None
 
     @property
     def model(self) -> Model:
@@ -42,6 +46,13 @@ class Pipeline:
                 self._model = load_model(self.settings.llm_url or self.settings.model, **_model_options(self.settings))
                 self.load_seconds["model"] = time.perf_counter() - t0
             return self._model
+
+    @property
+    def model_name(self) -> str:
+        """The model's display name, without loading it (answers that needed no model call)."""
+        if self._model is not None:
+            return self._model.name
+        return self.settings.llm_url or self.settings.model
 
     def set_model(self, model: Model) -> None:
         with self._model_lock:
@@ -58,6 +69,7 @@ class Pipeline:
         passages = [p for a in articles for p in chunk_article(a)]
         self.articles, self.passages, self.skipped, self.sync_report = articles, passages, skipped, report
         self.retriever = Retriever(articles, passages, self.index, self.embedder, floor=self.settings.floor)
+        self.evidence = EvidenceFinder(self.retriever, self.sentences)
         return report
 
 
@@ -80,7 +92,8 @@ def build_pipeline(settings: Settings, *, progress: bool = False, notify: Callab
     embedder = Embedder(settings.embed_model, threads=settings.threads or 0)
     t1 = time.perf_counter()
     index = Index(settings.data_dir, embedder, chroma_url=settings.chroma_url, notify=notify)
-    pipe = Pipeline(settings, [], [], index, None, embedder, SyncReport())  # type: ignore[arg-type]
+    sentences = SentenceStore(settings.data_dir / "index" / "sentences", embedder)
+    pipe = Pipeline(settings, [], [], index, None, embedder, SyncReport(), sentences=sentences)  # type: ignore[arg-type]
     pipe.reload(progress=progress)
     if notify:
         for msg in pipe.skipped:

@@ -1,89 +1,238 @@
-"""Answer a question article by article (map), then contrast the views (reduce).
+"""Answer a question evidence first: verbatim sentences lead, checked model text follows.
 
-Scope: the ask flow as a stream of events that the CLI, the web app and batch runs all
-consume, and the result object they render. Sources are numbered [1..N] in corpus order;
-every [n] in model output is checked against them, every quote against its article.
-Design for a tiny model: one short call per article over its best sentences, then one
-short contrast call over the per-article notes, in fixed article-id order.
-Not here: presentation (render.py), topic comparison (compare.py).
+Scope: the ask flow as a stream of events that the CLI, the web app and batch runs consume,
+ending in one typed `AskResult` (results.py). In order:
+1. Evidence (app/retrieve/evidence.py): each article's key sentences, and whether it
+   addresses the question, mentions it, or is silent. Decided in code; silent costs nothing.
+2. The answer's lead, built from structure, not by the model: for a fact question the
+   sentence that holds the fact, cited; for a view question which articles address it
+   (named from the record) and which are silent.
+3. The cards: each article's key sentences, verbatim and cited.
+4. Little model text, and only what passes the support check (support.py): a one-sentence
+   paraphrase per addressing article, and two or three sentences of contrast written over
+   the articles' key sentences (never over the model's own notes). Failures are dropped and
+   counted (`dropped`), never shown; nothing is streamed before it is checked.
+Sources are numbered [1..N] in corpus order. Not here: presentation (app/render, app/ui),
+topic comparison (compare.py).
 """
 
 from __future__ import annotations
 
-import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Iterator
 
-from app.answer import prompts
-from app.answer.citations import CitationFilter, cited_numbers, clean_citations, verify_quote
+from app.answer import prompts, support
+from app.answer.citations import cited_numbers, clean_citations, verify_quote
 from app.answer.question import clean_question
+from app.answer.results import ADDRESSES, MENTIONS, NOT_ADDRESSED_TEXT, SILENT, AskResult, Evidence, Perspective, SourcePassage
 from app.llm import GenerationStats
 from app.pipeline import Pipeline
-from app.retrieve.hybrid import ArticleHits
+from app.retrieve.evidence import ArticleEvidence
+from app.retrieve.terms import analyse
 
-NOT_ADDRESSED = "Does not address this."
+NOT_ADDRESSED = NOT_ADDRESSED_TEXT  # the card text of a silent article (kept for importers)
+PARAPHRASE_TOKENS = 48
+CONTRAST_SENTENCES = 3
 
 
 @dataclass
 class Event:
-    kind: str  # "status" | "sources" | "viewpoint_start" | "viewpoint" | "answer_start" | "answer" | "done"
+    """One step of the flow. Kinds, in order: "sources"; "answer_start" and "answer" (the lead,
+    built in code); per article "viewpoint_start" (with its card), "viewpoint" (its first
+    verbatim line, or "Does not address this.") and, when one passed the check, "paraphrase";
+    then "contrast" (checked model sentences, if any); "done" (the result)."""
+
+    kind: str
     text: str = ""
     article_id: str = ""
-    result: "AskResult | None" = None
+    result: AskResult | None = None
+    perspective: Perspective | None = None
 
 
 @dataclass
-class AskResult:
-    question: str
-    answer: str
-    perspectives: list[dict]
-    passages: list[dict]
-    citations: list[dict]
-    answer_citations: list[int]
-    model: str
-    notices: list[str] = field(default_factory=list)
-    timing: dict = field(default_factory=dict)
+class _Spent:
+    """Model time and tokens over one ask (all calls together)."""
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def _excerpt_lines(ah: ArticleHits, numbers: dict[str, int]) -> str:
-    """The article's best sentences, each tagged with its source number."""
-    lines = [f"[{numbers[q.passage_id]}] {q.text}" for q in ah.quotes]
-    return "\n".join(lines)
+    started: float
+    model_s: float = 0.0
+    first_token_s: float | None = None
+    prompt: int = 0
+    completion: int = 0
+    reused: int = 0
+    dropped: int = 0
+    generated: int = 0
+    reasons: list[str] = field(default_factory=list)
 
 
-def _fit(model, messages: list[dict], max_tokens: int) -> list[dict]:
-    """Keep the prompt inside the context window by trimming the user message's tail lines."""
-    budget = model.context_size - max_tokens - 16
-    while sum(model.count_tokens(m["content"]) + 8 for m in messages) > budget:
-        user = messages[-1]["content"]
-        lines = user.split("\n")
-        if len(lines) <= 3:
-            messages[-1]["content"] = user[: max(200, len(user) // 2)]
-            if len(user) <= 200:
-                break
-        else:
-            del lines[-3]  # drop the last excerpt line, keep the closing instruction
-            messages[-1]["content"] = "\n".join(lines)
-    return messages
+# -- sources and evidence ----------------------------------------------------------------
+
+def number_sources(found: list[ArticleEvidence]) -> tuple[list[SourcePassage], dict[str, int]]:
+    """Number the passages of every article that is not silent, in corpus order: first the
+    passages that hold its evidence, then its other best passages."""
+    numbers: dict[str, int] = {}
+    sources: list[SourcePassage] = []
+    for ev in found:
+        if ev.status == SILENT:
+            continue
+        by_id = {h.passage.id: h for h in ev.hits}
+        wanted = [s.passage_id for s in ev.sentences] + list(by_id)
+        for pid in dict.fromkeys(wanted):
+            if pid in numbers:
+                continue
+            numbers[pid] = len(numbers) + 1
+            sources.append(_source(ev, pid, numbers[pid], by_id.get(pid)))
+    return sources, numbers
 
 
-def _generate(model, messages, max_tokens, temperature, stats: GenerationStats, allowed: set[int], timing: dict) -> Iterator[str]:
-    filt = CitationFilter(allowed)
+def _source(ev: ArticleEvidence, pid: str, n: int, hit) -> SourcePassage:
+    passage = hit.passage if hit else ev.passages[pid]
+    return SourcePassage(pid, n, ev.article.id, ev.article.title, passage.position, passage.start, passage.end, passage.text,
+                         round(hit.score, 4) if hit else 0.0, round(hit.lexical, 4) if hit else 0.0, round(hit.fused, 6) if hit else 0.0)
+
+
+def card(ev: ArticleEvidence, numbers: dict[str, int]) -> Perspective:
+    """An article's card before any model text: its verbatim evidence, or silence."""
+    art = ev.article
+    quotes = [] if ev.status == SILENT else [
+        Evidence(s.text, s.start, s.end, s.passage_id, numbers[s.passage_id], s.role, s.score)
+        for s in ev.sentences if verify_quote(art.text, s.text, s.start, s.end)
+    ]
+    status = ev.status if quotes else SILENT
+    viewpoint = NOT_ADDRESSED_TEXT if status == SILENT else _evidence_line(quotes)
+    return Perspective(art.id, art.title, art.label, status, round(ev.best, 4), viewpoint, quotes,
+                       sorted({q.citation for q in quotes}), source=art.source)
+
+
+def _evidence_line(quotes: list[Evidence]) -> str:
+    key = next((q for q in quotes if q.role == "key"), quotes[0])
+    return f"“{key.text}” [{key.citation}]"
+
+
+# -- the lead of the answer, from structure ----------------------------------------------
+
+def _names(cards: list[Perspective]) -> str:
+    names = [f"«{c.label}»" for c in cards]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def lead(kind: str, cards: list[Perspective], found: list[ArticleEvidence], holds) -> str:
+    """The first lines of the answer, decided in code and named from the record."""
+    speaking = [c for c in cards if c.status != SILENT]
+    silent = [c for c in cards if c.status == SILENT]
+    if not speaking:
+        return "None of the articles addresses this question."
+    if kind == "fact":
+        return _fact_lead(cards, found, holds) + _silence_note(silent)
+    addressing = [c for c in speaking if c.status == ADDRESSES]
+    mentioning = [c for c in speaking if c.status == MENTIONS]
+    parts = []
+    if addressing:
+        verb = "addresses" if len(addressing) == 1 else "address"
+        parts.append(f"{len(addressing)} of {len(cards)} articles {verb} this: " + ", ".join(f"«{c.label}» [{c.citations[0]}]" for c in addressing) + ".")
+    if mentioning:
+        parts.append(f"{_names(mentioning)} only touch{'es' if len(mentioning) == 1 else ''} on it.")
+    return " ".join(parts) + _silence_note(silent) + " Most direct: " + _strongest(cards, found)
+
+
+def _strongest(cards: list[Perspective], found: list[ArticleEvidence]) -> str:
+    i = max((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: found[i].strength)
+    key = next(q for q in cards[i].quotes if q.role == "key")
+    return f"«{cards[i].label}»: “{key.text}” [{key.citation}]"
+
+
+def _silence_note(silent: list[Perspective]) -> str:
+    if not silent:
+        return ""
+    return f" {_names(silent)} {'does' if len(silent) == 1 else 'do'} not address it."
+
+
+def _fact_lead(cards: list[Perspective], found: list[ArticleEvidence], holds) -> str:
+    """The sentence that holds the fact, from the strongest article whose evidence has one."""
+    ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: -found[i].strength)
+    with_fact = [i for i in ranked if any(holds(q.text) for q in cards[i].quotes)] or ranked
+    best = cards[with_fact[0]]
+    keys = [q for q in best.quotes if holds(q.text)] or best.quotes
+    quote = " ".join(f"“{q.text}” [{q.citation}]" for q in sorted(keys, key=lambda q: q.start))
+    also = [cards[i] for i in with_fact[1:] if cards[i].status == ADDRESSES]
+    tail = f" Also in {_names(also)}." if also else ""
+    return f"«{best.label}»: {quote}{tail}"
+
+
+# -- model calls, each checked -----------------------------------------------------------
+
+def _call(pipe: Pipeline, template: str, max_tokens: int, spent: _Spent, **fields) -> str:
+    """One model call on a prompt template; the whole reply (nothing is shown unchecked)."""
+    model = pipe.model
     t0 = time.perf_counter()
-    messages = _fit(model, messages, max_tokens)
-    timing["prompt_s"] = timing.get("prompt_s", 0.0) + time.perf_counter() - t0  # fitting tokenizes the prompt
-    for piece in model.generate(messages, max_tokens=max_tokens, temperature=temperature, stats=stats):
-        out = filt.feed(piece)
-        if out:
-            yield out
-    tail = filt.flush()
-    if tail:
-        yield tail
+    msgs = prompts.render(template, **fields)
+    stats = GenerationStats()
+    reply = "".join(model.generate(msgs, max_tokens=max_tokens, temperature=pipe.settings.temperature, stats=stats))
+    if spent.first_token_s is None:
+        spent.first_token_s = time.perf_counter() - spent.started
+    spent.model_s += time.perf_counter() - t0
+    spent.prompt += stats.prompt_tokens
+    spent.completion += stats.completion_tokens
+    spent.reused += stats.reused_tokens
+    return reply
 
+
+def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, question: str, titles: list[str], cite: int) -> list[str]:
+    """The reply's whole sentences that pass the support check, each ending with a citation."""
+    kept = []
+    for sentence in support.whole_sentences(reply, limit):
+        verdict = support.check(sentence, [q.text for q in evidence], question=question, titles=titles)
+        if not verdict.ok:
+            spent.dropped += 1
+            spent.reasons.append(verdict.reason)
+            continue
+        allowed = {q.citation for q in evidence}
+        sentence = clean_citations(sentence, allowed).strip()
+        if not cited_numbers(sentence):
+            sentence = f"{sentence} [{cite}]"
+        kept.append(sentence)
+        spent.generated += 1
+    return kept
+
+
+def paraphrase(pipe: Pipeline, question: str, p: Perspective, spent: _Spent) -> str:
+    lines = "\n".join(f"[{q.citation}] {q.text}" for q in p.quotes)
+    reply = _call(pipe, "viewpoint", min(PARAPHRASE_TOKENS, pipe.settings.viewpoint_tokens), spent,
+                  question=question, title=p.title, excerpts=lines)
+    kept = _checked(reply, 1, p.quotes, spent, question, [p.title, p.label], p.citations[0])
+    return kept[0] if kept else ""
+
+
+def contrast(pipe: Pipeline, question: str, cards: list[Perspective], spent: _Spent) -> list[str]:
+    """Two or three checked sentences over the addressing articles' key sentences."""
+    speaking = sorted((c for c in cards if c.status == ADDRESSES), key=lambda c: c.article_id)
+    if len(speaking) < 2:
+        return []
+    lines = "\n".join(f"[{c.quotes[0].citation}] {c.label}: {c.quotes[0].text}" for c in speaking)
+    reply = _call(pipe, "answer", pipe.settings.answer_tokens, spent, question=question, notes=lines)
+    out = []
+    for sentence in support.whole_sentences(reply, CONTRAST_SENTENCES):
+        about = _about(sentence, speaking)
+        if about is None:
+            spent.dropped += 1
+            spent.reasons.append("names or cites no addressing article")
+            continue
+        out += _checked(sentence, 1, about.quotes, spent, question, [c.title for c in cards] + [c.label for c in cards], about.citations[0])
+    return out
+
+
+def _about(sentence: str, speaking: list[Perspective]) -> Perspective | None:
+    """The article a contrast sentence speaks about: the one it cites, else the one it names."""
+    cites = set(cited_numbers(sentence))
+    for c in speaking:
+        if cites & set(c.citations):
+            return c
+    low = sentence.lower()
+    named = [c for c in speaking if c.label.rstrip("…").lower()[:24] in low]
+    return named[0] if len(named) == 1 else None
+
+
+# -- the flow ---------------------------------------------------------------------------
 
 def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = None) -> Iterator[Event]:
     """Run the whole ask flow, yielding events as they happen; the last is `done`."""
@@ -92,122 +241,63 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     t0 = time.perf_counter()
     # A follow-up ("and the second one?") is retrieved together with the previous question.
     query = " ".join([*(history or [])[-1:], q])
-    per_article = pipe.retriever.retrieve(query, k=s.k, quotes=s.quotes)
+    qt = analyse(q)
+    found = pipe.evidence.find(q, k=s.k, n_key=s.quotes, query=query)
+    sources, numbers = number_sources(found)
+    cards = [card(ev, numbers) for ev in found]
     t_retrieve = time.perf_counter() - t0
+    yield Event("sources", text=str(len(sources)))
 
-    # Number the sources: each addressed article's passages, in corpus order.
-    numbers: dict[str, int] = {}
-    passages: list[dict] = []
-    for ah in per_article:
-        if not ah.addressed:
-            continue
-        for h in ah.hits:
-            if h.passage.id in numbers:
-                continue
-            numbers[h.passage.id] = len(numbers) + 1
-            passages.append({
-                "id": h.passage.id, "citation": numbers[h.passage.id], "article_id": ah.article.id, "title": ah.article.title,
-                "position": h.passage.position, "start": h.passage.start, "end": h.passage.end, "text": h.passage.text,
-                "score": round(h.score, 4), "lexical": round(h.lexical, 4), "fused": round(h.fused, 6),
-            })
-    yield Event("sources", result=None, text=str(len(passages)))
-
-    model = pipe.model
-    perspectives: list[dict] = []
-    # prompt_s: prompt building (render + fit to the context), inside the model calls' wall time (model_s)
-    spent = {"prompt_s": 0.0, "model_s": 0.0, "first_token_s": None, "prompt": 0, "completion": 0, "reused": 0}
-
-    def call(template: str, max_tokens: int, allowed: set[int], parts: list[str], **fields) -> Iterator[str]:
-        """One model call on a prompt template: stream its checked text, add up time and tokens."""
-        tm = time.perf_counter()
-        msgs = prompts.render(template, **fields)
-        spent["prompt_s"] += time.perf_counter() - tm
-        stats = GenerationStats()
-        for piece in _generate(model, msgs, max_tokens, s.temperature, stats, allowed, spent):
-            if spent["first_token_s"] is None:
-                spent["first_token_s"] = time.perf_counter() - t0
-            parts.append(piece)
-            yield piece
-        spent["model_s"] += time.perf_counter() - tm
-        spent["prompt"] += stats.prompt_tokens
-        spent["completion"] += stats.completion_tokens
-        spent["reused"] += stats.reused_tokens
-
-    for ah in per_article:
-        art = ah.article
-        quotes = [
-            {"text": qu.text, "start": qu.start, "end": qu.end, "passage_id": qu.passage_id, "citation": numbers[qu.passage_id]}
-            for qu in ah.quotes if verify_quote(art.text, qu.text, qu.start, qu.end)
-        ]
-        entry = {"article_id": art.id, "title": art.title, "label": art.label, "addressed": ah.addressed,
-                 "best_score": round(ah.best, 4), "viewpoint": NOT_ADDRESSED, "quotes": quotes, "citations": []}
-        yield Event("viewpoint_start", article_id=art.id, text=art.title)
-        if ah.addressed and quotes:
-            allowed = {qq["citation"] for qq in quotes}
-            parts: list[str] = []
-            for piece in call("viewpoint", s.viewpoint_tokens, allowed, parts, question=q, title=art.title, excerpts=_excerpt_lines(ah, numbers)):
-                yield Event("viewpoint", text=piece, article_id=art.id)
-            text = _tidy("".join(parts))
-            cites = cited_numbers(text)
-            if not cites:  # the model did not cite: point at the evidence it was given
-                suffix = " " + "".join(f"[{n}]" for n in sorted(allowed))
-                text = (text or quotes[0]["text"]) + suffix
-                yield Event("viewpoint", text=suffix, article_id=art.id)
-            entry["viewpoint"] = text
-            entry["citations"] = cited_numbers(text)
-        else:
-            entry["addressed"] = False
-            yield Event("viewpoint", text=NOT_ADDRESSED, article_id=art.id)
-        perspectives.append(entry)
-
-    # Reduce: contrast the viewpoints, in fixed article-id order (neutral, reproducible).
-    notes = []
-    for p in sorted(perspectives, key=lambda p: p["article_id"]):
-        if p["addressed"]:
-            n = p["citations"][0] if p["citations"] else ""
-            view = re.sub(r"\s*\[\d+\]", "", p["viewpoint"]).strip()
-            notes.append(f"[{n}] {p['label']}: {view}")
-        else:
-            notes.append(f"- {p['label']}: does not address the question.")
-    allowed_all = set(numbers.values())
-    answer = ""
-    if any(p["addressed"] for p in perspectives):
-        yield Event("answer_start")
-        parts = []
-        for piece in call("answer", s.answer_tokens, allowed_all, parts, question=q, notes="\n".join(notes)):
-            yield Event("answer", text=piece)
-        answer = _tidy("".join(parts))
-        if not cited_numbers(answer):
-            cites = sorted({p["citations"][0] for p in perspectives if p["citations"]})
-            suffix = " (Sources: " + ", ".join(f"[{n}]" for n in cites) + ")"
-            answer = (answer or "See the viewpoints below.") + suffix
-            yield Event("answer", text=suffix)
-    else:
-        answer = "None of the articles addresses this question."
-        yield Event("answer_start")
-        yield Event("answer", text=answer)
-    answer = clean_citations(answer, allowed_all)
-    total = time.perf_counter() - t0
-    citations = [{"n": p["citation"], "passage_id": p["id"], "article_id": p["article_id"], "title": p["title"]} for p in passages]
-    result = AskResult(
-        question=q, answer=answer, perspectives=perspectives, passages=passages, citations=citations,
-        answer_citations=[n for n in cited_numbers(answer) if n in allowed_all], model=getattr(model, "name", "?"), notices=notices,
-        timing={"retrieval_s": round(t_retrieve, 4), "prompt_s": round(spent["prompt_s"], 4), "model_s": round(spent["model_s"], 3),
-                "first_token_s": round(spent["first_token_s"] or total, 3), "total_s": round(total, 3), "prompt_tokens": spent["prompt"],
-                "completion_tokens": spent["completion"], "reused_prompt_tokens": spent["reused"]},
-    )
+    answer = lead(qt.kind, cards, found, qt.holds_answer)
+    yield Event("answer_start")
+    yield Event("answer", text=answer)
+    spent = _Spent(t0)
+    for c in cards:
+        yield Event("viewpoint_start", article_id=c.article_id, text=c.title, perspective=c)
+        yield Event("viewpoint", text=c.viewpoint, article_id=c.article_id)
+        if qt.kind == "view" and c.status == ADDRESSES:
+            c.paraphrase = paraphrase(pipe, q, c, spent)
+            if c.paraphrase:
+                yield Event("paraphrase", text=c.paraphrase, article_id=c.article_id)
+    extra = contrast(pipe, q, cards, spent) if qt.kind == "view" else _fact_sentence(pipe, q, cards, found, qt, spent)
+    if extra:
+        answer += " " + " ".join(extra)
+        yield Event("contrast", text=" ".join(extra))
+    result = _result(pipe, q, qt.kind, answer, cards, sources, notices, spent, t_retrieve)
+    result.answer_generated = extra
     yield Event("done", result=result)
 
 
-def _tidy(text: str) -> str:
-    return re.sub(r"[ \t]+", " ", text).strip()
+def _fact_sentence(pipe, q, cards, found, qt, spent) -> list[str]:
+    """At most one generated sentence for a fact question, over the sentence that holds the fact."""
+    ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: -found[i].strength)
+    if not ranked:
+        return []
+    best = cards[ranked[0]]
+    evidence = [x for x in best.quotes if qt.holds_answer(x.text)] or best.quotes
+    lines = "\n".join(f"[{x.citation}] {x.text}" for x in evidence)
+    reply = _call(pipe, "fact", PARAPHRASE_TOKENS, spent, question=q, excerpts=lines)
+    return _checked(reply, 1, evidence, spent, q, [best.title, best.label], evidence[0].citation)
+
+
+def _result(pipe, q, kind, answer, cards, sources, notices, spent: _Spent, t_retrieve: float) -> AskResult:
+    allowed = {p.citation for p in sources}
+    answer = clean_citations(answer, allowed)
+    for c in cards:
+        if c.paraphrase:
+            c.viewpoint = f"{c.viewpoint} — {c.paraphrase}"
+    total = time.perf_counter() - spent.started
+    timing = {"retrieval_s": round(t_retrieve, 4), "model_s": round(spent.model_s, 3),
+              "first_token_s": round(spent.first_token_s or total, 3), "total_s": round(total, 3),
+              "prompt_tokens": spent.prompt, "completion_tokens": spent.completion, "reused_prompt_tokens": spent.reused}
+    return AskResult(q, kind, answer, [n for n in cited_numbers(answer) if n in allowed], cards, sources,
+                     pipe.model_name,
+                     dropped=spent.dropped, generated=spent.generated, notices=notices, timing=timing)
 
 
 def ask(pipe: Pipeline, question: str, *, history: list[str] | None = None) -> AskResult:
     """The ask flow without streaming."""
-    result = None
     for ev in ask_stream(pipe, question, history=history):
-        if ev.kind == "done":
-            result = ev.result
-    assert result is not None  # ask_stream always ends with "done"
-    return result
+        if ev.kind == "done" and ev.result is not None:
+            return ev.result
+    raise AssertionError("ask_stream always ends with 'done'")

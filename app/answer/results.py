@@ -83,6 +83,7 @@ class AskResult:
     perspectives: list[Perspective]
     passages: list[SourcePassage]
     model: str
+    answer_generated: list[str] = field(default_factory=list)  # the answer's model-written sentences (each checked)
     dropped: int = 0  # generated sentences dropped by the support check, answer and cards together
     generated: int = 0  # generated sentences shown (each passed the check)
     notices: list[str] = field(default_factory=list)

@@ -68,42 +68,30 @@ def index(rebuild, show_status, **kw):
 @click.option("--temperature", type=click.FloatRange(0, 2), default=None, help="Sampling temperature [default: 0, deterministic].")
 @run_command
 def ask(question, as_json, k, temperature, **kw):
-    """Answer QUESTION from every article, with each article's viewpoint and cited sources.
+    """Answer QUESTION from every article: verbatim evidence first, cited, side by side.
 
-    The per-article viewpoints stream first (one short model call per article), then the
-    answer that contrasts them, then the numbered sources. Every [n] is a listed source.
+    The answer names which articles address the question and which are silent (for a fact
+    question: the sentence that holds the fact). Then each article's key sentences, verbatim.
+    Model-written sentences are few, marked, and shown only if the quoted sentences carry
+    their numbers, names and words. Every [n] is a listed source.
     """
     from app.answer.ask import ask_stream
     from app.pipeline import build_pipeline
-    from app.render.text import quotes_text, sources_text, to_json
+    from app.render.text import AskPrinter, to_json
 
     s = load_settings(k=k, temperature=temperature, **kw)
     pipe = build_pipeline(s, progress=not as_json, notify=notify)
+    printer = None if as_json else AskPrinter(sys.stdout)
     result = None
-    out = sys.stdout
     for ev in ask_stream(pipe, question):
         if ev.kind == "done":
             result = ev.result
-        if as_json:
-            continue
-        if ev.kind == "viewpoint_start":
-            first = ev.article_id == pipe.articles[0].id
-            out.write(("Viewpoints\n" if first else "\n") + f"  • {ev.text}\n    ")
-        elif ev.kind == "viewpoint":
-            out.write(ev.text)
-        elif ev.kind == "answer_start":
-            out.write("\n\nAnswer\n  ")
-        elif ev.kind == "answer":
-            out.write(ev.text)
-        out.flush()
-    if as_json:
+        elif printer:
+            printer(ev)
+    if printer:
+        printer.finish(result)
+    else:
         click.echo(to_json(result))
-        return
-    out.write("\n\nEvidence (verbatim)\n")
-    for p in result.perspectives:
-        if p["quotes"]:
-            out.write(f"  • {p['label']}\n{quotes_text(p)}\n")
-    out.write(sources_text(result) + "\n")
     for n in result.notices:
         notify(n)
 

@@ -1,9 +1,15 @@
-"""Evaluate retrieval and answers on the dev set in tests/eval/questions.jsonl.
+"""Measure answers on the dev set (tests/eval/questions.jsonl): facts, silence, checked text.
 
-Prints, per model: retrieval recall@k per article (does the article's top-k contain the
-needed string, for questions that article answers), "addressed" accuracy, citation
-validity (share of [n] in answers and viewpoints that point at listed passages), quote
-validity (verbatim at offsets) and how often the needed string appears in the answer.
+Per model and per split (dev, holdout), over every question:
+- fact in answer: a fact question's needed string is in the answer text;
+- fact in a cited sentence: it is in one of the verbatim quotes shown;
+- silent caught: articles the gold marks silent that are shown as silent;
+- wrongly silenced: articles that address the question (gold) shown as silent;
+- generated sentences shown and dropped by the support check, and shown sentences that fail
+  the check when re-run here (must be 0), answers cut mid-sentence (must be 0);
+- citation validity ([n] points at a listed source), quote validity (verbatim at offsets),
+  seconds per question.
+Holdout questions are reported apart and must not be used for tuning.
 
     python -m app.eval                 # stub and the default model
     python -m app.eval --model stub    # one model
@@ -13,110 +19,123 @@ validity (verbatim at offsets) and how often the needed string appears in the an
 from __future__ import annotations
 
 import json
+import re
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import click
 
-from app.answer.citations import cited_numbers
+from app.answer import support
 from app.answer.ask import ask
+from app.answer.citations import cited_numbers
+from app.answer.results import SILENT, AskResult
 from app.pipeline import build_pipeline
 from app.resources import EVAL_DIR
 from app.settings import Settings
 
 EVAL_FILE = EVAL_DIR / "questions.jsonl"
+_ENDS_WHOLE = re.compile(r"[.!?…][\"'”’)\]]*(\s*\[\d+\])*\s*$")
 
 
 def load_questions(path: Path = EVAL_FILE) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def retrieval_metrics(pipe, questions: list[dict], k: int) -> dict:
-    per_article: dict[str, list[int]] = {}
-    addressed_ok = addressed_n = 0
-    for q in questions:
-        results = {r.article.id: r for r in pipe.retriever.retrieve(q["question"], k=k, quotes=0)}
-        for aid in q["articles"]:
-            r = results.get(aid)
-            if r is None:
-                continue
-            if q["needs"].lower() in r.article.text.lower():
-                hit = any(q["needs"].lower() in h.passage.text.lower() for h in r.hits)
-                per_article.setdefault(aid, []).append(int(hit))
-            addressed_ok += int(r.addressed)
-            addressed_n += 1
-    recall = {aid: sum(v) / len(v) for aid, v in sorted(per_article.items())}
-    allhits = [x for v in per_article.values() for x in v]
+def shown_generated(res: AskResult) -> list[tuple[str, list[str]]]:
+    """Every model-written sentence a reader sees, with the quotes it is checked against."""
+    out = [(p.paraphrase, [q.text for q in p.quotes]) for p in res.perspectives if p.paraphrase]
+    for sentence in res.answer_generated:
+        cites = set(cited_numbers(sentence))
+        out.append((sentence, [q.text for p in res.perspectives for q in p.quotes if q.citation in cites]))
+    return out
+
+
+def score_question(q: dict, res: AskResult, articles: dict) -> dict:
+    """The per-question counts (see the module docstring)."""
+    needs = q.get("needs", "").lower()
+    quotes = " ".join(x.text for p in res.perspectives for x in p.quotes).lower()
+    status = {p.article_id: p.status for p in res.perspectives}
+    listed = {p.citation for p in res.passages}
+    texts = [res.answer] + [p.viewpoint for p in res.perspectives]
+    cites = [n for t in texts for n in cited_numbers(t)]
+    quote_ok = [articles[p.article_id].text[x.start:x.end] == x.text for p in res.perspectives for x in p.quotes]
+    unsupported = sum(not support.check(s, cited, question=res.question, titles=[p.title for p in res.perspectives] + [p.label for p in res.perspectives]).ok
+                      for s, cited in shown_generated(res))
     return {
-        "k": k,
-        "recall_per_article": recall,
-        "recall_overall": sum(allhits) / len(allhits) if allhits else 0.0,
-        "addressed_when_relevant": addressed_ok / addressed_n if addressed_n else 0.0,
+        "fact": q.get("kind") == "fact",
+        "fact_in_answer": bool(needs) and needs in res.answer.lower(),
+        "fact_in_cited": bool(needs) and needs in quotes,
+        "silent_gold": len(q.get("silent", [])),
+        "silent_caught": sum(status.get(a) == SILENT for a in q.get("silent", [])),
+        "addressing_gold": len(q.get("articles", [])),
+        "wrongly_silenced": sum(status.get(a) == SILENT for a in q.get("articles", [])),
+        "generated": res.generated, "dropped": res.dropped, "unsupported_shown": unsupported,
+        "cut": not _ENDS_WHOLE.search(res.answer.strip()),
+        "cites": len(cites), "cites_valid": sum(n in listed for n in cites),
+        "quotes": len(quote_ok), "quotes_valid": sum(quote_ok),
     }
 
 
-def answer_metrics(pipe, questions: list[dict]) -> dict:
-    cites = valid = quotes = quotes_ok = needed = 0
-    seconds = []
+def summarise(rows: list[dict], seconds: list[float]) -> dict:
+    facts = [r for r in rows if r["fact"]]
+    total = lambda key, rr=rows: sum(r[key] for r in rr)  # noqa: E731
+    share = lambda a, b: round(a / b, 3) if b else None  # noqa: E731
+    return {
+        "questions": len(rows), "fact_questions": len(facts),
+        "fact_in_answer": share(total("fact_in_answer", facts), len(facts)),
+        "fact_in_cited_sentence": share(total("fact_in_cited", facts), len(facts)),
+        "fact_in_both": share(sum(r["fact_in_answer"] and r["fact_in_cited"] for r in facts), len(facts)),
+        "silent_caught": share(total("silent_caught"), total("silent_gold")),
+        "silent_pairs": total("silent_gold"),
+        "wrongly_silenced": share(total("wrongly_silenced"), total("addressing_gold")),
+        "generated_shown": total("generated"), "dropped": total("dropped"),
+        "unsupported_shown": total("unsupported_shown"), "cut_mid_sentence": total("cut"),
+        "citation_validity": share(total("cites_valid"), total("cites")) or 1.0,
+        "quote_validity": share(total("quotes_valid"), total("quotes")) or 1.0,
+        "seconds_per_question": round(sum(seconds) / len(seconds), 2) if seconds else None,
+    }
+
+
+def evaluate(pipe, questions: list[dict]) -> dict:
+    """Run every question; figures per split."""
+    articles = {a.id: a for a in pipe.articles}
+    by_split: dict[str, tuple[list, list]] = {}
     for q in questions:
         t0 = time.perf_counter()
         res = ask(pipe, q["question"])
-        seconds.append(time.perf_counter() - t0)
-        listed = {p["citation"] for p in res.passages}
-        texts = [res.answer] + [p["viewpoint"] for p in res.perspectives]
-        for t in texts:
-            ns = cited_numbers(t)
-            cites += len(ns)
-            valid += sum(n in listed for n in ns)
-        by_id = {a.id: a for a in pipe.articles}
-        for p in res.perspectives:
-            for qu in p["quotes"]:
-                quotes += 1
-                quotes_ok += by_id[p["article_id"]].text[qu["start"]:qu["end"]] == qu["text"]
-        needed += q["needs"].lower() in " ".join(texts).lower()
-    n = len(questions)
-    return {
-        "citation_validity": valid / cites if cites else 1.0,
-        "citations": cites,
-        "quote_validity": quotes_ok / quotes if quotes else 1.0,
-        "needed_string_in_answer": needed / n,
-        "seconds_per_question": sum(seconds) / n,
-    }
+        rows, secs = by_split.setdefault(q.get("split", "dev"), ([], []))
+        secs.append(time.perf_counter() - t0)
+        rows.append(score_question(q, res, articles))
+    return {split: summarise(rows, secs) for split, (rows, secs) in sorted(by_split.items())}
+
+
+def line(name: str, m: dict) -> str:
+    return (f"{name:<8} fact in answer {m['fact_in_answer']} · in a cited sentence {m['fact_in_cited_sentence']} · both {m['fact_in_both']} "
+            f"({m['fact_questions']} fact q) · silent caught {m['silent_caught']} of {m['silent_pairs']} · wrongly silenced {m['wrongly_silenced']} · "
+            f"generated {m['generated_shown']} shown / {m['dropped']} dropped · unsupported shown {m['unsupported_shown']} · "
+            f"cut {m['cut_mid_sentence']} · cites {m['citation_validity']} · quotes {m['quote_validity']} · {m['seconds_per_question']} s/q")
 
 
 @click.command()
 @click.option("--model", "models", multiple=True, help="Model(s) to evaluate [default: stub and default].")
-@click.option("-k", default=3, show_default=True, help="Passages per article.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the figures as JSON.")
 @click.option("--limit", type=int, default=0, help="Only the first N questions (quick look).")
-def main(models, k, json_out, limit):
-    """Print retrieval recall, citation validity and answer hits on the dev set."""
-    questions = load_questions()[: limit or None]
+@click.option("--split", type=click.Choice(["all", "dev", "holdout"]), default="all", show_default=True)
+def main(models, json_out, limit, split):
+    """Print fact, silence and checked-text figures on the dev set, per model and split."""
+    questions = [q for q in load_questions() if split == "all" or q.get("split", "dev") == split][: limit or None]
     tmp = Path(tempfile.mkdtemp(prefix="perspectives-eval-"))
+    report = {"questions": len(questions), "models": {}}
     try:
-        pipe = build_pipeline(Settings(data_dir=tmp, model="stub", k=k))
-        report = {"questions": len(questions), "retrieval": retrieval_metrics(pipe, questions, k), "answers": {}}
-        r = report["retrieval"]
-        click.echo(f"Dev set: {len(questions)} questions, k={k}")
-        click.echo(f"Retrieval recall@{k}: {r['recall_overall']:.2f} overall; addressed when relevant: {r['addressed_when_relevant']:.2f}")
-        for aid, v in r["recall_per_article"].items():
-            click.echo(f"  {pipe.article(aid).label:<46} {v:.2f}")
         for spec in models or ("stub", "default"):
-            p2 = build_pipeline(Settings(data_dir=tmp, model=spec, k=k))
-            m = answer_metrics(p2, questions)
-            report["answers"][spec] = m
-            click.echo(
-                f"Model {spec}: citation validity {m['citation_validity']:.2f} ({m['citations']} cites), quote validity {m['quote_validity']:.2f}, "
-                f"needed string in answer {m['needed_string_in_answer']:.2f}, {m['seconds_per_question']:.1f} s/question"
-            )
+            pipe = build_pipeline(Settings.load(data_dir=tmp, model=spec))
+            report["models"][spec] = figures = evaluate(pipe, questions)
+            click.echo(f"Model {pipe.model_name}")
+            for name, m in figures.items():
+                click.echo("  " + line(name, m))
         if json_out:
             Path(json_out).write_text(json.dumps(report, indent=2), encoding="utf-8")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

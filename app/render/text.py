@@ -1,45 +1,109 @@
-"""Turn results into text for people (terminal, Markdown) and machines (JSON).
+"""Turn ask results into text for people (terminal, Markdown) and machines (JSON).
 
 Scope: formatting only; nothing here decides content. Untrusted text (articles, model
-output) is written as plain text here; HTML escaping is the web UI's job.
+output) is written as plain text here; HTML escaping is the web UI's job. What the model
+wrote is always labelled as such and set apart from the verbatim evidence.
 """
 
 from __future__ import annotations
 
 import json
 import textwrap
+from typing import TextIO
+
+from app.answer.results import MENTIONS, SILENT, AskResult, Perspective
+from app.corpus.articles import Source
+
+MODEL_NOTE = "model-written, checked against the quotes"
 
 
 def wrap(text: str, indent: str = "    ", width: int = 100) -> str:
     return "\n".join(textwrap.fill(par, width=width, initial_indent=indent, subsequent_indent=indent) for par in text.split("\n") if par.strip())
 
 
-def sources_text(result) -> str:
+def byline(source: Source) -> str:
+    """"outlet · author · date" with the unknown parts left out ("" when nothing is known)."""
+    parts = [v for v in (source.outlet, source.author, source.date) if v and v != "unknown"]
+    return " · ".join(parts)
+
+
+def sources_text(result: AskResult) -> str:
     lines = ["", "Sources"]
+    bylines = {p.article_id: byline(p.source) for p in result.perspectives}
     for p in result.passages:
-        lines.append(f"  [{p['citation']}] {p['title']} · passage {p['position'] + 1} · chars {p['start']}-{p['end']} · similarity {p['score']:.2f}")
-        lines.append(wrap(p["text"], indent="      "))
+        by = f" ({bylines[p.article_id]})" if bylines.get(p.article_id) else ""
+        lines.append(f"  [{p.citation}] {p.title}{by} · passage {p.position + 1} · chars {p.start}-{p.end}")
+        lines.append(wrap(p.text, indent="      "))
     if not result.passages:
         lines.append("  (no passage was relevant enough)")
     return "\n".join(lines)
 
 
-def quotes_text(perspective: dict) -> str:
-    return "\n".join(f"      “{q['text']}” [{q['citation']}]" for q in perspective["quotes"])
+def quotes_text(perspective: Perspective, indent: str = "    ") -> str:
+    return "\n".join(wrap(f"“{q.text}” [{q.citation}]" + (" (context)" if q.role == "context" else ""), indent=indent)
+                     for q in perspective.quotes)
+
+
+def card_text(p: Perspective) -> str:
+    by = byline(p.source)
+    head = f"  • {p.title}" + (f" — {by}" if by else "")
+    if p.status == SILENT:
+        return f"{head}\n    Does not address this."
+    caution = "    (only touches on the question)\n" if p.status == MENTIONS else ""
+    return f"{head}\n{caution}{quotes_text(p)}"
+
+
+class AskPrinter:
+    """Prints the ask event stream to a terminal as it arrives, evidence first."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+        self.cards_started = False
+
+    def __call__(self, ev) -> None:
+        if ev.kind == "answer_start":
+            self.out.write("Answer\n")
+        elif ev.kind == "answer":
+            self.out.write(wrap(ev.text, indent="  ") + "\n")
+        elif ev.kind == "viewpoint_start":
+            if not self.cards_started:
+                self.out.write("\nWhat each article says (verbatim)\n")
+                self.cards_started = True
+            self.out.write(card_text(ev.perspective) + "\n")
+        elif ev.kind == "paraphrase":
+            self.out.write(wrap(f"In short ({MODEL_NOTE}): {ev.text}", indent="    ") + "\n")
+        elif ev.kind == "contrast":
+            self.out.write(f"\nHow they differ ({MODEL_NOTE})\n" + wrap(ev.text, indent="  ") + "\n")
+        self.out.flush()
+
+    def finish(self, result: AskResult) -> None:
+        self.out.write(sources_text(result) + "\n")
+        if result.dropped:
+            self.out.write(f"\n({result.dropped} model-written sentence{'s' if result.dropped != 1 else ''} not shown: "
+                           "not supported by the quoted sentences.)\n")
 
 
 def to_json(obj) -> str:
     return json.dumps(obj.to_dict() if hasattr(obj, "to_dict") else obj, ensure_ascii=False, indent=2)
 
 
-def markdown(result) -> str:
+def markdown(result: AskResult) -> str:
     """A readable Markdown rendering of one ask result (batch reports, downloads)."""
-    out = [f"## {result.question}", "", result.answer, "", "### Viewpoints", ""]
+    out = [f"## {result.question}", "", result.answer, "", "### What each article says", ""]
     for p in result.perspectives:
-        out.append(f"- **{p['title']}**: {p['viewpoint']}")
-        for q in p["quotes"]:
-            out.append(f"  - “{q['text']}” [{q['citation']}]")
+        by = byline(p.source)
+        out.append(f"- **{p.title}**" + (f" ({by})" if by else "") + ("" if p.status != SILENT else ": does not address this."))
+        if p.status == MENTIONS:
+            out.append("  - _only touches on the question_")
+        for q in p.quotes:
+            out.append(f"  - “{q.text}” [{q.citation}]")
+        if p.paraphrase:
+            out.append(f"  - In short ({MODEL_NOTE}): {p.paraphrase}")
     out += ["", "### Sources", ""]
+    bylines = {p.article_id: byline(p.source) for p in result.perspectives}
     for p in result.passages:
-        out.append(f"{p['citation']}. *{p['title']}*, passage {p['position'] + 1} (chars {p['start']}–{p['end']}): {p['text']}")
+        by = f" ({bylines[p.article_id]})" if bylines.get(p.article_id) else ""
+        out.append(f"{p.citation}. *{p.title}*{by}, passage {p.position + 1} (chars {p.start}–{p.end}): {p.text}")
+    if result.dropped:
+        out += ["", f"_{result.dropped} model-written sentence(s) not shown: not supported by the quoted sentences._"]
     return "\n".join(out) + "\n"

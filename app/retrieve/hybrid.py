@@ -80,9 +80,9 @@ class Retriever:
         scores = self._bm25.get_scores(tokens)
         return dict(zip(self._order, map(float, scores)))
 
-    def retrieve(self, question: str, k: int = 3, *, quotes: int = 2) -> list[ArticleHits]:
+    def retrieve(self, question: str, k: int = 3, *, quotes: int = 2, qvec: np.ndarray | None = None) -> list[ArticleHits]:
         """Top-`k` passages and best `quotes` sentences for every article, in corpus order."""
-        qvec = self.embedder.embed([question])[0]
+        qvec = self.embedder.embed([question])[0] if qvec is None else qvec
         lexical = self.lexical_scores(question)
         results = []
         for art in self.articles:

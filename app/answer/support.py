@@ -1,0 +1,100 @@
+"""The support check: a generated sentence is shown only if the cited sentences carry it.
+
+Scope: deterministic rules, in code, that a tiny model's sentence must pass before anyone
+sees it. A sentence fails when
+- it has a number that is not in the cited sentences (or the question),
+- it has a name or capitalised term that is not in them (or the question, or the titles),
+- too few of its content words come from them (it says something they do not),
+- it negates what they state, or states what they negate (the cases a cue word shows),
+- it is a fragment, a question, a list item or a copy of the prompt's scaffolding.
+Also: cutting a model reply into whole sentences (never mid-sentence), without repeats.
+Not here: deciding which sentences are cited (ask.py does), or any model call.
+This check cannot prove a sentence true; it only refuses what the evidence does not carry.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.retrieve.terms import numbers, stem, stems
+
+MIN_OVERLAP = 0.6  # share of the sentence's content words found in the cited sentences
+_NEGATION = re.compile(r"\b(not|no|never|neither|nor|without|cannot|hardly|none|nothing|nobody|isn't|wasn't|aren't|weren't|doesn't|didn't|don't|won't|can't|couldn't|shouldn't|wouldn't|lacks?|lacking|failed|fails)\b|n[’']t\b", re.I)
+_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9’'-]*[A-Za-z0-9]|\b[A-Z]\b")
+_SENTENCE = re.compile(r"[^.!?]*[.!?]+[\"'”’)\]]*(?:\s*\[\d+\])*", re.S)
+# Words a paraphrase may add around the evidence without saying anything new.
+_FRAME = set(stems("article argues says states claims notes suggests writes describes explains points out believes sees "
+                   "according author piece reports highlights emphasises emphasizes stresses mentions"))
+_FUNCTION_CAPS = {"the", "a", "an", "this", "that", "these", "those", "it", "its", "in", "on", "at", "for", "but", "and",
+                  "however", "while", "although", "according", "both", "all", "some", "they", "their", "he", "she", "his",
+                  "her", "as", "by", "to", "of", "with", "from", "if", "when", "so", "yet", "i", "we", "article", "articles"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str = ""  # why it failed, for the eval and tests (never shown as the answer)
+
+
+def _words(text: str) -> set[str]:
+    return set(stems(text))
+
+
+def _names(text: str) -> set[str]:
+    """Capitalised terms, lower-cased, without the function words that start sentences."""
+    return {m.group(0).lower().replace("’", "'").removesuffix("'s") for m in _CAPITALISED.finditer(text)} - _FUNCTION_CAPS
+
+
+def check(sentence: str, cited: list[str], *, question: str = "", titles: list[str] | None = None) -> Verdict:
+    """Does the evidence in `cited` carry `sentence`? (see the module docstring for the rules)"""
+    plain = re.sub(r"\s*\[\d+\]", "", sentence).strip()
+    if len(plain.split()) < 4 or not plain[-1:] in ".!":
+        return Verdict(False, "not a whole sentence")
+    if re.match(r"^\s*(\d+[.)]|[-*•]|#|Question:|Answer:|Notes?:|Excerpts?)", plain, re.I):
+        return Verdict(False, "list item or prompt scaffolding")
+    if not cited:
+        return Verdict(False, "cites no evidence")
+    evidence = " ".join(cited)
+    context = " ".join([evidence, question, *(titles or [])])
+    missing_numbers = numbers(plain) - numbers(context)
+    if missing_numbers:
+        return Verdict(False, f"number not in the evidence: {sorted(missing_numbers)[0]}")
+    known = _words(context) | {w.lower() for w in re.findall(r"[A-Za-z0-9’'-]+", context)}
+    for name in _names(plain):
+        if name not in known and stem(name) not in known:
+            return Verdict(False, f"name not in the evidence: {name}")
+    content = [w for w in stems(plain) if w not in _FRAME]
+    if content:
+        have = _words(evidence)
+        overlap = sum(w in have for w in content) / len(content)
+        if overlap < MIN_OVERLAP:
+            return Verdict(False, f"says more than the evidence ({overlap:.0%} of its words are there)")
+    if bool(_NEGATION.search(plain)) != bool(_NEGATION.search(_closest(plain, cited))):
+        return Verdict(False, "negation differs from the evidence")
+    return Verdict(True)
+
+
+def _closest(sentence: str, cited: list[str]) -> str:
+    words = _words(sentence)
+    return max(cited, key=lambda c: len(words & _words(c)))
+
+
+def whole_sentences(text: str, limit: int) -> list[str]:
+    """The first `limit` complete sentences of a model reply, without repeats or list markers.
+
+    Text after the last sentence end is dropped, so nothing is ever shown cut mid-sentence.
+    """
+    out: list[str] = []
+    seen: set[frozenset] = set()
+    for m in _SENTENCE.finditer(text):
+        s = re.sub(r"\s+", " ", m.group(0)).strip()
+        s = re.sub(r"^(\d+[.)]|[-*•])\s*", "", s)
+        key = frozenset(_words(s))
+        if not s or key in seen:
+            continue  # a repeated sentence: the model is looping
+        seen.add(key)
+        out.append(s)
+        if len(out) == limit:
+            break
+    return out

@@ -1,0 +1,91 @@
+"""Every sentence of every article with its embedding, computed once per article version.
+
+Scope: sentence spans (offsets into the cleaned text) and their unit vectors, kept in memory
+and in `<data dir>/index/sentences/` as one small .npz per article version (content hash,
+chunker version and embedding model in the name), so a fresh process reads instead of
+re-embedding. Evidence is ranked per sentence (app/retrieve/evidence.py), which is why
+sentences get vectors of their own rather than borrowing their passage's.
+Not here: ranking, or the passage index (store.py). A file that cannot be read or written
+is recomputed or skipped: the cache never decides an answer.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.corpus.articles import Article
+from app.corpus.chunks import CHUNKER_VERSION, Span, sentence_spans
+from app.index.embed import Embedder
+
+
+@dataclass(frozen=True)
+class ArticleSentences:
+    spans: list[Span]
+    vectors: np.ndarray  # one unit vector per span, shape (len(spans), dim)
+
+
+class SentenceStore:
+    def __init__(self, folder: Path | None, embedder: Embedder):
+        self.folder = Path(folder) if folder else None
+        self.embedder = embedder
+        self._memory: dict[str, ArticleSentences] = {}
+        self._lock = threading.Lock()
+
+    def _file(self, article: Article) -> Path | None:
+        if self.folder is None:
+            return None
+        return self.folder / f"{article.id}.{article.sha256[:16]}.c{CHUNKER_VERSION}.{self.embedder.model_id}.npz"
+
+    def get(self, article: Article) -> ArticleSentences:
+        key = f"{article.id}:{article.sha256}"
+        with self._lock:
+            found = self._memory.get(key)
+            if found is None:
+                found = self._read(article) or self._compute(article)
+                self._memory[key] = found
+            return found
+
+    def warm(self, articles: list[Article]) -> None:
+        """Compute (or read) every article's sentences now, e.g. right after indexing."""
+        for art in articles:
+            self.get(art)
+
+    def _read(self, article: Article) -> ArticleSentences | None:
+        path = self._file(article)
+        if path is None or not path.is_file():
+            return None
+        try:
+            with np.load(path) as data:
+                bounds, vectors = data["spans"], data["vectors"]
+        except (OSError, ValueError, KeyError):
+            return None  # a damaged cache file is recomputed below
+        spans = [Span(int(a), int(b)) for a, b in bounds]
+        if len(spans) != len(vectors) or any(b > len(article.text) for _, b in bounds):
+            return None
+        return ArticleSentences(spans, vectors.astype(np.float32))
+
+    def _compute(self, article: Article) -> ArticleSentences:
+        spans = sentence_spans(article.text)
+        texts = [article.text[s.start:s.end] for s in spans]
+        vectors = self.embedder.embed(texts) if texts else np.zeros((0, self.embedder.dim), np.float32)
+        found = ArticleSentences(spans, vectors)
+        self._write(article, found)
+        return found
+
+    def _write(self, article: Article, found: ArticleSentences) -> None:
+        path = self._file(article)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            for old in path.parent.glob(f"{article.id}.*.npz"):  # older versions of this article
+                old.unlink(missing_ok=True)
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(tmp, spans=np.array([(s.start, s.end) for s in found.spans], dtype=np.int64).reshape(-1, 2), vectors=found.vectors)
+            tmp.replace(path)
+        except OSError:
+            pass  # read-only or full disk: keep it in memory only

@@ -1,0 +1,142 @@
+"""What a question is about, in words: key terms, their close synonyms, numbers, and its kind.
+
+Scope: turn a question into stemmed key terms (stopwords and question words removed), each
+with its synonyms (export controls ~ sanctions, blockade, chips…), the numbers it names,
+and whether it asks for one specific fact (how many, who, where, when, which…) or for views.
+The synonym list is small and hand-written for news about technology, states and education;
+it widens what counts as "about the question", it never narrows it.
+Not here: scoring (evidence.py) or any model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+_STEMMER = snowballstemmer.stemmer("english")
+_WORD = re.compile(r"U\.S\.|[A-Za-z][A-Za-z0-9'’-]*|\d[\d,.]*%?")
+NUMBER = re.compile(r"\b\d[\d,]*(?:\.\d+)?%?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|half|dozen)s?\b", re.I)
+
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before being below between both but by
+can could did do does doing down during each few for from further had has have having he her here hers him his how i if in
+into is it its itself just me more most my no nor not now of off on once only or other our out over own same she should so
+some such than that the their theirs them then there these they this those through to too under until up very was we were
+what when where which while who whom whose why will with would you your yours
+article articles author authors say says said think thinks view views viewpoint opinion according tell tells told describe
+describes described explain explains mention mentions mentioned discuss discusses discussed piece pieces writer text
+many much use used uses make makes made get gets got way ways thing things like one's
+""".split())
+
+# Close synonyms (plain words, stemmed on use). Symmetric: each word stands for its whole group.
+_SYNONYM_GROUPS = [
+    "export exports controls sanctions restrictions restricted ban banned blockade containment embargo curbs",
+    "chips chip semiconductors gpus nvidia h800 h100 a100 processors",
+    "government beijing party ccp officials policy authorities regime communist",
+    "education universities university schools students graduates phd college academic stem",
+    "innovation innovative original breakthrough invention creativity novel pioneering",
+    "funding funds investment money financing subsidies capital budget",
+    "hiring hires recruit recruitment talent employees staff team",
+    "credit deserve deserves responsible thanks merit",
+    "success successful achievement accomplishment triumph",
+    "cost costs cheap inexpensive affordable price expensive",
+    "open-source opensource",
+    "usa america american americans washington",
+    "company companies firm firms startup start-up business enterprise",
+]
+
+
+def stem(word: str) -> str:
+    return _STEMMER.stemWord(word.lower().replace("’", "'").removesuffix("'s"))
+
+
+@lru_cache(maxsize=1)
+def _synonyms() -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = {}
+    for group in _SYNONYM_GROUPS:
+        stems = {stem(w) for w in group.split()}
+        for s in stems:
+            out.setdefault(s, set()).update(stems)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def stems(text: str) -> list[str]:
+    """Stemmed content words of `text`, in order (stopwords dropped)."""
+    out = []
+    for w in _WORD.findall(text):
+        if w in ("US", "U.S."):  # the country, not the pronoun
+            w = "USA"
+        lw = w.lower().replace("’", "'")
+        if lw.removesuffix("'s") in STOPWORDS or len(lw) < 2:
+            continue
+        out.append(stem(lw) if lw[0].isalpha() else lw.rstrip(".,"))
+    return out
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers in `text`, normalised: "77,000" -> "77000", "Two" -> "two"."""
+    return {m.group(0).lower().replace(",", "").rstrip("s") if m.group(0)[0].isalpha() else m.group(0).replace(",", "")
+            for m in NUMBER.finditer(text)}
+
+
+@dataclass(frozen=True)
+class Term:
+    stem: str
+    alternatives: frozenset[str]  # the stem and its close synonyms
+
+    def found_in(self, words: set[str]) -> bool:
+        return not self.alternatives.isdisjoint(words)
+
+
+_FACT_START = re.compile(
+    r"^\s*(how (many|much|long|old|big|large|fast)|who\b|whom\b|where\b|when\b|which\b|what (year|month|date|day|time|number|percentage|share|"
+    r"company|university|city|country|firm|model|chips?|is the name|was the name|are the names|were the names|did \w+ (say|call|tell|claim|predict|announce))|"
+    r"in (what|which) (year|city|country)|name the\b)", re.I)
+_NUMBER_START = re.compile(r"^\s*(how (many|much|long|old)|what (year|month|date|number|percentage|share)|when\b|in what year)", re.I)
+
+
+_DATE_START = re.compile(r"^\s*(when\b|what (year|month|date|day)|in (what|which) year)", re.I)
+_MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December|(19|20)\d\d|last year|this year|ago)\b")
+_NAME_START = re.compile(r"^\s*(who\b|whom\b|where\b|which\b|what (company|university|city|country|firm|model|chips?|is the name|was the name|are the names|were the names)|in (what|which) (city|country)|name the\b)", re.I)
+_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z0-9-]+")
+# Names every article here uses: they never answer a "who / which" question on their own.
+_COMMON_NAMES = {"deepseek", "china", "chinese", "ai", "us", "usa", "the", "american", "america"}
+
+
+@dataclass(frozen=True)
+class QuestionTerms:
+    text: str
+    terms: tuple[Term, ...]
+    numbers: frozenset[str]
+    kind: str  # "fact" | "view"
+    wants_number: bool
+    answer_type: str = ""  # for fact questions: "number", "date", "name", or "" (any)
+
+    def holds_answer(self, text: str) -> bool:
+        """Whether `text` holds something of the kind the question asks for (a number for
+        "how many", a date for "when", a name for "who / which"). True for view questions."""
+        if self.answer_type in ("number", "date"):
+            found = bool(numbers(text) - self.numbers) or (self.answer_type == "date" and bool(_MONTH.search(text)))
+            return found
+        if self.answer_type == "name":
+            asked = {w.lower() for w in _WORD.findall(self.text)}
+            return any(m.group(0).lower() not in asked | _COMMON_NAMES for m in _PROPER.finditer(text))
+        return True
+
+
+def analyse(question: str) -> QuestionTerms:
+    syn = _synonyms()
+    seen: list[str] = []
+    for s in stems(question):
+        if s not in seen:
+            seen.append(s)
+    terms = tuple(Term(s, frozenset({s} | syn.get(s, frozenset()))) for s in seen)
+    kind = "fact" if _FACT_START.search(question) else "view"
+    wants_number = bool(_NUMBER_START.search(question))
+    answer_type = ""
+    if kind == "fact":
+        answer_type = "date" if _DATE_START.search(question) else "number" if wants_number else "name" if _NAME_START.search(question) else ""
+    return QuestionTerms(question, terms, frozenset(numbers(question)), kind, wants_number, answer_type)
