@@ -1,78 +1,50 @@
-"""Compare the articles on one topic: a stance row per article, and the contrast between them.
+"""Compare the articles on one topic, evidence first: each article's sentences side by side.
 
-Scope: topic → explicit claim (given, or written by the model, or a template) → per-article
-retrieval → for each article above the relevance floor, its verbatim evidence (sentences
-chosen by retrieval, checked against the article), a stance label toward the claim and a
-one-sentence viewpoint → an agree / differ / silent contrast computed from the labels.
+Scope: topic (and an optional claim) → per-article evidence and honest silence (the same
+rule as ask, app/retrieve/evidence.py) → one row per article with its key sentences,
+verbatim and cited → a stance label toward the claim only when the model passed the stance
+calibration (calibration.py); otherwise "not judged", and no model-written claim either:
+the rows show what each article says on the topic. `labels="force"` shows a failing
+model's labels anyway, marked as unreliable. No confidence figure is shown: a softmax
+over label words is not one.
 
 Fairness: each article is judged alone (its own prompt, its own evidence), rows and
 citation numbers follow article id, and the contrast is computed from sorted labels, so the
 order in which articles are stored or listed never changes the outcome.
-An article with no passage above the floor is "not addressed" and the model is not asked.
-Not here: label methods (stance.py), formatting (render_compare.py), charts (plot.py).
+Not here: label methods (stance.py), formatting (app/render/compare.py), charts (plot.py).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Iterator
 
-from app.answer import prompts
+from app.answer import calibration, prompts, support
+from app.answer.question import clean_question
+from app.answer.results import NOT_ADDRESSED, NOT_JUDGED, SILENT, CompareResult, CompareRow, Evidence
+from app.answer.stance import DEFAULT_METHOD, LABELS, METHODS, Scorer, judge, judge_schema
 from app.corpus.chunks import sentence_spans
-from app.answer.citations import verify_quote
 from app.errors import InputError
 from app.llm import GenerationStats
-from app.answer.question import clean_question
 from app.pipeline import Pipeline
-from app.answer.stance import DEFAULT_METHOD, LABELS, METHODS, NOT_ADDRESSED, Scorer, judge, judge_schema
+from app.retrieve.evidence import TOPIC_RULE
 
-STANCES = (*LABELS, NOT_ADDRESSED)
-# Compare queries (topic + claim) are long and on-subject for every article about the same
-# event, so similarities run higher than for questions: below 0.5 the best passage merely
-# mentions the subject. Measured on the gold file (models.md): floor 0.3 caught 0 of 7
-# "not addressed" articles, 0.5 caught 3 with 1 false alarm. The settings floor still applies.
-COMPARE_FLOOR = 0.5
-DISCLAIMER = "Stance labels and viewpoints are judgements by the model {model}, not facts; the quotes are verbatim."
+STANCES = (*LABELS, NOT_JUDGED, NOT_ADDRESSED)
+LABEL_MODES = ("auto", "force", "off")
+JUDGED = "Stance labels are judgements by the model {model}, which passed the stance calibration ({cal}); the quotes are verbatim."
+NOT_JUDGED_NOTE = ("Stance not judged: the model {model} did not beat always answering the most common label on the gold "
+                   "stance set ({cal}). Read the evidence side by side; the quotes are verbatim.")
+FORCED = "Stance labels shown on request although the model {model} failed the stance calibration ({cal}): they are unreliable."
 
-
-@dataclass
-class Row:
-    article_id: str
-    title: str
-    label: str  # the article's short label
-    stance: str  # one of STANCES
-    viewpoint: str
-    quotes: list[dict]  # {"text", "citation", "passage_id", "start", "end"}
-    confidence: float | None = None
-    scores: dict = field(default_factory=dict)
-    best_score: float = 0.0
-    method: str = ""  # how the stance was decided: a stance method, or "relevance floor"
-    viewpoint_source: str = ""  # "model" or "evidence" (the top quote, when the model's was unusable)
-
-
-@dataclass
-class CompareResult:
-    topic: str
-    claim: str
-    claim_source: str  # "user" | "model" | "template"
-    rows: list[Row]
-    contrast: dict  # {"agree": [...], "differ": [...], "silent": [...], "text": str, "model_sentence": str}
-    model: str
-    method: str
-    disclaimer: str
-    notices: list[str] = field(default_factory=list)
-    timing: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+Row = CompareRow  # the name earlier callers used
 
 
 @dataclass
 class CompareEvent:
     kind: str  # "claim" | "row" | "contrast" | "done"
-    row: Row | None = None
+    row: CompareRow | None = None
     text: str = ""
     result: CompareResult | None = None
 
@@ -108,26 +80,27 @@ def derive_claim(pipe: Pipeline, topic: str) -> tuple[str, str]:
 
 # --- the contrast -------------------------------------------------------------------
 
-def _names(rows: list[Row]) -> str:
-    names = [r.label for r in rows]
+def _names(rows: list[CompareRow]) -> str:
+    names = [f"«{r.label}»" for r in rows]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 VERB = {"supports": "support", "opposes": "oppose", "mixed": "are mixed on"}
 
 
-def contrast(rows: list[Row]) -> dict:
-    """Agree / differ / silent from the labels alone: deterministic and order-independent."""
+def contrast(rows: list[CompareRow]) -> dict:
+    """Agree / differ / silent from the labels (or, unjudged, from who speaks): deterministic."""
     rows = sorted(rows, key=lambda r: r.article_id)
     by = {s: [r for r in rows if r.stance == s] for s in STANCES}
     agree = [f"{_names(by[s])} {'both' if len(by[s]) == 2 else 'all'} {VERB[s]} the claim." for s in LABELS if len(by[s]) >= 2]
     present = [s for s in LABELS if by[s]]
-    differ = []
-    if len(present) >= 2:
-        differ.append("; ".join(f"{_names(by[s])}: {s}" for s in present) + ".")
+    differ = ["; ".join(f"{_names(by[s])}: {s}" for s in present) + "."] if len(present) >= 2 else []
     silent = [f"{_names(by[NOT_ADDRESSED])} {'does' if len(by[NOT_ADDRESSED]) == 1 else 'do'} not address it."] if by[NOT_ADDRESSED] else []
-    if not present:
+    speaking = [r for r in rows if r.stance != NOT_ADDRESSED]
+    if not speaking:
         text = "None of the articles addresses this topic."
+    elif by[NOT_JUDGED]:
+        text = f"{len(speaking)} of {len(rows)} articles discuss this: {_names(speaking)}. Read their own sentences side by side."
     elif len(present) == 1:
         text = f"Every article that addresses it is labelled {present[0]}."
     else:
@@ -146,81 +119,121 @@ def _first_sentence(text: str) -> str:
     return text[spans[0].start:spans[0].end] if spans else text
 
 
-def _viewpoint(text: str, quotes: list[dict]) -> tuple[str, str]:
-    first = _first_sentence(text)
-    if len(first.split()) >= 4:
-        return (first if first[-1] in ".!?" else first + "."), "model"
-    return (quotes[0]["text"] if quotes else ""), "evidence"
+def label_mode(pipe: Pipeline, method: str, labels: str) -> tuple[str, calibration.Calibration | None]:
+    """("judged" | "not judged" | "forced", the calibration) for this model and method."""
+    if labels not in LABEL_MODES:
+        raise InputError(f"Unknown --labels value {labels!r}; choose one of: {', '.join(LABEL_MODES)}.")
+    if labels == "off":
+        return NOT_JUDGED, None
+    if method == "cues":
+        return ("forced" if labels == "force" else NOT_JUDGED), None  # no model: never calibrated
+    cal = calibration.calibrate(pipe.model, method, {a.id: a.title for a in pipe.articles}, pipe.settings.data_dir)
+    if cal.passed:
+        return "judged", cal
+    return ("forced" if labels == "force" else NOT_JUDGED), cal
+
+
+def _rows(pipe: Pipeline, query: str, n_quotes: int) -> list[tuple]:
+    """(evidence, quotes) per article, by article id; quotes numbered in that order."""
+    found = sorted(pipe.evidence.find(query, k=pipe.settings.k, n_key=n_quotes, rule=TOPIC_RULE), key=lambda e: e.article.id)
+    numbers: dict[str, int] = {}
+    out = []
+    for ev in found:
+        quotes = []
+        if ev.status != SILENT:
+            for sent in ev.sentences:
+                n = numbers.setdefault(sent.passage_id, len(numbers) + 1)
+                quotes.append(Evidence(sent.text, sent.start, sent.end, sent.passage_id, n, sent.role, sent.score))
+        out.append((ev, quotes))
+    return out
+
+
+def _row(pipe, ev, quotes: list[Evidence], claim: str, mode: str, method: str, scorer) -> CompareRow:
+    art = ev.article
+    row = CompareRow(art.id, art.title, art.label, NOT_ADDRESSED, "Does not address this topic.", quotes, status=SILENT,
+                     best_score=round(ev.best, 4), method="relevance", source=art.source)
+    if ev.status == SILENT or not quotes:
+        row.quotes = []
+        return row
+    key = next(q for q in quotes if q.role == "key")
+    row.status, row.viewpoint, row.viewpoint_source = ev.status, key.text, "evidence"
+    if mode == NOT_JUDGED or not claim:
+        row.stance, row.method = NOT_JUDGED, "not judged"
+        return row
+    excerpts = "\n".join(f"[{q.citation}] {q.text}" for q in quotes)
+    j = judge(pipe.model, method, claim, art.title, excerpts, scorer)
+    row.stance, row.scores, row.method = j.stance, j.scores, j.method + (" (forced, unreliable)" if mode == "forced" else "")
+    written = j if method == "schema" else judge_schema(pipe.model, claim, art.title, excerpts)
+    said = _first_sentence(written.viewpoint) if written.viewpoint else ""
+    if said and support.check(said, [q.text for q in quotes], question=claim, titles=[art.title, art.label]).ok:
+        row.viewpoint, row.viewpoint_source = said, "model"
+    return row
 
 
 def compare_stream(pipe: Pipeline, topic: str, claim: str | None = None, *, method: str | None = None,
-                   quotes: int | None = None, summary: bool = False, viewpoints: bool = True,
-                   floor: float | None = None) -> Iterator[CompareEvent]:
+                   quotes: int | None = None, summary: bool = False, labels: str = "auto") -> Iterator[CompareEvent]:
     """Run a comparison, yielding the claim, each row, the contrast, and finally `done`.
 
-    `method`: how labels are decided (stance.METHODS); `summary`: add a one-sentence contrast
-    written by the model; `viewpoints=False` skips the generated viewpoint (the top quote
-    stands in) unless the method is `schema` - faster, used by the eval. `floor`: the
-    relevance floor for this comparison [default: the higher of COMPARE_FLOOR and the settings floor].
+    `method`: how labels are decided (stance.METHODS) when the model may label; `labels`:
+    "auto" (only a calibrated model labels), "force" (show a failing model's labels, marked
+    unreliable) or "off"; `summary`: add one model sentence over the rows, shown only if it
+    passes the support check.
     """
     s = pipe.settings
     method = method or DEFAULT_METHOD
-    floor = max(COMPARE_FLOOR, s.floor) if floor is None else floor
     if method not in METHODS:
         raise InputError(f"Unknown stance method {method!r}; choose one of: {', '.join(METHODS)}.")
     topic, notices = clean_question(topic, s.max_question_chars)
     t0 = time.perf_counter()
-    model = pipe.model
+    mode, cal = label_mode(pipe, method, labels)
     if claim is not None:
         claim, _ = clean_question(claim, s.max_question_chars)
         claim_source = "user"
-    else:
+    elif mode != NOT_JUDGED:
         claim, claim_source = derive_claim(pipe, topic)
+    else:
+        claim, claim_source = "", "none"  # a model that cannot judge stance writes no claim either
     yield CompareEvent("claim", text=claim)
     n_quotes = min(max(quotes if quotes is not None else s.quotes, 1), 3)
-    per_article = sorted(pipe.retriever.retrieve(f"{topic}. {claim}", k=s.k, quotes=n_quotes), key=lambda ah: ah.article.id)
+    rows_in = _rows(pipe, f"{topic}. {claim}" if claim else topic, n_quotes)
     t_retrieve = time.perf_counter() - t0
-
-    numbers: dict[str, int] = {}
-    rows: list[Row] = []
-    scorer = Scorer(model) if getattr(model, "can_score", False) else None
-    t_model = time.perf_counter()
-    for ah in per_article:
-        art = ah.article
-        above = ah.addressed and ah.best >= floor
-        qs = []
-        for q in ah.quotes if above else []:
-            if verify_quote(art.text, q.text, q.start, q.end):
-                n = numbers.setdefault(q.passage_id, len(numbers) + 1)
-                qs.append({"text": q.text, "citation": n, "passage_id": q.passage_id, "start": q.start, "end": q.end})
-        row = Row(art.id, art.title, art.label, NOT_ADDRESSED, "Does not address this topic.", qs, best_score=round(ah.best, 4), method="relevance floor")
-        if above and qs:
-            excerpts = "\n".join(f"[{q['citation']}] {q['text']}" for q in qs)
-            written = None
-            if viewpoints or method == "schema":  # the constrained call: label + viewpoint
-                written = judge_schema(model, claim, art.title, excerpts)
-            j = written if method == "schema" else judge(model, method, claim, art.title, excerpts, scorer)
-            row.stance, row.confidence, row.scores, row.method = j.stance, j.confidence, j.scores, j.method
-            row.viewpoint, row.viewpoint_source = _viewpoint(written.viewpoint if written else "", qs)
+    scorer = Scorer(pipe.model) if mode != NOT_JUDGED and claim and pipe.model.can_score else None
+    rows = []
+    for ev, qs in rows_in:
+        row = _row(pipe, ev, qs, claim, mode, method, scorer)
         rows.append(row)
         yield CompareEvent("row", row=row)
     con = contrast(rows)
-    if summary and any(r.stance != NOT_ADDRESSED for r in rows):
-        notes = "\n".join(f"- {r.label}: {r.stance}. {r.viewpoint}" for r in rows)
-        stats = GenerationStats()
-        reply = "".join(model.generate(prompts.render("compare_contrast", claim=claim, notes=notes), max_tokens=60, temperature=0.0, stats=stats))
-        con["model_sentence"] = _first_sentence(reply)
+    if summary:
+        con["model_sentence"] = _summary(pipe, claim or topic, rows)
     yield CompareEvent("contrast", text=con["text"])
-    name = getattr(model, "name", "?")
-    result = CompareResult(topic, claim, claim_source, rows, con, name, method, DISCLAIMER.format(model=name), notices,
-                           {"retrieval_s": round(t_retrieve, 3), "model_s": round(time.perf_counter() - t_model, 3),
-                            "total_s": round(time.perf_counter() - t0, 3)})
+    name = pipe.model_name
+    cal_text = f"accuracy {cal.accuracy:.0%} vs {cal.majority:.0%} on {cal.rows} gold rows" if cal else "labels off"
+    note = {"judged": JUDGED, NOT_JUDGED: NOT_JUDGED_NOTE, "forced": FORCED}[mode].format(model=name, cal=cal_text)
+    result = CompareResult(topic, claim, claim_source, rows, con, name, method, note, labels=mode,
+                           calibration=(cal.__dict__ if cal else {}), notices=notices,
+                           timing={"retrieval_s": round(t_retrieve, 3), "total_s": round(time.perf_counter() - t0, 3)})
     yield CompareEvent("done", result=result)
+
+
+def _summary(pipe: Pipeline, subject: str, rows: list[CompareRow]) -> str:
+    """One model sentence over the rows' key sentences, kept only if the support check passes."""
+    speaking = [r for r in rows if r.stance != NOT_ADDRESSED]
+    if len(speaking) < 2:
+        return ""
+    notes = "\n".join(f"- {r.label}: {r.quotes[0].text}" for r in speaking)
+    stats = GenerationStats()
+    reply = "".join(pipe.model.generate(prompts.render("compare_contrast", claim=subject, notes=notes), max_tokens=60, temperature=0.0, stats=stats))
+    for sentence in support.whole_sentences(reply, 1):
+        if support.check(sentence, [q.text for r in speaking for q in r.quotes], question=subject,
+                         titles=[r.title for r in rows] + [r.label for r in rows]).ok:
+            return sentence
+    return ""
 
 
 def compare(pipe: Pipeline, topic: str, claim: str | None = None, **kw) -> CompareResult:
     """A comparison without streaming (see `compare_stream` for the options)."""
     for ev in compare_stream(pipe, topic, claim, **kw):
-        if ev.kind == "done":
-            return ev.result  # type: ignore[return-value]
+        if ev.kind == "done" and ev.result is not None:
+            return ev.result
     raise AssertionError("compare_stream always ends with 'done'")

@@ -8,7 +8,7 @@ compare.py) or formatting them (app/render, app/ui).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from app.corpus.articles import Source
 
@@ -100,6 +100,13 @@ class AskResult:
         out["citations"] = self.citations
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "AskResult":
+        """Rebuild a result from its JSON (a batch answers file); unknown keys are ignored."""
+        cards = [_build(Perspective, p, quotes=[_build(Evidence, q) for q in p.get("quotes", [])],
+                        source=_build(Source, p.get("source") or {})) for p in data.get("perspectives", [])]
+        return _build(cls, data, perspectives=cards, passages=[_build(SourcePassage, p) for p in data.get("passages", [])])
+
 
 @dataclass
 class CompareRow:
@@ -137,3 +144,15 @@ class CompareResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CompareResult":
+        """Rebuild a comparison from its JSON (a batch answers file); unknown keys are ignored."""
+        rows = [_build(CompareRow, r, quotes=[_build(Evidence, q) for q in r.get("quotes", [])],
+                       source=_build(Source, r.get("source") or {})) for r in data.get("rows", [])]
+        return _build(cls, data, rows=rows)
+
+
+def _build(kind, data: dict, **overrides):
+    names = {f.name for f in fields(kind)}
+    return kind(**{**{k: v for k, v in data.items() if k in names}, **overrides})

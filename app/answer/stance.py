@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from app.answer import prompts
 
 LABELS = ("supports", "opposes", "mixed")
-NOT_ADDRESSED = "not addressed"
+from app.answer.results import NOT_ADDRESSED  # noqa: E402,F401  (one value everywhere)
 METHODS = ("schema", "logprob", "calibrated", "both-ways", "fewshot", "cues")
 DEFAULT_METHOD = "logprob"
 
@@ -62,7 +62,8 @@ def softmax(scores: dict[str, float]) -> dict[str, float]:
 def _pick(scores: dict[str, float], method: str) -> Judgement:
     # Ties break by the fixed LABELS order, never by dict or article order.
     best = max(LABELS, key=lambda lab: (scores[lab], -LABELS.index(lab)))
-    return Judgement(best, round(softmax(scores)[best], 3), {k: round(v, 3) for k, v in scores.items()}, method=method)
+    # No confidence: a softmax over label words is the model's preference, not a probability of being right.
+    return Judgement(best, None, {k: round(v, 3) for k, v in scores.items()}, method=method)
 
 
 def parse_schema_reply(text: str) -> tuple[str | None, str]:

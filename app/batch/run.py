@@ -315,11 +315,10 @@ def _anchor(item_id: str) -> str:
 
 
 def _ask_markdown(rec: dict) -> str:
-    from app.answer.ask import AskResult
+    from app.answer.results import AskResult
     from app.render.text import markdown
 
-    keys = AskResult.__dataclass_fields__
-    return markdown(AskResult(**{k: rec[k] for k in keys if k in rec}))
+    return markdown(AskResult.from_dict(rec))
 
 
 def _compare_markdown(rec: dict) -> str:
@@ -355,17 +354,14 @@ def _compare_renderer_markdown(rec: dict) -> str | None:
     """Use app.render_compare's Markdown (issue 8) when it exists and accepts this record."""
     try:
         from app.render import compare as render_compare
-        from app.answer.compare import CompareResult, Row
+        from app.answer.results import CompareResult
     except ImportError:
         return None
     fn = getattr(render_compare, "markdown", None) or getattr(render_compare, "to_markdown", None)
     if fn is None:
         return None
     try:
-        keys = CompareResult.__dataclass_fields__
-        data = {k: rec[k] for k in keys if k in rec}
-        data["rows"] = [Row(**{k: r[k] for k in Row.__dataclass_fields__ if k in r}) for r in rec.get("rows", [])]
-        text = fn(CompareResult(**data))
+        text = fn(CompareResult.from_dict(rec))
     except Exception:  # a renderer with another signature: ours is good enough
         return None
     return text if isinstance(text, str) and text.lstrip().startswith("#") else None

@@ -32,24 +32,27 @@ def _write(path: str, text: str, what: str) -> None:
 @click.command()
 @click.argument("topics", nargs=-1)
 @common_options
-@click.option("--claim", default=None, help="The claim to take a stance on [default: the model writes one from the topic]. Only with one topic.")
+@click.option("--claim", default=None, help="The claim to take a stance on [default: a model that may judge stance writes one from the topic]. Only with one topic.")
 @click.option("--topics-file", type=click.Path(exists=True, dir_okay=False), default=None, help="More topics, one per line (for --plot, --csv, --md).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (passage ids and character offsets for every quote) instead of the table.")
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False), default=None, help="Also write the rows to this CSV file.")
 @click.option("--md", "md_file", type=click.Path(dir_okay=False), default=None, help="Also write a Markdown report to this file.")
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False), default=None, help="Also draw the articles × topics stance heatmap to this PNG file.")
 @click.option("--method", type=click.Choice(METHODS), default=None, help="How stance labels are decided [default: label log-probabilities (logprob); see models.md].")
-@click.option("--summary", is_flag=True, help="Add a one-sentence contrast written by the model.")
+@click.option("--labels", type=click.Choice(["auto", "force", "off"]), default="auto", show_default=True,
+              help="Stance labels: auto = only from a model that passes the stance calibration (the bundled 135M model does not: "
+                   "you get the evidence side by side); force = show them anyway, marked unreliable; off = never.")
+@click.option("--summary", is_flag=True, help="Add one model-written sentence over the rows (shown only if the quotes carry it).")
 @click.option("-k", "--passages", "k", type=click.IntRange(1, 20), default=None, help="Passages retrieved per article [default: 3].")
 @run_command
-def compare(topics, claim, topics_file, as_json, csv_file, md_file, plot_file, method, summary, k, **kw):
+def compare(topics, claim, topics_file, as_json, csv_file, md_file, plot_file, method, labels, summary, k, **kw):
     """Compare where each article stands on TOPIC (one or more topics).
 
-    For each article: a stance toward an explicit claim (supports / opposes / mixed /
-    not addressed), a one-sentence viewpoint and verbatim evidence quotes with citation
-    numbers; then where the articles agree, differ and stay silent. An article with no
-    passage above the relevance floor is "not addressed" without asking the model.
-    Labels are the model's judgements; the quotes are checked to be verbatim.
+    For each article: its key sentences on the topic, verbatim and cited, or "not
+    addressed" (decided in code, without asking the model); then who discusses it and who
+    is silent. A stance toward a claim (supports / opposes / mixed) appears only when the
+    model passed the stance calibration on the shipped gold set (measured once per model);
+    otherwise the row says "not judged" and the evidence carries the comparison.
 
     \b
     Examples:
@@ -67,7 +70,7 @@ def compare(topics, claim, topics_file, as_json, csv_file, md_file, plot_file, m
     pipe = build_pipeline(load_settings(k=k, **kw), progress=not as_json, notify=notify)
     results = []
     for i, topic in enumerate(found):
-        res = run_compare(pipe, topic, claim, method=method, summary=summary)
+        res = run_compare(pipe, topic, claim, method=method, summary=summary, labels=labels)
         results.append(res)
         if as_json:
             continue

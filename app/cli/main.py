@@ -81,6 +81,7 @@ def ask(question, as_json, k, temperature, **kw):
 
     s = load_settings(k=k, temperature=temperature, **kw)
     pipe = build_pipeline(s, progress=not as_json, notify=notify)
+    pipe.model  # noqa: B018 - load now: a bad --model fails before any output, whatever the question
     printer = None if as_json else AskPrinter(sys.stdout)
     result = None
     for ev in ask_stream(pipe, question):

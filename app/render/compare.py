@@ -13,31 +13,29 @@ import json
 import shutil
 import textwrap
 
-CSV_FIELDS = ["topic", "claim", "article_id", "title", "stance", "confidence", "viewpoint", "quotes", "citations", "passage_ids", "offsets", "method"]
+from app.render.text import byline
 
-
-def _conf(row) -> str:
-    return "" if row.confidence is None else f"{row.confidence:.2f}"
+CSV_FIELDS = ["topic", "claim", "article_id", "title", "outlet", "author", "date", "url", "status", "stance", "labels",
+              "viewpoint", "viewpoint_source", "quotes", "citations", "passage_ids", "offsets", "method"]
 
 
 def table(result, width: int | None = None) -> str:
     """The terminal view: claim, one block per article, then the contrast."""
     width = width or min(shutil.get_terminal_size((100, 24)).columns, 110)
-    out = [f"Topic: {result.topic}", f"Claim ({result.claim_source}): {result.claim}", ""]
-    label_w = min(max(len(r.label) for r in result.rows), 30) if result.rows else 10
-    out.append(f"{'Article':<{label_w}}  {'Stance':<13}  Conf  Viewpoint")
-    out.append("-" * width)
+    out = [f"Topic: {result.topic}"]
+    out.append(f"Claim ({result.claim_source}): {result.claim}" if result.claim else "Claim: none (stance is not judged; give one with --claim)")
+    out.append("")
     for r in result.rows:
-        label = r.label if len(r.label) <= label_w else r.label[: label_w - 1].rstrip() + "…"
-        head = f"{label:<{label_w}}  {r.stance:<13}  {_conf(r) or ' -':<4}  "
-        view = textwrap.wrap(r.viewpoint, max(30, width - len(head))) or [""]
-        out.append(head + view[0])
-        out += [" " * len(head) + v for v in view[1:]]
+        by = byline(r.source)
+        out.append(f"• {r.title}" + (f" — {by}" if by else ""))
+        out.append(f"    stance: {r.stance}" + (" (only touches on it)" if r.status == "mentions" else ""))
+        if r.viewpoint_source == "model":
+            out.append(textwrap.fill(f"in short (model-written, checked against the quotes): {r.viewpoint}", width, initial_indent=" " * 4, subsequent_indent=" " * 6))
         for q in r.quotes:
-            out.append(textwrap.fill(f"“{q['text']}” [{q['citation']}]", width, initial_indent=" " * 4, subsequent_indent=" " * 5))
+            out.append(textwrap.fill(f"“{q.text}” [{q.citation}]", width, initial_indent=" " * 4, subsequent_indent=" " * 5))
     out += ["", "Contrast", textwrap.fill(result.contrast["text"], width, initial_indent="  ", subsequent_indent="  ")]
     if result.contrast.get("model_sentence"):
-        out.append(textwrap.fill(f"Model's summary: {result.contrast['model_sentence']}", width, initial_indent="  ", subsequent_indent="  "))
+        out.append(textwrap.fill(f"Model's summary (checked against the quotes): {result.contrast['model_sentence']}", width, initial_indent="  ", subsequent_indent="  "))
     out += ["", f"Note: {result.disclaimer}"]
     return "\n".join(out)
 
@@ -55,10 +53,12 @@ def to_csv(results) -> str:
     for res in results:
         for r in res.rows:
             w.writerow({
-                "topic": res.topic, "claim": res.claim, "article_id": r.article_id, "title": r.title, "stance": r.stance,
-                "confidence": _conf(r), "viewpoint": r.viewpoint, "quotes": " | ".join(q["text"] for q in r.quotes),
-                "citations": " | ".join(str(q["citation"]) for q in r.quotes), "passage_ids": " | ".join(q["passage_id"] for q in r.quotes),
-                "offsets": " | ".join(f"{q['start']}-{q['end']}" for q in r.quotes), "method": r.method,
+                "topic": res.topic, "claim": res.claim, "article_id": r.article_id, "title": r.title,
+                "outlet": r.source.outlet, "author": r.source.author, "date": r.source.date, "url": r.source.url,
+                "status": r.status, "stance": r.stance, "labels": res.labels, "viewpoint": r.viewpoint, "viewpoint_source": r.viewpoint_source,
+                "quotes": " | ".join(q.text for q in r.quotes), "citations": " | ".join(str(q.citation) for q in r.quotes),
+                "passage_ids": " | ".join(q.passage_id for q in r.quotes), "offsets": " | ".join(f"{q.start}-{q.end}" for q in r.quotes),
+                "method": r.method,
             })
     return buf.getvalue()
 
@@ -72,13 +72,15 @@ def to_markdown(results) -> str:
     results = results if isinstance(results, (list, tuple)) else [results]
     out = []
     for res in results:
-        out += [f"## {res.topic}", "", f"**Claim** ({res.claim_source}): {res.claim}", "",
-                "| Article | Stance | Confidence | Viewpoint | Evidence |", "|---|---|---|---|---|"]
+        claim = f"**Claim** ({res.claim_source}): {res.claim}" if res.claim else "**Claim:** none (stance not judged)"
+        out += [f"## {res.topic}", "", claim, "", "| Article | Source | Stance | Evidence (verbatim) |", "|---|---|---|---|"]
         for r in res.rows:
-            ev = "<br>".join(f"“{_md_cell(q['text'])}” [{q['citation']}]" for q in r.quotes)
-            out.append(f"| {_md_cell(r.title)} | {r.stance} | {_conf(r)} | {_md_cell(r.viewpoint)} | {ev} |")
+            ev = "<br>".join(f"“{_md_cell(q.text)}” [{q.citation}]" for q in r.quotes) or "—"
+            if r.viewpoint_source == "model":
+                ev = f"_In short (model-written, checked):_ {_md_cell(r.viewpoint)}<br>{ev}"
+            out.append(f"| {_md_cell(r.title)} | {_md_cell(byline(r.source) or 'unknown')} | {r.stance} | {ev} |")
         out += ["", f"**Contrast:** {res.contrast['text']}"]
         if res.contrast.get("model_sentence"):
-            out.append(f"*Model's summary:* {res.contrast['model_sentence']}")
+            out.append(f"*Model's summary (checked against the quotes):* {res.contrast['model_sentence']}")
         out += ["", f"*{res.disclaimer}*", ""]
     return "\n".join(out)

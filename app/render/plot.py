@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.errors import InputError
-from app.answer.stance import LABELS, NOT_ADDRESSED
+from app.answer.results import NOT_ADDRESSED, NOT_JUDGED
+from app.answer.stance import LABELS
 
-COLOURS = {"supports": "#4caf50", "opposes": "#e53935", "mixed": "#ffb300", NOT_ADDRESSED: "#cfd8dc"}
-ORDER = (*LABELS, NOT_ADDRESSED)
+COLOURS = {"supports": "#4caf50", "opposes": "#e53935", "mixed": "#ffb300", NOT_JUDGED: "#90a4ae", NOT_ADDRESSED: "#eceff1"}
+ORDER = (*LABELS, NOT_JUDGED, NOT_ADDRESSED)
 
 
 def stance_matrix(results) -> tuple[list[str], list[str], list[list[str]]]:

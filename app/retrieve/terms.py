@@ -17,7 +17,7 @@ from functools import lru_cache
 import snowballstemmer
 
 _STEMMER = snowballstemmer.stemmer("english")
-_WORD = re.compile(r"U\.S\.|[A-Za-z][A-Za-z0-9'’-]*|\d[\d,.]*%?")
+_WORD = re.compile(r"U\.S\.|[A-Za-z][A-Za-z0-9'’]*|\d[\d,.]*%?")  # hyphens split: "US-China" is "US" and "China"
 NUMBER = re.compile(r"\b\d[\d,]*(?:\.\d+)?%?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|half|dozen)s?\b", re.I)
 
 STOPWORDS = frozenset("""
@@ -43,7 +43,6 @@ _SYNONYM_GROUPS = [
     "credit deserve deserves responsible thanks merit",
     "success successful achievement accomplishment triumph",
     "cost costs cheap inexpensive affordable price expensive",
-    "open-source opensource",
     "usa america american americans washington",
     "company companies firm firms startup start-up business enterprise",
 ]

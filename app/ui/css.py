@@ -50,6 +50,8 @@ a.cite:hover { background: var(--color-accent-soft); }
   text-transform: lowercase; letter-spacing: .01em; }
 .pv-yes { background: #dcfce7; color: #166534; }
 .pv-no { background: #e2e8f0; color: #334155; }
+.pv-maybe { background: #fef3c7; color: #92400e; }
+.pv-byline { font-size: .8em; color: #64748b; margin: -2px 0 4px; }
 .pv-warn { background: #fef3c7; color: #92400e; }
 .pv-st-supports { background: #dcfce7; color: #166534; }
 .pv-st-opposes { background: #fee2e2; color: #991b1b; }

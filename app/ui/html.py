@@ -78,28 +78,42 @@ def cards_streaming(order: list[str], cards: dict[str, dict], index_of: dict[str
     return f'<div class="pv-cards">{body}</div>'
 
 
-def card_final(index: int, p: dict, allowed: set[int]) -> str:
-    if p["addressed"]:
-        badge = f'<span class="pv-badge pv-yes" title="best passage similarity">addresses it · relevance {p["best_score"]:.2f}</span>'
-        view = f'<p class="pv-view">{cite_links(p["viewpoint"], allowed)}</p>'
-        quotes = "".join(
-            f'<blockquote>{esc(q["text"])} <a class="cite" href="#src-{q["citation"]}">[{q["citation"]}]</a></blockquote>' for q in p["quotes"]
-        )
+_STATUS_BADGE = {
+    "addresses": '<span class="pv-badge pv-yes">addresses it</span>',
+    "mentions": '<span class="pv-badge pv-maybe" title="its evidence is weaker than the other articles\' ">only touches on it</span>',
+    "silent": '<span class="pv-badge pv-no">does not address this</span>',
+}
+
+
+def byline_html(source) -> str:
+    parts = [v for v in (source.outlet, source.author, source.date) if v and v != "unknown"]
+    return f'<div class="pv-byline">{esc(" · ".join(parts))}</div>' if parts else ""
+
+
+def card_final(index: int, p, allowed: set[int]) -> str:
+    """One article's card: its verbatim evidence first; a checked model sentence after, marked."""
+    quotes = "".join(
+        f'<blockquote>{esc(q.text)} <a class="cite" href="#src-{q.citation}">[{q.citation}]</a></blockquote>' for q in p.quotes
+    )
+    if p.status == "silent":
+        view = '<p class="pv-view pv-muted">Nothing in it is about this question.</p>'
+    elif p.paraphrase:
+        view = f'<p class="pv-view"><small>In short (model-written, checked against the quotes):</small> {cite_links(p.paraphrase, allowed)}</p>'
     else:
-        badge = '<span class="pv-badge pv-no">does not address this</span>'
-        view = '<p class="pv-view pv-muted">None of its passages is relevant enough to this question.</p>'
-        quotes = ""
+        view = ""
     return (
-        f'<article class="pv-card{"" if p["addressed"] else " pv-silent"}" style="--accent:{color(index)}">'
-        f'<header><span class="pv-dot"></span><h4>{esc(p["title"])}</h4></header>{badge}{view}'
-        f'{f"<div class=pv-quotes>{quotes}</div>" if quotes else ""}</article>'
+        f'<article class="pv-card{" pv-silent" if p.status == "silent" else ""}" style="--accent:{color(index)}">'
+        f'<header><span class="pv-dot"></span><h4>{esc(p.title)}</h4></header>{byline_html(p.source)}{_STATUS_BADGE[p.status]}'
+        f'{f"<div class=pv-quotes>{quotes}</div>" if quotes else ""}{view}</article>'
     )
 
 
 def cards_final(result, index_of: dict[str, int]) -> str:
-    allowed = {c["n"] for c in result.citations}
-    body = "".join(card_final(index_of.get(p["article_id"], i), p, allowed) for i, p in enumerate(result.perspectives))
-    return f'<div class="pv-cards">{body}</div>'
+    allowed = {p.citation for p in result.passages}
+    body = "".join(card_final(index_of.get(p.article_id, i), p, allowed) for i, p in enumerate(result.perspectives))
+    dropped = (f'<p class="pv-foot">{result.dropped} model-written sentence{"s" if result.dropped != 1 else ""} not shown: '
+               'not supported by the quoted sentences.</p>') if result.dropped else ""
+    return f'<div class="pv-cards">{body}</div>{dropped}'
 
 
 def highlight(text: str, spans: list[tuple[int, int]]) -> str:
@@ -119,22 +133,22 @@ def highlight(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def quote_spans(passage: dict, quotes: list[dict]) -> list[tuple[int, int]]:
+def quote_spans(passage, quotes) -> list[tuple[int, int]]:
     """Where each quote from this passage sits inside the passage text.
 
-    Quote offsets index the cleaned article; the passage starts at `passage["start"]`.
+    Quote offsets index the cleaned article; the passage starts at `passage.start`.
     If the offsets do not line up (they should), fall back to finding the words.
     """
-    text, spans = passage["text"], []
+    text, spans = passage.text, []
     for q in quotes:
-        if q.get("passage_id") != passage["id"]:
+        if q.passage_id != passage.id:
             continue
-        s, e = q["start"] - passage["start"], q["end"] - passage["start"]
-        if not (0 <= s < e <= len(text) and text[s:e] == q["text"]):
-            s = text.find(q["text"])
+        s, e = q.start - passage.start, q.end - passage.start
+        if not (0 <= s < e <= len(text) and text[s:e] == q.text):
+            s = text.find(q.text)
             if s < 0:
                 continue
-            e = s + len(q["text"])
+            e = s + len(q.text)
         spans.append((s, e))
     return spans
 
@@ -142,16 +156,18 @@ def quote_spans(passage: dict, quotes: list[dict]) -> list[tuple[int, int]]:
 def sources_html(result, index_of: dict[str, int]) -> str:
     if not result.passages:
         return '<div class="pv-empty">No passage was relevant enough to cite.</div>'
-    quotes = [q for p in result.perspectives for q in p["quotes"]]
-    cited = set(result.answer_citations) | {n for p in result.perspectives for n in p["citations"]}
+    quotes = [q for p in result.perspectives for q in p.quotes]
+    cited = set(result.answer_citations) | {n for p in result.perspectives for n in p.citations}
+    sources = {p.article_id: p.source for p in result.perspectives}
     items = []
     for p in result.passages:
-        n = p["citation"]
-        body = highlight(p["text"], quote_spans(p, quotes))
+        n = p.citation
+        body = highlight(p.text, quote_spans(p, quotes))
+        by = [v for v in (sources[p.article_id].outlet, sources[p.article_id].date) if v != "unknown"] if p.article_id in sources else []
         items.append(
-            f'<div class="pv-src{" pv-cited" if n in cited else ""}" id="src-{n}" style="--accent:{color(index_of.get(p["article_id"], 0))}">'
-            f'<div class="pv-src-head"><span class="pv-num">{n}</span><b>{esc(p["title"])}</b>'
-            f'<span class="pv-meta">passage {p["position"] + 1} · chars {p["start"]}–{p["end"]} · similarity {p["score"]:.2f}</span></div>'
+            f'<div class="pv-src{" pv-cited" if n in cited else ""}" id="src-{n}" style="--accent:{color(index_of.get(p.article_id, 0))}">'
+            f'<div class="pv-src-head"><span class="pv-num">{n}</span><b>{esc(p.title)}</b>'
+            f'<span class="pv-meta">{esc(" · ".join(by) + " · ") if by else ""}passage {p.position + 1} · chars {p.start}–{p.end}</span></div>'
             f'<p>{body}</p></div>'
         )
     return f'<div class="pv-sources">{"".join(items)}</div>'
@@ -185,6 +201,9 @@ def stance_badge(stance: str, confidence: float | None = None) -> str:
 
 
 def claim_html(claim: str, source: str = "") -> str:
+    if not claim:
+        return ('<div class="pv-claim"><small>No claim: the model does not judge stance here, so each article\'s own sentences '
+                'on the topic are shown side by side. Type a claim to have it shown with them.</small></div>')
     who = {"user": "your claim", "model": "claim written by the model from the topic", "template": "claim built from the topic"}.get(source, "")
     return f'<div class="pv-claim"><small>Claim{f" ({esc(who)})" if who else ""}</small><div><b>{esc(claim)}</b></div></div>'
 
