@@ -191,7 +191,7 @@ def extract_html(data: bytes, name: str, url: str | None = None) -> Extracted:
     )
     heading, body = clean_text(doc.text or "") if doc is not None else (None, "")
     if len(body.split()) < MIN_ARTICLE_WORDS:
-        raise InputError(f"{url or name}: {_why_not_an_article(data, len(body.split()))}")
+        raise InputError(f"{name}: {_why_not_an_article(data, len(body.split()))}")
     title = _one_line(doc.title or heading) or _first_words(body)
     meta = {
         "outlet": doc.sitename, "author": doc.author, "date": doc.date,
@@ -228,7 +228,7 @@ def _why_not_an_article(data: bytes, words: int) -> str:
 def extract_pdf(data: bytes, name: str) -> Extracted:
     """Text and metadata of a PDF with pypdf; refuses encrypted, scanned and unreadable files."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PyPdfError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings on damaged files would break the one-line rule
     try:
@@ -239,7 +239,7 @@ def extract_pdf(data: bytes, name: str) -> Extracted:
         info = reader.metadata or {}
     except InputError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, NotImplementedError) as exc:
+    except (PyPdfError, DependencyError, ValueError, KeyError, TypeError, NotImplementedError) as exc:
         raise InputError(f"{name}: not a readable PDF ({describe(exc, 120)}).") from None
     if sum(len(ln.split()) for ln in lines) < MIN_ARTICLE_WORDS:
         if any(page.images for page in reader.pages):
