@@ -356,3 +356,31 @@ def test_ask_json_shows_the_added_articles_outlet_and_date(corpus_with_added):
     added = next(p for aid, p in perspectives.items() if aid.startswith("chip-machine-makers"))
     assert added["source"]["outlet"] == "The Harbour Times" and added["source"]["date"] == "2025-02-03"
     assert perspectives["002_a288e786907b7547"]["source"]["outlet"] == "NRC"
+
+
+# -- the web app (handlers, no browser; the browser test uploads a page too) ---------------------
+
+
+def test_web_app_upload_and_url_box_use_the_same_ingest(site, tmp_path, make_pipe):
+    from app.ui import app as ui
+    from app.ui.add_url import add_from_url
+
+    seeds = tmp_path / "web-seeds"
+    seeds.mkdir()
+    (seeds / "a_plain.md").write_text("# A plain article about DeepSeek\n\nDeepSeek is a Chinese AI company whose success surprised many.\n",
+                                      encoding="utf-8")
+    pipe = make_pipe(seeds)
+    fns = {f.api_name: f for f in ui.build_app(pipe).fns.values()}
+    assert fns["add_url"].concurrency_id == "model" and fns["add_url"].concurrency_limit == 1  # it re-indexes
+    upload = ui.make_handlers(pipe)["upload"]
+    msg, table, header, _ = upload([str(PAGES / "harbour-article.html")], progress=lambda *a, **k: None)
+    assert "Added" in msg and TITLE in table and "2 articles" in header
+    msg, *_ = upload([str(PAGES / "harbour-article.html")], progress=lambda *a, **k: None)
+    assert "Already in the corpus" in msg and len(pipe.articles) == 2
+    msg = add_from_url(pipe, site.url("/reports/export-controls.pdf"))
+    assert "Lena Hofstra" in msg and "3 articles" not in msg and len(pipe.articles) == 3
+    assert any(a.source.author == "Lena Hofstra" for a in pipe.articles)
+    before = snapshot(seeds)
+    msg = add_from_url(pipe, site.url("/tech/"))
+    assert msg.startswith("⚠") and "list of articles" in msg and snapshot(seeds) == before
+    assert add_from_url(pipe, "  ").startswith("Paste the address")
