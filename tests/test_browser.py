@@ -64,7 +64,8 @@ def server(tmp_path_factory):
     shutil.copytree(PROJECT / "seeds", seeds)
     for f in seeds.iterdir():
         f.chmod(0o644)
-    pipe = build_pipeline(Settings(data_dir=root / "data", seeds=seeds, model="stub"))
+    # web_urls="any": the URL box may fetch from the test's news site on 127.0.0.1
+    pipe = build_pipeline(Settings(data_dir=root / "data", seeds=seeds, model="stub", web_urls="any"))
     demo = launch(pipe, host="127.0.0.1", port=_free_port(), block=False, quiet=True)
     yield demo.local_url
     demo.close()

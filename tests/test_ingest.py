@@ -369,7 +369,7 @@ def test_web_app_upload_and_url_box_use_the_same_ingest(site, tmp_path, make_pip
     seeds.mkdir()
     (seeds / "a_plain.md").write_text("# A plain article about DeepSeek\n\nDeepSeek is a Chinese AI company whose success surprised many.\n",
                                       encoding="utf-8")
-    pipe = make_pipe(seeds)
+    pipe = make_pipe(seeds, web_urls="any")  # the news site is on 127.0.0.1
     fns = {f.api_name: f for f in ui.build_app(pipe).fns.values()}
     assert fns["add_url"].concurrency_id == "model" and fns["add_url"].concurrency_limit == 1  # it re-indexes
     upload = ui.make_handlers(pipe)["upload"]
@@ -384,3 +384,25 @@ def test_web_app_upload_and_url_box_use_the_same_ingest(site, tmp_path, make_pip
     msg = add_from_url(pipe, site.url("/tech/"))
     assert msg.startswith("⚠") and "list of articles" in msg and snapshot(seeds) == before
     assert add_from_url(pipe, "  ").startswith("Paste the address")
+
+
+def test_web_app_fetches_only_public_addresses_by_default(site, tmp_path, make_pipe):
+    from app.errors import InputError as _InputError
+    from app.settings import Settings
+    from app.ui.add_url import add_from_url
+
+    seeds = tmp_path / "web-seeds"
+    seeds.mkdir()
+    (seeds / "a_plain.md").write_text("# A plain article about DeepSeek\n\nDeepSeek is a Chinese AI company whose success surprised many.\n",
+                                      encoding="utf-8")
+    pipe = make_pipe(seeds)
+    before = snapshot(seeds)
+    site.requests.clear()
+    for url in (site.url(ARTICLE), site.url(ARTICLE).replace("127.0.0.1", "localhost"), "http://10.0.0.1/", "http://169.254.169.254/latest"):
+        msg = add_from_url(pipe, url)
+        assert msg.startswith("⚠") and "on this machine or a private network" in msg, msg
+    assert site.requests == [] and snapshot(seeds) == before  # refused before any request was sent
+    off = make_pipe(seeds, web_urls="off")
+    assert "switched off" in add_from_url(off, site.url(ARTICLE))
+    with pytest.raises(_InputError, match="web_urls must be public, any or off"):
+        Settings(web_urls="everything")

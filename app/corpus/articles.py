@@ -190,7 +190,8 @@ def load_corpus(folder: Path, *, on_skip=None) -> list[Article]:
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
         if path.suffix.lower() not in ARTICLE_SUFFIXES:
             if on_skip:
-                on_skip(path, f"{path.name}: not a .txt or .md file; ignored (convert it to text first).")
+                hint = f"add it with: perspectives add {path.name}" if path.suffix.lower() in (".html", ".htm", ".pdf") else "convert it to text first"
+                on_skip(path, f"{path.name}: not a .txt or .md file; ignored ({hint}).")
             continue
         try:
             art = load_article(path)

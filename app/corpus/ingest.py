@@ -65,11 +65,16 @@ class Added:
     notices: list[str] = field(default_factory=list)
 
 
-def add(target: str, folder: Path, *, timeout: float = FETCH_TIMEOUT, max_bytes: int = MAX_SOURCE_BYTES) -> Added:
-    """Add one URL or file to the article folder. Raises InputError/CorpusError with one line."""
+def add(target: str, folder: Path, *, timeout: float = FETCH_TIMEOUT, max_bytes: int = MAX_SOURCE_BYTES,
+        public_only: bool = False) -> Added:
+    """Add one URL or file to the article folder. Raises InputError/CorpusError with one line.
+
+    `public_only` (the web app's URL box) refuses addresses on this machine or a private
+    network, at every redirect, so a visitor cannot make the app read internal pages.
+    """
     target = str(target).strip()
     if re.match(r"(?i)https?://", target):
-        data, kind, final_url = fetch(target, timeout=timeout, max_bytes=max_bytes)
+        data, kind, final_url = fetch(target, timeout=timeout, max_bytes=max_bytes, public_only=public_only)
         return add_bytes(data, kind, folder, source=target, url=final_url)
     if re.match(r"(?i)[a-z][a-z0-9+.-]*://", target):
         raise InputError(f"{target}: only http:// and https:// addresses can be fetched.")
@@ -112,7 +117,8 @@ def add_bytes(data: bytes, kind: str, folder: Path, *, source: str, url: str | N
 # -- fetching -------------------------------------------------------------------------------
 
 
-def fetch(url: str, *, timeout: float = FETCH_TIMEOUT, max_bytes: int = MAX_SOURCE_BYTES) -> tuple[bytes, str, str]:
+def fetch(url: str, *, timeout: float = FETCH_TIMEOUT, max_bytes: int = MAX_SOURCE_BYTES,
+          public_only: bool = False) -> tuple[bytes, str, str]:
     """GET `url`: (body, "html" or "pdf", final URL). No cookies are kept or sent.
 
     `timeout` bounds each network wait and the whole download; the body is streamed and the
@@ -121,7 +127,7 @@ def fetch(url: str, *, timeout: float = FETCH_TIMEOUT, max_bytes: int = MAX_SOUR
     import httpx
 
     try:
-        with _client(timeout) as client, client.stream("GET", url) as resp:
+        with _client(timeout, public_only) as client, client.stream("GET", url) as resp:
             kind = _check_response(url, resp, max_bytes)
             data = _read_limited(url, resp, max_bytes, time.monotonic() + timeout, timeout)
             return data, kind, str(resp.url)
@@ -135,14 +141,32 @@ def fetch(url: str, *, timeout: float = FETCH_TIMEOUT, max_bytes: int = MAX_SOUR
         raise InputError(f"{url}: could not fetch it ({describe(exc, 120)}). Check the address and your connection.") from None
 
 
-def _client(timeout: float):
+def _client(timeout: float, public_only: bool):
     import http.cookiejar
 
     import httpx
 
     no_cookies = http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-    return httpx.Client(follow_redirects=True, max_redirects=MAX_REDIRECTS, timeout=timeout, cookies=no_cookies,
+    hooks = {"request": [_refuse_private_host]} if public_only else {}  # runs for every redirect too
+    return httpx.Client(follow_redirects=True, max_redirects=MAX_REDIRECTS, timeout=timeout, cookies=no_cookies, event_hooks=hooks,
                         headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml,application/pdf;q=0.9"})
+
+
+def _refuse_private_host(request) -> None:
+    """Only internet addresses: not this machine, a private network, or link-local (cloud metadata)."""
+    import ipaddress
+    import socket
+
+    host = request.url.host
+    try:
+        infos = socket.getaddrinfo(host, request.url.port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise InputError(f"{request.url}: the host name {host!r} was not found. Check the address.") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global:
+            raise InputError(f"{request.url}: {host} is on this machine or a private network; the web app only fetches "
+                             "public internet addresses (use `perspectives add` on this machine, or set web_urls = any).")
 
 
 def _check_response(url: str, resp, max_bytes: int) -> str:

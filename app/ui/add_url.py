@@ -22,10 +22,12 @@ from app.ui.shared import MODEL_QUEUE, warn
 def add_from_url(pipe: Pipeline, url: str) -> str:
     """Fetch `url` into the article folder and re-index; returns the Markdown message."""
     url = (url or "").strip()
+    if pipe.settings.web_urls == "off":
+        return "Adding from a web address is switched off here (setting web_urls = off)."
     if not url:
         return "Paste the address of one article (https://…) first."
     try:
-        result = ingest.add(url, pipe.settings.seeds)
+        result = ingest.add(url, pipe.settings.seeds, public_only=pipe.settings.web_urls != "any")
     except PerspectivesError as exc:
         warn(str(exc))
         return f"⚠ {H.md_text(exc)}"
@@ -42,9 +44,9 @@ def add_from_url(pipe: Pipeline, url: str) -> str:
     return "\n\n".join(lines)
 
 
-def url_row() -> tuple[gr.Textbox, gr.Button]:
-    """Place the URL box and its button (inside the caller's layout)."""
-    with gr.Row(equal_height=True):
+def url_row(pipe: Pipeline) -> tuple[gr.Textbox, gr.Button]:
+    """Place the URL box and its button (inside the caller's layout); hidden when web_urls = off."""
+    with gr.Row(equal_height=True, visible=pipe.settings.web_urls != "off"):
         box = gr.Textbox(label="Or add from a web address (fetched once, now: no cookies, no JavaScript)",
                          placeholder="https://www.example.com/news/2025/02/03/an-article", scale=4, elem_id="pv-url")
         button = gr.Button("Add", variant="secondary", scale=1, elem_id="pv-url-btn")

@@ -375,7 +375,7 @@ def build_app(pipe: Pipeline) -> gr.Blocks:
                                         file_types=list(ARTICLE_SUFFIXES + ingest.HTML_SUFFIXES + ingest.PDF_SUFFIXES), file_count="multiple",
                                         type="filepath", height=120, elem_id="pv-files")
                         add = gr.Button("Add to corpus and index", variant="primary", elem_id="pv-add-btn")
-                        url_box, url_add = url_row()
+                        url_box, url_add = url_row(pipe)
                     with gr.Column(scale=2):
                         rebuild = gr.Checkbox(label="Rebuild from scratch (embed every passage again)", value=False)
                         reindex = gr.Button("Re-index", variant="secondary", elem_id="pv-reindex-btn")
