@@ -290,6 +290,15 @@ def test_seeds_carry_what_their_text_says():
     assert "contributors: Siyi Zhao (research)" in Path(seeds["000"].path).read_text(encoding="utf-8")
 
 
+def test_titles_that_do_not_look_like_headings_round_trip(folder, tmp_path):
+    for title in ("Is DeepSeek a Sputnik moment?", "#MeToo and the chip industry, a column"):
+        note = tmp_path / "note.md"
+        body = f"First paragraph about {title[:5]} with enough words to count as an article.\n\nSecond paragraph."
+        note.write_text(f"---\ntitle: '{title}'\n---\n{body}\n", encoding="utf-8")
+        art = load_article(ingest.add(str(note), folder).path)
+        assert (art.title, art.text) == (title, body)
+
+
 def test_text_file_gets_a_header_too(folder, tmp_path):
     note = tmp_path / "my notes.txt"
     note.write_text("A column about chips\n\nThe author argues that chips matter less than people, in several sentences.\n", encoding="utf-8")
@@ -314,6 +323,8 @@ def test_cli_add_messages_and_exit_codes(site, folder):
     assert f"Added “{PDF_TITLE}”" in mixed.stdout  # the good one is still added
     assert len(list(folder.glob("*.md"))) == 2
     assert "perspectives add saved-page.html report.pdf notes.md" in runner.invoke(cli, ["add", "--help"]).stdout
+    missing = runner.invoke(cli, ["add", "--seeds", str(folder / "nope"), str(PAGES / "harbour-article.html")])
+    assert missing.exit_code == 5 and "Article folder not found" in missing.stderr
 
 
 def test_index_status_lists_outlet_author_and_date(site, seeds_copy):

@@ -146,10 +146,13 @@ def _title_and_body(fields: dict[str, str], heading: str | None, body: str) -> t
     title = fields.get("title", "").strip()
     if not title or title == frontmatter.UNKNOWN:
         return heading or _fallback_title(body), body
-    if heading and heading != title:
+    def same(a: str, b: str) -> bool:  # "# #MeToo" is read back as the heading "MeToo"
+        return a.lstrip("# ").strip() == b.lstrip("# ").strip()
+
+    if heading and not same(heading, title):
         body = f"{heading}\n\n{body}"
     first, _, rest = body.partition("\n\n")
-    if first == title and rest:  # a title that ends in '?' is not taken for a heading
+    if same(first, title) and rest:  # a title that ends in '?' is not taken for a heading
         body = rest
     return title, body
 
