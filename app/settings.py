@@ -55,6 +55,7 @@ class Settings:
     llm_model: str | None = None  # model name sent to that server; default: the first it lists
     llm_timeout: float = 120.0  # seconds the model server may stay silent before we give up
     embed_model: str = ""  # an ONNX file compatible with all-MiniLM-L6-v2's tokenizer; default: the bundled int8 model
+    web_urls: str = "public"  # the web app's "add from a web address": public (internet only), any (also this machine and local network), off
 
     def __post_init__(self):
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser() if self.data_dir else _default_data_dir())
@@ -71,6 +72,8 @@ class Settings:
             raise InputError(f"Context size must be 256-131072 tokens, got {self.n_ctx}.")
         if str(self.default_quant).upper() not in ("Q8_0", "F16", "OFF", "Q4_1", ""):
             raise InputError(f"default_quant must be Q8_0, F16 or off, got {self.default_quant!r}.")
+        if self.web_urls not in ("public", "any", "off"):
+            raise InputError(f"web_urls must be public, any or off, got {self.web_urls!r}.")
         if not 1.0 <= self.llm_timeout <= 3600.0:
             raise InputError(f"Model server timeout must be 1-3600 seconds, got {self.llm_timeout}.")
         for name in ("chroma_url", "llm_url"):

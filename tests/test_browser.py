@@ -64,7 +64,8 @@ def server(tmp_path_factory):
     shutil.copytree(PROJECT / "seeds", seeds)
     for f in seeds.iterdir():
         f.chmod(0o644)
-    pipe = build_pipeline(Settings(data_dir=root / "data", seeds=seeds, model="stub"))
+    # web_urls="any": the URL box may fetch from the test's news site on 127.0.0.1
+    pipe = build_pipeline(Settings(data_dir=root / "data", seeds=seeds, model="stub", web_urls="any"))
     demo = launch(pipe, host="127.0.0.1", port=_free_port(), block=False, quiet=True)
     yield demo.local_url
     demo.close()
@@ -177,6 +178,37 @@ def test_uploaded_markup_is_shown_as_text(page, tmp_path):
     assert page.evaluate("window.__pwned") is None
     assert page.locator("#pv-cards img, #pv-sources img, #pv-sources script, #pv-cards b, #pv-corpus img").count() == 0
     assert "<img src=x" in page.locator("#pv-cards").inner_text()  # the title, as text
+
+
+def test_uploaded_web_page_and_url_become_articles(page):
+    """A saved .html page and a URL (from a news site on 127.0.0.1) go through the same ingest as `perspectives add`."""
+    from news_site import NewsSite
+
+    page.get_by_role("tab", name="Corpus").click()
+    rows = page.locator("#pv-corpus tbody tr").count()
+    page.set_input_files("#pv-files input[type=file]", str(PROJECT / "tests" / "pages" / "harbour-article.html"))
+    page.click("#pv-add-btn")
+    page.wait_for_function(f"document.querySelectorAll('#pv-corpus tbody tr').length === {rows + 1}")
+    assert "Chip-machine makers count the cost of DeepSeek" in page.locator("#pv-corpus").inner_text()  # its title, not a first line
+    with NewsSite() as site:
+        page.locator("#pv-url textarea, #pv-url input").first.fill(site.url("/reports/export-controls.pdf"))
+        page.click("#pv-url-btn")
+        page.wait_for_selector("#pv-corpus-msg :text('Lena Hofstra')")  # outlet/author/date in the message
+    page.wait_for_function(f"document.querySelectorAll('#pv-corpus tbody tr').length === {rows + 2}")
+    _shot(page, "corpus-added.png")
+    page.get_by_role("tab", name="Chat").click()
+    page.fill("#pv-question textarea", "What do chip-machine makers expect after DeepSeek?")
+    page.click("#pv-send")
+    page.wait_for_function(f"document.querySelectorAll('#pv-cards .pv-card').length === {rows + 2} && document.querySelector('#pv-cards .pv-badge')")
+    assert "Chip-machine makers" in page.locator("#pv-cards").inner_text()
+    _shot(page, "chat-added.png")
+    assert not page.errors  # type: ignore[attr-defined]
+
+
+@pytest.mark.xfail(reason="source rendering lands with the evidence-first results", strict=False)
+def test_cards_show_the_added_pages_outlet_and_date(page):
+    cards = page.locator("#pv-cards").inner_text()  # the cards of the previous test's question
+    assert "The Harbour Times" in cards and "2025-02-03" in cards
 
 
 def test_invalid_settings_show_a_message(page):

@@ -157,8 +157,8 @@ def test_upload_refuses_bad_files(tmp_path):
     seeds.mkdir()
     src = tmp_path / "f"
     src.write_text(ARTICLE, encoding="utf-8")
-    with pytest.raises(InputError, match="only .txt and .md"):
-        ui.store_upload(seeds, src, "page.html", set(), set())
+    with pytest.raises(InputError, match=r"only \.txt, \.md, \.html/\.htm and \.pdf"):
+        ui.store_upload(seeds, src, "page.docx", set(), set())
     big = tmp_path / "big"
     big.write_bytes(b"word " * 500_000)
     with pytest.raises(InputError, match="too large"):

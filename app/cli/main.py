@@ -13,6 +13,7 @@ import sys
 import click
 
 from app import __version__
+from app.cli.add import add
 from app.cli.batch import batch
 from app.cli.common import common_options, load_settings, notify, run_command
 from app.cli.compare import compare as compare_command, topics as topics_command
@@ -32,6 +33,7 @@ def cli():
     Start here:
       perspectives ask "Did the Chinese government deserve credit for DeepSeek's success?"
       perspectives index            # (re)build the index, with a progress bar
+      perspectives add URL|FILE     # add a web page, saved page, PDF or text file
       perspectives ask "..." --json # one JSON object for programs
     """
 
@@ -39,7 +41,7 @@ def cli():
 @cli.command()
 @common_options
 @click.option("--rebuild", is_flag=True, help="Throw the index away and embed everything again.")
-@click.option("--status", "show_status", is_flag=True, help="Only show what is indexed.")
+@click.option("--status", "show_status", is_flag=True, help="Only show what is indexed, with each article's outlet, author and date.")
 @run_command
 def index(rebuild, show_status, **kw):
     """Build or update the index (only new or changed articles are embedded)."""
@@ -51,13 +53,29 @@ def index(rebuild, show_status, **kw):
         from app.index.store import Index
 
         st = Index(s.data_dir, Embedder(s.embed_model)).status()
-        click.echo(json.dumps(st, indent=2))
+        click.echo(json.dumps(_with_sources(st, s.seeds), indent=2, ensure_ascii=False))
         return
     pipe = build_pipeline(s, progress=True, notify=notify)
     if rebuild:
         pipe.reload(progress=True, force=True)
     click.echo(pipe.sync_report.summary())
     click.echo(f"{len(pipe.articles)} articles, {len(pipe.passages)} passages, stored in {pipe.index.dir}")
+
+
+def _with_sources(status: dict, seeds) -> dict:
+    """Add each indexed article's outlet, author and date (read from its file's front matter)."""
+    from dataclasses import asdict
+
+    from app.corpus.articles import load_corpus
+    from app.errors import CorpusError
+
+    try:
+        sources = {a.id: asdict(a.source) for a in load_corpus(seeds)}
+    except CorpusError:
+        sources = {}
+    for article_id, entry in status.get("articles", {}).items():
+        entry["source"] = sources.get(article_id, {"outlet": "unknown", "author": "unknown", "date": "unknown", "url": "unknown"})
+    return status
 
 
 @cli.command()
@@ -97,7 +115,7 @@ def ask(question, as_json, k, temperature, **kw):
         notify(n)
 
 
-for command in (batch, serve, config, compare_command, topics_command):
+for command in (add, batch, serve, config, compare_command, topics_command):
     cli.add_command(command)
 
 

@@ -1,10 +1,12 @@
 """Load articles from a folder and repair their text.
 
-Scope: reading `.txt`/`.md` files, generic Unicode repair (ftfy), the specific damage and
-web junk found in real scraped articles, titles and short labels, stable ids and content
-hashes. The cleaned text is what users see and quote: every character offset elsewhere in
-the program indexes `Article.text`.
-Not here: splitting into passages (chunks.py), anything about the index.
+Scope: reading `.txt`/`.md` files and their front matter (title, outlet, author, date,
+url; frontmatter.py), generic Unicode repair (ftfy), the specific damage and web junk
+found in real scraped articles, titles and short labels, stable ids and content hashes.
+The cleaned text is what users see and quote: every character offset elsewhere in the
+program indexes `Article.text`, the cleaned body without the header.
+Not here: splitting into passages (chunks.py), anything about the index, turning web
+pages or PDFs into article files (ingest.py).
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from pathlib import Path
 
 import ftfy
 
+from app.corpus import frontmatter
 from app.errors import CorpusError, InputError
 
 #: Bump when cleaning changes, so stored indexes built from older text are rebuilt.
-CLEANER_VERSION = "3"
+CLEANER_VERSION = "4"  # 4: front matter is read, not indexed as text
 ARTICLE_SUFFIXES = (".txt", ".md")
 #: Articles above this size are refused (a news article is 5-50 kB).
 MAX_ARTICLE_BYTES = 2_000_000
@@ -130,6 +133,30 @@ def article_id(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-") or "article"
 
 
+def source_from(fields: dict[str, str]) -> Source:
+    """Source from front-matter fields; `url` falls back to an http(s) `source`."""
+    url = fields.get("url") or fields.get("source", "")
+    if not url.startswith(("http://", "https://")):
+        url = frontmatter.UNKNOWN
+    return Source(**{k: fields.get(k) or frontmatter.UNKNOWN for k in ("outlet", "author", "date")}, url=url)
+
+
+def _title_and_body(fields: dict[str, str], heading: str | None, body: str) -> tuple[str, str]:
+    """The header's title wins; a first heading that is not that title stays in the body."""
+    title = fields.get("title", "").strip()
+    if not title or title == frontmatter.UNKNOWN:
+        return heading or _fallback_title(body), body
+    def same(a: str, b: str) -> bool:  # "# #MeToo" is read back as the heading "MeToo"
+        return a.lstrip("# ").strip() == b.lstrip("# ").strip()
+
+    if heading and not same(heading, title):
+        body = f"{heading}\n\n{body}"
+    first, _, rest = body.partition("\n\n")
+    if same(first, title) and rest:  # a title that ends in '?' is not taken for a heading
+        body = rest
+    return title, body
+
+
 def load_article(path: Path) -> Article:
     data = path.read_bytes()
     if len(data) > MAX_ARTICLE_BYTES:
@@ -142,12 +169,14 @@ def load_article(path: Path) -> Article:
         raw = data.decode("cp1252", errors="replace")
         if raw.count("\ufffd") > 10:
             raise InputError(f"{path}: not UTF-8 text (byte {exc.start}). Save it as UTF-8 and retry.") from exc
-    title, body = clean_text(raw)
+    fields, raw = frontmatter.split(raw, name=str(path))
+    heading, body = clean_text(raw)
     if len(body.split()) < 5:
         raise InputError(f"{path}: no article text after cleaning (empty or only page furniture).")
-    title = title or _fallback_title(body)
+    title, body = _title_and_body(fields, heading, body)
     digest = hashlib.sha256(data + CLEANER_VERSION.encode()).hexdigest()
-    return Article(id=article_id(path), title=title, label=make_label(title), text=body, path=str(path), sha256=digest)
+    return Article(id=article_id(path), title=title, label=make_label(title), text=body, path=str(path), sha256=digest,
+                   source=source_from(fields))
 
 
 def load_corpus(folder: Path, *, on_skip=None) -> list[Article]:
@@ -164,7 +193,8 @@ def load_corpus(folder: Path, *, on_skip=None) -> list[Article]:
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
         if path.suffix.lower() not in ARTICLE_SUFFIXES:
             if on_skip:
-                on_skip(path, f"{path.name}: not a .txt or .md file; ignored (convert it to text first).")
+                hint = f"add it with: perspectives add {path.name}" if path.suffix.lower() in (".html", ".htm", ".pdf") else "convert it to text first"
+                on_skip(path, f"{path.name}: not a .txt or .md file; ignored ({hint}).")
             continue
         try:
             art = load_article(path)

@@ -30,11 +30,13 @@ from starlette.middleware import Middleware
 
 from app.ui import html as H
 from app.ui.css import CSS
+from app.corpus import ingest
 from app.corpus.articles import ARTICLE_SUFFIXES, MAX_ARTICLE_BYTES, article_id, load_article
 from app.errors import InputError, PerspectivesError, describe
 from app.answer.ask import NOT_ADDRESSED, ask_stream
 from app.answer.question import clean_question
 from app.pipeline import Pipeline
+from app.ui.add_url import url_row, wire_url_row
 from app.ui.compare import build_compare_tab
 from app.ui.shared import MODEL_QUEUE, download_dir, session_view, warn
 
@@ -75,7 +77,7 @@ def safe_filename(name: str) -> str:
         stem, suffix = suffix, ""
     suffix = "." + suffix.lower()
     if suffix not in ARTICLE_SUFFIXES:
-        raise InputError(f"{base!r}: only .txt and .md articles can be added.")
+        raise InputError(f"{base!r}: only .txt, .md, .html/.htm and .pdf articles can be added.")
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-_")[:80].strip("-_") or "article"
     return stem + suffix
 
@@ -83,6 +85,8 @@ def safe_filename(name: str) -> str:
 def store_upload(seeds: Path, src: Path, name: str, existing_ids: set[str], existing_hashes: set[str]) -> Path:
     """Validate an uploaded article and copy it into `seeds` under a safe, unused name."""
     src = Path(src)
+    if Path(re.split(r"[\\/]", str(name))[-1]).suffix.lower() in ingest.HTML_SUFFIXES + ingest.PDF_SUFFIXES:
+        return _ingest_upload(seeds, src, name)
     size = src.stat().st_size
     if size > MAX_UPLOAD_BYTES:
         raise InputError(f"{safe_filename(name)}: {size / 1e6:.1f} MB is too large (limit {MAX_UPLOAD_BYTES / 1e6:.0f} MB).")
@@ -101,6 +105,16 @@ def store_upload(seeds: Path, src: Path, name: str, existing_ids: set[str], exis
     with open(dest, "xb") as fh:  # never overwrite
         fh.write(src.read_bytes())
     return dest
+
+
+def _ingest_upload(seeds: Path, src: Path, name: str) -> Path:
+    """A saved web page or PDF: extracted into a new .md by the same code as `perspectives add`."""
+    result = ingest.add_file(Path(src), Path(seeds), name=re.split(r"[\\/]", str(name))[-1], max_bytes=MAX_UPLOAD_BYTES)
+    if not result.added:
+        raise InputError(result.message)
+    for notice in result.notices:
+        warn(notice)
+    return result.path
 
 
 def corpus_rows(pipe: Pipeline) -> list[dict]:
@@ -357,9 +371,11 @@ def build_app(pipe: Pipeline) -> gr.Blocks:
                 corpus = gr.HTML(corpus_view(pipe), elem_id="pv-corpus", js_on_load=None)
                 with gr.Row():
                     with gr.Column(scale=3):
-                        files = gr.File(label=f"Add articles (.txt or .md, up to {MAX_UPLOAD_BYTES // 1_000_000} MB each)",
-                                        file_types=list(ARTICLE_SUFFIXES), file_count="multiple", type="filepath", height=120, elem_id="pv-files")
+                        files = gr.File(label=f"Add articles (.txt, .md, saved web pages .html, PDFs; up to {MAX_UPLOAD_BYTES // 1_000_000} MB each)",
+                                        file_types=list(ARTICLE_SUFFIXES + ingest.HTML_SUFFIXES + ingest.PDF_SUFFIXES), file_count="multiple",
+                                        type="filepath", height=120, elem_id="pv-files")
                         add = gr.Button("Add to corpus and index", variant="primary", elem_id="pv-add-btn")
+                        url_box, url_add = url_row(pipe)
                     with gr.Column(scale=2):
                         rebuild = gr.Checkbox(label="Rebuild from scratch (embed every passage again)", value=False)
                         reindex = gr.Button("Re-index", variant="secondary", elem_id="pv-reindex-btn")
@@ -384,8 +400,9 @@ def build_app(pipe: Pipeline) -> gr.Blocks:
         new.click(h["clear"], outputs=[chatbot, history, cards, sources, last_result, dl_md, dl_json], api_visibility="private", queue=False)
         added = add.click(h["upload"], inputs=[files], outputs=[corpus_msg, corpus, header, files], api_name="upload", **MODEL_QUEUE)
         reindexed = reindex.click(h["reindex"], inputs=[rebuild], outputs=[corpus_msg, corpus, header], api_name="reindex", **MODEL_QUEUE)
+        url_added = wire_url_row(pipe, url_box, url_add, corpus_msg, lambda: (corpus_view(pipe), header_html(pipe)), [corpus, header])
         if compare:  # new articles change the suggested topics
-            for ev in (added, reindexed):
+            for ev in (added, reindexed, url_added):
                 ev.then(compare["refresh"], outputs=[compare["topic"]], api_visibility="private", **MODEL_QUEUE)
         apply.click(h["apply_settings"], inputs=[model_box, k, temperature], outputs=[settings_msg, header], api_name="settings", **MODEL_QUEUE)
         demo.load(lambda: (corpus_view(pipe), header_html(pipe)), outputs=[corpus, header], api_visibility="private", queue=False)
