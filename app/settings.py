@@ -144,6 +144,8 @@ def read_config(path: Path, names: dict) -> dict:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"Cannot read the config file {path}: {exc.strerror}.") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"The config file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8.") from exc
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"The config file {path} is not valid TOML: {exc}.") from exc
     out = {}
@@ -160,6 +162,8 @@ def read_config(path: Path, names: dict) -> dict:
         )
         if not ok:
             raise InputError(f"{path}: {key} = {value!r} should be {t.split()[0].replace('Path', 'a path string').replace('str', 'a string')}.")
+        if isinstance(value, str) and "\x00" in value:
+            raise InputError(f"{path}: {key} contains a NUL character (\\u0000); remove it.")
         if key in ("data_dir", "seeds"):
             value = str((path.parent / Path(value).expanduser()).resolve())
         out[key] = float(value) if t.startswith("float") else value

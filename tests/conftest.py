@@ -21,6 +21,15 @@ PROJECT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT / "seeds"
 
 
+def pytest_configure(config):
+    """Hypothesis keeps caches and failing-example patches in its home dir: not in the work tree."""
+    import tempfile
+
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "perspectives-hypothesis")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_state(tmp_path, monkeypatch):
     monkeypatch.setenv("PERSPECTIVES_DATA_DIR", str(tmp_path / "data"))

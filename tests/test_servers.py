@@ -14,14 +14,12 @@ import json
 import re
 import shutil
 import socket
-import subprocess
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -35,44 +33,13 @@ from app.answer.ask import ask
 from app.pipeline import build_pipeline
 from app.settings import Settings
 from app.answer.stance import LABELS, SCHEMA, judge_schema
+from serverkit import free_port, start, stop
 
 QUESTION = "Did the Chinese government deserve credit for DeepSeek's success?"
 BIN = Path(sys.executable).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(cmd: list[str], ready_url: str, log: Path, timeout: float):
-    """Start a server process and poll `ready_url` until it answers 200 (bounded)."""
-    fh = log.open("wb")
-    proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            fh.close()
-            pytest.fail(f"{cmd[0]} exited with {proc.returncode}:\n{log.read_text(errors='replace')[-2000:]}")
-        try:
-            if httpx.get(ready_url, timeout=2).status_code == 200:
-                return proc, fh
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    _stop(proc, fh)
-    pytest.fail(f"{cmd[0]} not ready after {timeout:g} s:\n{log.read_text(errors='replace')[-2000:]}")
-
-
-def _stop(proc, fh) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=15)
-    fh.close()
+_free_port, _start, _stop = free_port, start, stop
 
 
 @pytest.fixture(scope="module")

@@ -178,9 +178,10 @@ def _read_csv(lines, name, field, problems) -> list[Item]:
             row = next(reader)
         except StopIteration:
             break
-        except csv.Error as exc:
-            problems.append(Problem(name, start, f"malformed CSV row ({exc})."))
-            break
+        except csv.Error as exc:  # the reader starts afresh on the next line: later rows still run
+            problems.append(Problem(name, start, f"malformed CSV row ({exc}); row skipped."))
+            consumed = reader.line_num
+            continue
         consumed = reader.line_num
         if not any(cell.strip() for cell in row):
             continue

@@ -22,7 +22,7 @@ from app.corpus import frontmatter
 from app.errors import CorpusError, InputError
 
 #: Bump when cleaning changes, so stored indexes built from older text are rebuilt.
-CLEANER_VERSION = "4"  # 4: front matter is read, not indexed as text
+CLEANER_VERSION = "5"  # 4: control characters removed; 5: front matter is read, not indexed as text
 ARTICLE_SUFFIXES = (".txt", ".md")
 #: Articles above this size are refused (a news article is 5-50 kB).
 MAX_ARTICLE_BYTES = 2_000_000
@@ -38,6 +38,10 @@ _TEASER_HEAD = re.compile(r"^(read also|see also|also read)\s*:?$", re.IGNORECAS
 _URL_JUNK = re.compile(r"%2F|/s3/|\.(?:jpe?g|png|gif|webp)(?:[?&)]|$)", re.IGNORECASE)
 # A lone source domain line such as "nrc.nl".
 _DOMAIN_LINE = re.compile(r"^(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:nl|com|org|net|co\.uk|de|cn)$", re.I)
+# Control characters ftfy leaves (C1 codes with no cp1252 meaning, e.g. U+008D) and lone
+# surrogates: invisible in the text users read and quote, and unencodable for the index.
+# Line and paragraph breaks are kept: they are whitespace and split lines below.
+_INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def clean_text(raw: str) -> tuple[str | None, str]:
     Paragraphs are separated by one blank line; whitespace inside a paragraph is folded.
     """
     text = ftfy.fix_text(raw, uncurl_quotes=False, normalization="NFC")
-    text = repair_lost_quotes(text)
+    text = repair_lost_quotes(_INVISIBLE.sub("", text))
     paragraphs: list[str] = []
     skip_next = False
     for line in text.splitlines():
@@ -108,7 +112,9 @@ def clean_text(raw: str) -> tuple[str | None, str]:
             continue
         if _JUNK_LINE.match(line) or _URL_JUNK.search(line) or _DOMAIN_LINE.match(line):
             continue
-        paragraphs.append(line.lstrip("#").strip() if line.startswith("#") else line)
+        line = line.lstrip("#").strip() if line.startswith("#") else line
+        if line:  # a lone "#" is no paragraph
+            paragraphs.append(line)
     title = None
     if paragraphs and _is_heading(paragraphs[0]) and len(paragraphs) > 1:
         title = paragraphs.pop(0)
@@ -119,8 +125,9 @@ def make_label(title: str, max_chars: int = 42) -> str:
     """A short, readable label for tables: the title cut at a word boundary."""
     if len(title) <= max_chars:
         return title
-    cut = title[: max_chars + 1].rsplit(" ", 1)[0].rstrip(",;:—–- ")
-    return cut + "…"
+    head = title[: max_chars + 1]
+    cut = head.rsplit(" ", 1)[0] if " " in head else head[:max_chars]  # one long word: cut inside it
+    return (cut.rstrip(",;:—–- ") or title[:max_chars]) + "…"
 
 
 def _fallback_title(body: str) -> str:

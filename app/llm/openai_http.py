@@ -29,6 +29,11 @@ Concurrency: calls are not serialised here; the server queues (llama-cpp-python)
 batches (vLLM) them. A stream that ends without a finish reason is reported, not passed off
 as a whole reply (llama-cpp-python's server cuts a stream short when another request
 arrives unless started with `--interrupt_requests False`).
+
+Faults (tests/test_server_faults.py): silence longer than `timeout` (httpx read timeout),
+keep-alive comments without text for longer than `timeout`, a reply that is not an event
+stream (a proxy's HTML page), an event that is not a completion chunk, and a connection
+dropped mid-reply each raise one ModelError line naming the server URL.
 """
 
 from __future__ import annotations
@@ -93,7 +98,8 @@ class OpenAIHTTPModel:
     # -- discovery ------------------------------------------------------------------------
     def _probe(self) -> None:
         """GET /models: fails fast on a wrong URL, finds the model name and context size."""
-        data = self._request("GET", "/models").get("data") or []
+        reply = self._request("GET", "/models")
+        data = (reply.get("data") if isinstance(reply, dict) else None) or []
         first = data[0] if data and isinstance(data[0], dict) else {}
         if not self.model_id:
             self.model_id = first.get("id") or "default"
@@ -151,7 +157,7 @@ class OpenAIHTTPModel:
                               f"try again, or allow more time with PERSPECTIVES_LLM_TIMEOUT (seconds) / llm_timeout in the config file.")
         if isinstance(exc, httpx.TimeoutException):
             return ModelError(f"The model server at {self.url} timed out ({type(exc).__name__}, limit {self.timeout:g} s). Try again or raise PERSPECTIVES_LLM_TIMEOUT.")
-        if isinstance(exc, httpx.RemoteProtocolError):
+        if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
             return ModelError(f"The model server at {self.url} closed the connection mid-reply. Check its log (did it crash or restart?).")
         return ModelError(f"Talking to the model server at {self.url} failed: {type(exc).__name__}: {exc}")
 
@@ -212,6 +218,11 @@ class OpenAIHTTPModel:
                         if field == "response_format":
                             raise _Rejected(field, str(err))
                         raise err
+                    ctype = r.headers.get("content-type", "")
+                    if "event-stream" not in ctype:  # a proxy's error page, or a server that ignores stream=true
+                        body = " ".join(r.read().decode("utf-8", "replace").split())[:120]
+                        raise ModelError(f"The model server at {self.url} answered with {ctype or 'no content type'}, not an event stream: "
+                                         f"{body!r}. Is {self.url} an OpenAI-compatible API (usually ending in /v1)?")
                     yield from self._events(r, state, t0)
                     return
             except httpx.HTTPError as exc:
@@ -219,29 +230,44 @@ class OpenAIHTTPModel:
 
     def _events(self, response, state, t0) -> Iterator[str]:
         finished = False
+        progress = time.perf_counter()  # last time the server sent text, not just a keep-alive
         for line in response.iter_lines():
+            if time.perf_counter() - progress > self.timeout:
+                raise ModelError(f"The model server at {self.url} sent no text for {self.timeout:g} s (only keep-alives); "
+                                 "it may be stuck. Try again, or allow more time with PERSPECTIVES_LLM_TIMEOUT (seconds).")
             if not line.startswith("data:"):
                 continue  # SSE comments, keep-alives, event names
             data = line[5:].strip()
             if data == "[DONE]":
                 break
-            try:
-                chunk = json.loads(data)
-            except ValueError:
-                raise ModelError(f"The model server at {self.url} sent a malformed stream event: {data[:120]!r}") from None
-            if "error" in chunk:
-                raise ModelError(f"The model server at {self.url} failed mid-reply: {_message(chunk)}")
-            choice = (chunk.get("choices") or [{}])[0]
-            piece = (choice.get("delta") or {}).get("content")
+            piece, finish = self._chunk(data)
             if piece:
+                progress = time.perf_counter()
                 if state["first"] is None:
                     state["first"] = time.perf_counter() - t0
                 state["n"] += 1
                 yield piece
-            finished = finished or bool(choice.get("finish_reason"))
+            finished = finished or bool(finish)
         if not finished:
             raise ModelError(f"The model server at {self.url} ended the reply early (no finish reason): another request may have interrupted it "
                              "(start llama-cpp-python's server with --interrupt_requests False), or the server stopped.")
+
+    def _chunk(self, data: str) -> tuple[str | None, str | None]:
+        """(text piece, finish reason) of one `data:` event; anything not shaped like a chunk is an error."""
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            chunk = None
+        if isinstance(chunk, dict) and "error" in chunk:
+            raise ModelError(f"The model server at {self.url} failed mid-reply: {_message(chunk)}")
+        choices = chunk.get("choices") if isinstance(chunk, dict) else None
+        choice = (choices or [{}])[0] if isinstance(choices, list) else None
+        delta = choice.get("delta") or {} if isinstance(choice, dict) else None
+        piece = delta.get("content") if isinstance(delta, dict) else 0
+        if not isinstance(piece, (str, type(None))):
+            raise ModelError(f"The model server at {self.url} sent a malformed stream event: {data[:120]!r}. "
+                             "Is it an OpenAI-compatible server (chat completions with stream=true)?")
+        return piece, choice.get("finish_reason")
 
     def close(self) -> None:
         self._http.close()
