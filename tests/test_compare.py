@@ -1,4 +1,5 @@
-"""Compare mode: stance rows, evidence, contrast, outputs, chart, CLI (stub model), plus one
+"""Compare mode, evidence first: rows of verbatim evidence, honest silence, stance labels only
+from a model that passes the calibration, outputs, chart, CLI (stub model), plus one
 end-to-end run on the bundled GGUF."""
 
 from __future__ import annotations
@@ -11,18 +12,40 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from app.answer import calibration
 from app.answer.citations import verify_quote
+from app.answer.compare import STANCES, CompareRow, compare, contrast, template_claim, usable_claim
+from app.answer.results import NOT_ADDRESSED, NOT_JUDGED
+from app.answer.stance import LABELS, judge_cues, parse_schema_reply
+from app.answer.topics import suggest_topics
 from app.cli.main import cli
-from app.answer.compare import STANCES, Row, compare, contrast, template_claim, usable_claim
 from app.llm.stub import StubModel
 from app.render.compare import table, to_csv, to_markdown
+from app.resources import EVAL_DIR
+from app.retrieve.evidence import EvidenceFinder
 from app.retrieve.hybrid import Retriever
-from app.answer.stance import NOT_ADDRESSED, judge_cues, parse_schema_reply
-from app.answer.topics import suggest_topics
 
 TOPIC = "US export controls"
 CLAIM = "US export controls on chips hold back Chinese AI"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class GoldStub(StubModel):
+    """A stub configured to pass the stance calibration: on the gold evidence it gives the gold
+    label, elsewhere the stub's usual stable choice."""
+
+    name = "gold-stub"
+
+    def __init__(self):
+        super().__init__()
+        self.gold = {r["evidence"]: r["stance"] for r in calibration.gold_rows()}
+
+    def score_labels(self, messages, labels):
+        prompt = messages[-1]["content"]
+        for evidence, stance in self.gold.items():
+            if evidence in prompt:
+                return {lab: (0.0 if lab == stance else -5.0) for lab in labels}
+        return super().score_labels(messages, labels)
 
 
 def _where(pipe) -> list[str]:
@@ -30,10 +53,10 @@ def _where(pipe) -> list[str]:
     return ["--seeds", str(pipe.settings.seeds), "--data-dir", str(pipe.settings.data_dir)]
 
 
-def _fresh_stub(pipe) -> StubModel:
-    model = StubModel()
-    pipe.set_model(model)
-    return model
+def _with(pipe, model):
+    view = copy.copy(pipe)  # never leave another model on the shared pipeline
+    view.set_model(model)
+    return view
 
 
 def _reordered(pipe):
@@ -42,59 +65,112 @@ def _reordered(pipe):
     arts = list(reversed(pipe.articles))
     view.articles = arts
     view.retriever = Retriever(arts, [p for a in arts for p in pipe.retriever.by_article.get(a.id, [])], pipe.index, pipe.embedder, floor=pipe.settings.floor)
+    view.evidence = EvidenceFinder(view.retriever, pipe.sentences)
     return view
 
 
-def test_rows_quotes_and_citations_are_verbatim(stub_pipe):
-    _fresh_stub(stub_pipe)
-    res = compare(stub_pipe, TOPIC, CLAIM)
+def test_rows_are_verbatim_evidence_numbered_by_article_id(stub_pipe):
+    res = compare(_with(stub_pipe, StubModel()), TOPIC, CLAIM)
     assert res.claim == CLAIM and res.claim_source == "user"
     assert [r.article_id for r in res.rows] == sorted(a.id for a in stub_pipe.articles)
     assert all(r.stance in STANCES for r in res.rows)
-    addressed = [r for r in res.rows if r.stance != NOT_ADDRESSED]
-    assert addressed, "the gold claim is addressed by several articles"
-    for r in addressed:
-        assert 1 <= len(r.quotes) <= 3 and r.viewpoint
+    speaking = [r for r in res.rows if r.stance != NOT_ADDRESSED]
+    assert len(speaking) >= 3, "most articles discuss export controls"
+    for r in speaking:
+        assert 1 <= len(r.quotes) and r.viewpoint == next(q.text for q in r.quotes if q.role == "key")
         art = stub_pipe.article(r.article_id)
         for q in r.quotes:
-            assert verify_quote(art.text, q["text"], q["start"], q["end"])
-            assert stub_pipe.retriever.passages[q["passage_id"]].article_id == r.article_id
-    cites = [q["citation"] for r in res.rows for q in r.quotes]
+            assert verify_quote(art.text, q.text, q.start, q.end)
+            assert stub_pipe.retriever.passages[q.passage_id].article_id == r.article_id
+    cites = [q.citation for r in res.rows for q in r.quotes]
     assert sorted(set(cites)) == list(range(1, len(set(cites)) + 1))
-    assert "judgements by the model stub" in res.disclaimer
 
 
-def test_not_addressed_rows_never_reach_the_model(stub_pipe):
-    model = _fresh_stub(stub_pipe)
-    res = compare(stub_pipe, TOPIC)  # the template/claim wording leaves most articles below the floor
+def test_a_model_that_fails_calibration_judges_nothing_and_writes_no_claim(stub_pipe):
+    model = StubModel()
+    res = compare(_with(stub_pipe, model), TOPIC)
+    assert res.labels == NOT_JUDGED and res.calibration["passed"] is False
+    assert res.claim == "" and res.claim_source == "none"
+    assert {r.stance for r in res.rows} <= {NOT_JUDGED, NOT_ADDRESSED}
+    assert all(r.confidence is None for r in res.rows)
+    assert "did not beat always answering the most common label" in res.disclaimer
+    text = table(res) + to_markdown(res) + to_csv(res)
+    for label in LABELS:
+        assert f"stance: {label}" not in text and f"| {label} |" not in text and f",{label}," not in text
+    assert not any(h.get("schema") for h in model.history[-5:])  # no claim, no labels: only calibration calls
+
+
+def test_a_model_that_passes_calibration_gets_labels(stub_pipe):
+    res = compare(_with(stub_pipe, GoldStub()), TOPIC, CLAIM)
+    assert res.labels == "judged" and res.calibration["passed"] is True
+    assert res.calibration["accuracy"] >= res.calibration["majority"] + calibration.MARGIN
+    speaking = [r for r in res.rows if r.stance != NOT_ADDRESSED]
+    assert speaking and all(r.stance in LABELS for r in speaking)
+    assert all(r.confidence is None for r in res.rows)  # never a softmax shown as a confidence
+    assert "passed the stance calibration" in res.disclaimer
+
+
+def test_forced_labels_are_marked_unreliable(stub_pipe):
+    res = compare(_with(stub_pipe, StubModel()), TOPIC, CLAIM, labels="force")
+    assert res.labels == "forced" and "unreliable" in res.disclaimer
+    assert all("unreliable" in r.method for r in res.rows if r.stance in LABELS)
+
+
+def test_calibration_is_cached_per_model(stub_pipe, tmp_path):
+    model = StubModel()
+    titles = {a.id: a.title for a in stub_pipe.articles}
+    first = calibration.calibrate(model, "logprob", titles, tmp_path)
+    calls = len(model.history)
+    again = calibration.calibrate(model, "logprob", titles, tmp_path)
+    assert again == first and len(model.history) == calls  # read from <data dir>/calibration.json
+    assert json.loads((tmp_path / "calibration.json").read_text())
+
+
+def test_silent_rows_never_reach_the_model(stub_pipe):
+    model = GoldStub()
+    res = compare(_with(stub_pipe, model), "poetry in the style of Du Fu", "DeepSeek writes good poetry")
     silent = [r for r in res.rows if r.stance == NOT_ADDRESSED]
-    assert silent, "expected at least one article below the relevance floor"
+    assert len(silent) >= 2, "only the article about teachers using DeepSeek mentions Du Fu"
     prompts_seen = "\n".join(m["content"] for h in model.history for m in h["messages"])
     for r in silent:
-        assert r.method == "relevance floor" and r.quotes == [] and r.confidence is None
+        assert r.method == "relevance" and r.quotes == [] and r.confidence is None
         assert f'"{r.title}"' not in prompts_seen  # the article's name never appeared in any prompt
-    assert "do not address" in res.contrast["text"] or "does not address" in res.contrast["text"]
+    assert "not address" in res.contrast["text"]
+
+
+@pytest.mark.parametrize("gold", [json.loads(x) for x in (EVAL_DIR / "topic_gold.jsonl").read_text().splitlines() if x.strip()],
+                         ids=lambda g: g["topic"])
+def test_every_article_that_discusses_a_topic_is_marked_as_addressing_it(stub_pipe, gold):
+    res = compare(_with(stub_pipe, StubModel()), gold["topic"], labels="off")
+    status = {r.article_id: r.stance for r in res.rows}
+    assert [a for a in gold["articles"] if status[a] == NOT_ADDRESSED] == []
+
+
+def test_suggested_topics_all_have_gold():
+    gold = {json.loads(x)["topic"] for x in (EVAL_DIR / "topic_gold.jsonl").read_text().splitlines() if x.strip()}
+    from app.answer.topics import key_phrases  # noqa: F401  (the suggestions below come from it)
+    suggested = {"artificial intelligence", "science and technology", "success of deepseek", "computing power",
+                 "liang wenfeng", "united states", "chinese government", "education system"}
+    assert suggested <= gold
 
 
 def test_article_order_does_not_change_the_result(stub_pipe):
-    _fresh_stub(stub_pipe)
-    a = compare(stub_pipe, TOPIC, CLAIM, summary=True)
+    a = compare(_with(stub_pipe, GoldStub()), TOPIC, CLAIM, summary=True)
     view = _reordered(stub_pipe)
     assert [x.id for x in view.retriever.articles] != [x.id for x in stub_pipe.retriever.articles]
-    _fresh_stub(view)
-    b = compare(view, TOPIC, CLAIM, summary=True)
+    b = compare(_with(view, GoldStub()), TOPIC, CLAIM, summary=True)
     strip = lambda r: {k: v for k, v in r.to_dict().items() if k != "timing"}  # noqa: E731
     assert strip(a) == strip(b)
 
 
 def test_contrast_is_computed_from_labels_and_order_free():
-    rows = [Row(f"00{i}", f"T{i}", f"A{i}", s, "", []) for i, s in enumerate(["supports", "opposes", "supports", NOT_ADDRESSED, "mixed"])]
+    rows = [CompareRow(f"00{i}", f"T{i}", f"A{i}", s, "", []) for i, s in enumerate(["supports", "opposes", "supports", NOT_ADDRESSED, "mixed"])]
     c = contrast(rows)
     assert c == contrast(list(reversed(rows)))
-    assert c["agree"] == ["A0 and A2 both support the claim."]
-    assert c["differ"] == ["A0 and A2: supports; A1: opposes; A4: mixed."]
-    assert c["silent"] == ["A3 does not address it."]
-    assert c["counts"] == {"supports": 2, "opposes": 1, "mixed": 1, NOT_ADDRESSED: 1}
+    assert c["agree"] == ["«A0» and «A2» both support the claim."]
+    assert c["differ"] == ["«A0» and «A2»: supports; «A1»: opposes; «A4»: mixed."]
+    assert c["silent"] == ["«A3» does not address it."]
+    assert c["counts"] == {"supports": 2, "opposes": 1, "mixed": 1, NOT_JUDGED: 0, NOT_ADDRESSED: 1}
 
 
 def test_claim_from_model_or_template():
@@ -104,39 +180,27 @@ def test_claim_from_model_or_template():
     assert template_claim("US export controls?") == "The article views US export controls favourably."
 
 
-def test_stub_claim_falls_back_to_template(stub_pipe):
-    _fresh_stub(stub_pipe)
-    res = compare(stub_pipe, "China's education system")
-    assert res.claim_source == "template" and "China's education system" in res.claim
-
-
 def test_schema_reply_parsing_tolerates_truncation():
     assert parse_schema_reply('{"viewpoint": "It says no.", "stance": "opposes"}') == ("opposes", "It says no.")
     assert parse_schema_reply('{"viewpoint": "It says') == (None, "It says")
     assert judge_cues("DeepSeek is original", "[1] DeepSeek is not original at all.").stance == "opposes"
 
 
-def test_schema_method_uses_constrained_generation(stub_pipe):
-    model = _fresh_stub(stub_pipe)
-    res = compare(stub_pipe, TOPIC, CLAIM, method="schema")
-    calls = [h for h in model.history if h.get("schema")]
-    assert len(calls) == sum(r.stance != NOT_ADDRESSED for r in res.rows)
-    assert calls[0]["schema"]["properties"]["stance"]["enum"] == ["supports", "opposes", "mixed"]
-
-
 def test_table_json_csv_markdown(stub_pipe):
-    _fresh_stub(stub_pipe)
-    res = compare(stub_pipe, TOPIC, CLAIM)
+    res = compare(_with(stub_pipe, GoldStub()), TOPIC, CLAIM)
     text = table(res, width=100)
-    assert f"Claim (user): {CLAIM}" in text and "Contrast" in text and "not facts" in text
+    assert f"Claim (user): {CLAIM}" in text and "Contrast" in text
     q = next(q for r in res.rows for q in r.quotes)
-    assert f"[{q['citation']}]" in text
+    assert f"[{q.citation}]" in text
     data = json.loads(json.dumps(res.to_dict()))
-    assert {"passage_id", "start", "end", "citation", "text"} <= set(data["rows"][0]["quotes"][0] if data["rows"][0]["quotes"] else q)
+    row = next(r for r in data["rows"] if r["quotes"])
+    assert {"passage_id", "start", "end", "citation", "text"} <= set(row["quotes"][0])
+    assert set(row["source"]) == {"outlet", "author", "date", "url"}
     rows = list(csv.DictReader(io.StringIO(to_csv([res]))))
     assert len(rows) == len(stub_pipe.articles) and {r["stance"] for r in rows} <= set(STANCES)
+    assert {"outlet", "date", "status", "labels"} <= set(rows[0])
     md = to_markdown(res)
-    assert md.startswith(f"## {TOPIC}") and "| Article | Stance |" in md and q["text"].replace("|", "\\|") in md
+    assert md.startswith(f"## {TOPIC}") and "| Article | Source | Stance |" in md and q.text.replace("|", "\\|") in md
 
 
 def test_cli_compare_table_and_files(stub_pipe, tmp_path):
@@ -145,8 +209,8 @@ def test_cli_compare_table_and_files(stub_pipe, tmp_path):
             "--csv", str(out_csv), "--md", str(out_md), "--plot", str(out_png)]
     r = CliRunner().invoke(cli, args)
     assert r.exit_code == 0, r.output
-    assert f"Claim (user): {CLAIM}" in r.output and "Stance" in r.output and "Contrast" in r.output
-    assert "judgements by the model stub" in r.output
+    assert f"Claim (user): {CLAIM}" in r.output and "stance: not judged" in r.output and "Contrast" in r.output
+    assert "Stance not judged" in r.output
     assert out_csv.read_text(encoding="utf-8").startswith("topic,claim,article_id")
     assert "**Claim** (user)" in out_md.read_text(encoding="utf-8")
     assert out_png.read_bytes()[:8] == PNG_MAGIC
@@ -158,6 +222,7 @@ def test_cli_compare_json_carries_offsets(stub_pipe):
     data = json.loads(r.stdout)
     quotes = [q for row in data["rows"] for q in row["quotes"]]
     assert quotes and all({"passage_id", "start", "end", "citation"} <= set(q) for q in quotes)
+    assert data["labels"] == NOT_JUDGED
 
 
 def test_cli_several_topics_plot(stub_pipe, tmp_path):
@@ -192,13 +257,12 @@ def test_topics_are_from_the_corpus_and_deterministic(stub_pipe):
 
 @pytest.mark.real_model
 def test_compare_end_to_end_on_the_bundled_model(stub_pipe, real_model):
-    view = copy.copy(stub_pipe)  # do not leave the real model on the shared pipeline
-    view.set_model(real_model)
-    res = compare(view, "is DeepSeek original innovation?", "DeepSeek is a genuine breakthrough in original innovation")
-    assert all(r.stance in STANCES for r in res.rows)
-    addressed = [r for r in res.rows if r.stance != NOT_ADDRESSED]
-    assert addressed and all(r.confidence is not None and 0 < r.confidence <= 1 for r in addressed)
-    for r in addressed:
-        art = view.article(r.article_id)
-        assert r.viewpoint and all(verify_quote(art.text, q["text"], q["start"], q["end"]) for q in r.quotes)
+    res = compare(_with(stub_pipe, real_model), "is DeepSeek original innovation?", "DeepSeek is a genuine breakthrough in original innovation")
+    assert res.calibration["passed"] is False and res.labels == NOT_JUDGED  # the 135M model is too small to judge stance
+    assert {r.stance for r in res.rows} <= {NOT_JUDGED, NOT_ADDRESSED}
+    speaking = [r for r in res.rows if r.stance != NOT_ADDRESSED]
+    assert speaking and all(r.confidence is None for r in res.rows)
+    for r in speaking:
+        art = stub_pipe.article(r.article_id)
+        assert r.viewpoint and all(verify_quote(art.text, q.text, q.start, q.end) for q in r.quotes)
     assert res.model.endswith(".gguf") and "Claim (user)" in table(res)

@@ -133,9 +133,11 @@ def label_mode(pipe: Pipeline, method: str, labels: str) -> tuple[str, calibrati
     return ("forced" if labels == "force" else NOT_JUDGED), cal
 
 
-def _rows(pipe: Pipeline, query: str, n_quotes: int) -> list[tuple]:
-    """(evidence, quotes) per article, by article id; quotes numbered in that order."""
-    found = sorted(pipe.evidence.find(query, k=pipe.settings.k, n_key=n_quotes, rule=TOPIC_RULE), key=lambda e: e.article.id)
+def _rows(pipe: Pipeline, topic: str, claim: str, n_quotes: int) -> list[tuple]:
+    """(evidence, quotes) per article, by article id; quotes numbered in that order. The topic's
+    words decide what is about it; the claim only joins the meaning searched for."""
+    query = f"{topic}. {claim}" if claim else topic
+    found = sorted(pipe.evidence.find(topic, k=pipe.settings.k, n_key=n_quotes, query=query, rule=TOPIC_RULE), key=lambda e: e.article.id)
     numbers: dict[str, int] = {}
     out = []
     for ev in found:
@@ -195,7 +197,7 @@ def compare_stream(pipe: Pipeline, topic: str, claim: str | None = None, *, meth
         claim, claim_source = "", "none"  # a model that cannot judge stance writes no claim either
     yield CompareEvent("claim", text=claim)
     n_quotes = min(max(quotes if quotes is not None else s.quotes, 1), 3)
-    rows_in = _rows(pipe, f"{topic}. {claim}" if claim else topic, n_quotes)
+    rows_in = _rows(pipe, topic, claim, n_quotes)
     t_retrieve = time.perf_counter() - t0
     scorer = Scorer(pipe.model) if mode != NOT_JUDGED and claim and pipe.model.can_score else None
     rows = []

@@ -43,7 +43,8 @@ _SYNONYM_GROUPS = [
     "credit deserve deserves responsible thanks merit",
     "success successful achievement accomplishment triumph",
     "cost costs cheap inexpensive affordable price expensive",
-    "usa america american americans washington",
+    "usa america american americans washington united",
+    "ai artificial intelligence",
     "company companies firm firms startup start-up business enterprise",
 ]
 
