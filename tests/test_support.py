@@ -1,0 +1,67 @@
+"""The support check: no model sentence is shown unless the cited sentences carry it.
+
+Adversarial sentences a tiny model really writes (reviewed answers, issue "Evidence first"):
+an invented name, a wrong number, a swapped entity, a flipped negation, a list item, a
+fragment. Each must fail; faithful restatements must pass.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.answer.support import check, whole_sentences
+
+EVIDENCE = [
+    "DeepSeek’s success was not achieved under the care of government funds.",
+    "DeepSeek’s V3 model was developed with 2,000 H800 chips from Nvidia.",
+    "Liang Wenfeng studied at Zhejiang University, where he majored in electronic information engineering.",
+]
+QUESTION = "How did DeepSeek succeed?"
+
+
+@pytest.mark.parametrize("sentence", [
+    "DeepSeek’s V3 model was developed with 2,000 H800 chips from Nvidia [2].",
+    "The article says DeepSeek’s success was not achieved with government funds.",
+    "Liang Wenfeng studied electronic information engineering at Zhejiang University.",
+])
+def test_faithful_restatements_pass(sentence):
+    assert check(sentence, EVIDENCE, question=QUESTION).ok
+
+
+@pytest.mark.parametrize("sentence, reason", [
+    ("DeepSeek was founded by a former Chinese government official named Zhang Wei.", "name"),  # invented name
+    ("DeepSeek’s V3 model was developed with 10,000 H800 chips from Nvidia.", "number"),  # wrong number
+    ("DeepSeek’s V3 model was developed with 2,000 H800 chips from AMD.", "name"),  # swapped entity
+    ("Liang Wenfeng studied at Tsinghua University.", "name"),  # swapped entity
+    ("DeepSeek’s success was achieved under the care of government funds.", "negation"),  # flipped negation
+    ("DeepSeek’s V3 model was not developed with H800 chips from Nvidia.", "negation"),  # added negation
+    ("The success of DeepSeek came from great support and careful planning by many people.", "more than"),  # says more than the evidence
+    ("The article highlights the importance of China’s unique perspective and role in global affairs.", "name"),  # vague, unsupported ("China" is not in these sentences)
+    ("1. DeepSeek’s V3 model was developed with 2,000 H800 chips.", "list"),
+    ("DeepSeek’s V3 model was developed with", "whole"),
+    ("DeepSeek is facing detention due to financial disputes in 2023.", "number"),
+])
+def test_unsupported_sentences_fail_with_a_reason(sentence, reason):
+    verdict = check(sentence, EVIDENCE, question=QUESTION)
+    assert not verdict.ok and reason in verdict.reason
+
+
+def test_nothing_cited_nothing_shown():
+    assert not check("DeepSeek’s V3 model was developed with 2,000 H800 chips from Nvidia.", [], question=QUESTION).ok
+
+
+def test_whole_sentences_never_cut_and_never_repeat():
+    reply = "1. It says A is true. It says A is true. - Then B happened! And then the model stopped mid"
+    assert whole_sentences(reply, 5) == ["It says A is true.", "Then B happened!"]
+    assert whole_sentences("no sentence end at all", 3) == []
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.integers(min_value=0, max_value=10**7).filter(lambda n: n not in (2000, 800)))
+def test_a_number_absent_from_the_evidence_is_never_accepted(n):
+    """Invariant: whatever the number, if the cited sentences do not hold it, the check fails."""
+    for shown in (str(n), f"{n:,}"):
+        sentence = f"DeepSeek’s V3 model was developed with {shown} H800 chips from Nvidia."
+        assert not check(sentence, EVIDENCE, question=QUESTION).ok
