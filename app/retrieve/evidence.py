@@ -143,7 +143,7 @@ class EvidenceFinder:
             text = art.text[span.start:span.end]
             if len(text.split()) < self.rule.min_words or not _ENDS.search(text):
                 continue  # too short, or a heading / caption without a sentence end
-            coverage = sum(w for t, w in zip(qt.terms, weights) if t.found_in(words[i])) / total
+            coverage = sum(w * t.strength_in(words[i]) for t, w in zip(qt.terms, weights)) / total
             pid = self._passage_of(art, span.start)
             if not pid:
                 continue  # outside every passage (page furniture the chunker left out): not citable
