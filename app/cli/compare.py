@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from app.cli.common import common_options, load_settings, notify, run_command
+from app.cli.common import common_options, load_settings, notify, run_command, setting_option
 from app.errors import InputError
 from app.answer.stance import METHODS
 
@@ -40,7 +40,7 @@ def _write(path: str, text: str, what: str) -> None:
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False), default=None, help="Also draw the articles × topics stance heatmap to this PNG file.")
 @click.option("--method", type=click.Choice(METHODS), default=None, help="How stance labels are decided [default: label log-probabilities (logprob); see models.md].")
 @click.option("--summary", is_flag=True, help="Add a one-sentence contrast written by the model.")
-@click.option("-k", "--passages", "k", type=click.IntRange(1, 20), default=None, help="Passages retrieved per article [default: 3].")
+@setting_option("k", "-k", "--passages")
 @run_command
 def compare(topics, claim, topics_file, as_json, csv_file, md_file, plot_file, method, summary, k, **kw):
     """Compare where each article stands on TOPIC (one or more topics).
