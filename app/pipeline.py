@@ -19,7 +19,7 @@ from app.llm import Model, load_model
 from app.index.sentences import SentenceStore
 from app.retrieve.evidence import EvidenceFinder
 from app.retrieve.hybrid import Retriever
-from app.settings import Settings
+from app.settings import Settings, llm_api_key
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Pipeline:
         with self._model_lock:
             if self._model is None:
                 t0 = time.perf_counter()
-                self._model = load_model(self.settings.llm_url or self.settings.model, **_model_options(self.settings))
+                self._model = load_model_for(self.settings)
                 self.load_seconds["model"] = time.perf_counter() - t0
             return self._model
 
@@ -73,12 +73,19 @@ class Pipeline:
         return report
 
 
-def _model_options(settings: Settings) -> dict:
+def load_model_for(settings: Settings) -> Model:
+    """The model these settings name, loaded with the options they imply (CLI and web app alike)."""
+    return load_model(settings.llm_url or settings.model, **model_options(settings))
+
+
+def model_options(settings: Settings) -> dict:
+    """What `load_model` needs besides the model's name, from the settings."""
     if settings.llm_url:  # a model server replaces the in-process model
-        return {"n_ctx": settings.n_ctx, "model": settings.llm_model, "timeout": settings.llm_timeout}
+        return {"n_ctx": settings.n_ctx, "model": settings.llm_model, "timeout": settings.llm_timeout,
+                "api_key": llm_api_key(), "schema_mode": None if settings.llm_schema_mode == "auto" else settings.llm_schema_mode}
     if settings.model == "stub":
-        return {}
-    opts = {"n_ctx": settings.n_ctx}
+        return {"delay": settings.stub_delay} if settings.stub_delay else {}
+    opts = {"n_ctx": settings.n_ctx, "extra_bufts": settings.extra_bufts}
     if settings.model in ("", "default"):  # the bundled model, re-stored for speed (models.md, ## Speed)
         opts.update(default_quant=settings.default_quant, cache_dir=settings.data_dir / "models")
     if settings.threads:

@@ -1,29 +1,194 @@
-"""One settings object with documented defaults.
+"""Every setting, declared once: default, bounds, environment name and help text.
 
-Precedence: command-line flags > environment (`PERSPECTIVES_*`) > config file > defaults.
-Every field's environment variable is its name upper-cased with the prefix, e.g.
-`PERSPECTIVES_DATA_DIR`; its config-file key is the field name (flat TOML, e.g. `k = 4`).
-The config file is the first of: `--config` / `PERSPECTIVES_CONFIG`, `./perspectives.toml`,
-`<data_dir>/config.toml` (data_dir from flags, environment or the default). Relative paths
-in it are relative to the file. `perspectives config` shows each value and its source.
+Each field of `Settings` (pydantic-settings) carries its default, its bounds (`ge`/`le`) or
+choices, a short title and a help text; its environment variable is the field name
+upper-cased with the prefix (`PERSPECTIVES_K`), its config-file key is the field name. The
+CLI's options (app/cli/common.py), `perspectives config` and the web app's Settings tab are
+all derived from these declarations through `setting_info()`.
+
+Precedence (`Settings.load`): command-line flags > environment (`PERSPECTIVES_*`) > config
+file > defaults. The config file is the first of: `--config` / `PERSPECTIVES_CONFIG`,
+`./perspectives.toml`, `<data_dir>/config.toml` (data_dir from flags, environment or the
+default). Relative paths in it are relative to the file. Each layer is checked on its own,
+so a bad value is named with where it came from. `Settings(...)` itself reads nothing but
+its arguments (tests and the benchmark build it directly).
 Secrets are not settings: the model server's API key is read from PERSPECTIVES_LLM_API_KEY
-only (never from the file, never printed).
-Not here: reading settings from the UI (the UI builds a Settings with `replace`).
+only (`llm_api_key()`; never from the file, never printed). Nothing outside this module
+reads our environment variables.
+Not here: turning settings into model options (app/pipeline.py).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter, ValidationError, field_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from app.errors import InputError
 from app.resources import SEEDS_DIR
 
 ENV_PREFIX = "PERSPECTIVES_"
+QUANT_CHOICES = ("Q8_0", "F16", "off")
+SCHEMA_MODE_CHOICES = ("auto", "json_object", "json_schema", "none")
 
 
+def setting(default: Any, title: str, help: str, *, shown_default: str | None = None, metavar: str | None = None,
+            choices: tuple[str, ...] | None = None, expect: str | None = None, **constraints) -> Any:
+    """One setting's declaration: a pydantic Field with its bounds (`ge`, `le`, `pattern`) and
+    what the CLI and the web app show (title, help, shown default, choices). `expect` words a
+    pattern for error messages ("an http:// or https:// URL")."""
+    if choices:
+        expect = expect or f"{', '.join(choices[:-1])} or {choices[-1]}"
+    extra = {"shown_default": shown_default, "metavar": metavar, "choices": choices, "expect": expect}
+    return Field(default, title=title, description=help, json_schema_extra={k: v for k, v in extra.items() if v is not None}, **constraints)
+
+
+HTTP_URL = r"^https?://"
+
+
+class Settings(BaseSettings):
+    """The effective settings. Frozen: change one with `with_(...)`, which validates again."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True, extra="forbid", validate_default=True)
+
+    data_dir: Path | None = setting(None, "Data folder", "Where the index and caches live.", shown_default="your user data dir")
+    seeds: Path | None = setting(None, "Article folder", "Folder of articles (.txt/.md).", shown_default="./seeds, else the bundled articles")
+    model: str = setting("default", "Model", "The bundled SmolLM2-135M (default), the deterministic stub, or any GGUF file.",
+                         metavar="default|stub|PATH.gguf")
+    n_ctx: int = setting(2048, "Context size", "llama.cpp context size, in tokens.", ge=256, le=131072)
+    default_quant: str = setting("Q8_0", "Stored type of the bundled model",
+                                 "The bundled Q4_1 model is re-stored once as Q8_0 (or F16) in the data dir for speed; 'off' = as shipped.",
+                                 choices=QUANT_CHOICES, pattern=r"(?i)^(q8_0|f16|off|q4_1|)$")  # q4_1 and "" also mean "as shipped"
+    threads: int = setting(0, "Threads", "llama.cpp threads; 0 = the usable cores minus those busy with other work when the model loads.",
+                           ge=0, le=1024)
+    k: int = setting(3, "Passages per article", "How many passages are retrieved from each article.", ge=1, le=20)
+    quotes: int = setting(2, "Quotes per article", "Verbatim quotes shown per article.", ge=0, le=5)
+    floor: float = setting(0.3, "Relevance floor", "Cosine similarity below which an article does not address the question.", ge=-1, le=1)
+    temperature: float = setting(0.0, "Temperature", "Sampling temperature; 0 = deterministic (recommended for small models).", ge=0, le=2)
+    max_question_chars: int = setting(1000, "Longest question", "Longer questions are cut to this many characters, with a notice.",
+                                      ge=1, le=1_000_000)
+    viewpoint_tokens: int = setting(60, "Viewpoint length", "Most tokens of one article's viewpoint.", ge=1, le=4096)
+    answer_tokens: int = setting(160, "Answer length", "Most tokens of the contrast answer.", ge=1, le=4096)
+    chroma_url: str | None = setting(None, "Chroma server", "Use a Chroma server (chroma run) instead of the embedded store, e.g. http://127.0.0.1:8001.",
+                                     metavar="URL", shown_default="the embedded store", pattern=HTTP_URL, expect="an http:// or https:// URL")
+    llm_url: str | None = setting(None, "Model server", "Use an OpenAI-compatible model server instead of --model, e.g. http://127.0.0.1:8000/v1 "
+                                  "(model name: llm_model; API key: PERSPECTIVES_LLM_API_KEY).", metavar="URL", shown_default="the in-process model",
+                                  pattern=HTTP_URL, expect="an http:// or https:// URL")
+    llm_model: str | None = setting(None, "Served model name", "Model name sent to the model server.", shown_default="the first it lists")
+    llm_timeout: float = setting(120.0, "Model server timeout", "Seconds the model server may stay silent before we give up.", ge=1, le=3600)
+    llm_schema_mode: str = setting("auto", "JSON output form", "How the model server is asked for JSON: auto tries json_object, then json_schema, then none.",
+                                   choices=SCHEMA_MODE_CHOICES, pattern=r"^(auto|json_object|json_schema|none)$")
+    embed_model: str = setting("", "Embedding model", "An ONNX file compatible with all-MiniLM-L6-v2's tokenizer.", shown_default="the bundled int8 model")
+    extra_bufts: bool | None = setting(None, "llama.cpp extra buffer types", "AMX/repacked weights in llama.cpp (true/false).",
+                                       shown_default="on, unless the build has AMX code the kernel has not enabled")
+    web_urls: str = setting("public", "Web addresses in the web app", "What the web app's 'add from a web address' may fetch: public "
+                            "(internet addresses only), any (also this machine and the local network), off.",
+                            choices=("public", "any", "off"), pattern=r"^(public|any|off)$")
+    stub_delay: float = setting(0.0, "Stub delay", "Seconds per stub model call, to test slow runs (stub model only).", ge=0, le=60)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+        return (init_settings,)  # Settings(...) reads only its arguments; `load` adds the other layers
+
+    def __init__(self, **values):
+        unknown = set(values) - set(type(self).model_fields)
+        if unknown:
+            raise TypeError(f"Unknown settings: {', '.join(sorted(unknown))}")
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise InputError(_first_problem(exc, "")) from None
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir(cls, value: Path | None) -> Path:
+        return value.expanduser() if value else _default_data_dir()
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, value: Path | None) -> Path:
+        return value.expanduser() if value else _default_seeds()
+
+    @classmethod
+    def load(cls, *, config: str | Path | None = None, **flags) -> "Settings":
+        """Defaults, then the config file, then environment, then the given (non-None) flags."""
+        return cls.load_with_sources(config=config, **flags)[0]
+
+    @classmethod
+    def load_with_sources(cls, *, config: str | Path | None = None, **flags) -> tuple["Settings", dict[str, str], Path | None]:
+        """The settings, where each value came from ("default", "file …", "env …", "flag"), and the file read."""
+        unknown = set(flags) - set(cls.model_fields)
+        if unknown:
+            raise TypeError(f"Unknown settings: {', '.join(sorted(unknown))}")
+        flags = {k: v for k, v in flags.items() if v is not None}
+        env = EnvSettingsSource(cls)()
+        path = config_path(config, flags.get("data_dir") or env.get("data_dir"))
+        layers = [(read_config(path), f"file {path}"), (env, "env"), (flags, "flag")] if path else [(env, "env"), (flags, "flag")]
+        values, sources = {}, {name: "default" for name in cls.model_fields}
+        for layer, label in layers:
+            _check_layer(layer, label)
+            for name, value in layer.items():
+                values[name] = value
+                sources[name] = f"env {env_name(name)}" if label == "env" else label
+        return cls(**values), sources, path
+
+    def with_(self, **changes) -> "Settings":
+        """A copy with `changes`, validated like any other (InputError for an out-of-range value)."""
+        return type(self)(**{**self.model_dump(), **changes})
+
+
+# -- what the CLI and the web app show for each setting --------------------------------------
+@dataclass(frozen=True)
+class SettingInfo:
+    name: str
+    title: str
+    help: str
+    env: str
+    default: Any
+    shown_default: str
+    kind: type  # int, float, str, bool or Path
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] = ()
+    metavar: str | None = None
+    expect: str | None = None  # what a value must look like, for error messages
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+def env_name(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def setting_info(name: str) -> SettingInfo:
+    """The declaration of one setting, in the terms a front end needs."""
+    f = Settings.model_fields[name]
+    extra = f.json_schema_extra or {}
+    bound = {type(m).__name__: getattr(m, type(m).__name__.lower()) for m in f.metadata if type(m).__name__ in ("Ge", "Le")}
+    kind = next((t for t in (bool, int, float, Path, str) if t in _types(f.annotation)), str)
+    shown = extra.get("shown_default") or ("-" if f.default is None else str(f.default))
+    return SettingInfo(name, f.title or name, f.description or "", env_name(name), f.default, shown, kind,
+                       bound.get("Ge"), bound.get("Le"), tuple(extra.get("choices") or ()), extra.get("metavar"), extra.get("expect"))
+
+
+def _types(annotation) -> tuple:
+    return getattr(annotation, "__args__", None) or (annotation,)
+
+
+def llm_api_key() -> str | None:
+    """The model server's API key: environment only, never a setting (not in files, not printed)."""
+    return os.environ.get(ENV_PREFIX + "LLM_API_KEY") or None
+
+
+# -- defaults that depend on the machine ------------------------------------------------------
 def _default_data_dir() -> Path:
     from platformdirs import user_data_dir
 
@@ -35,95 +200,7 @@ def _default_seeds() -> Path:
     return local if local.is_dir() else SEEDS_DIR
 
 
-@dataclass(frozen=True)
-class Settings:
-    data_dir: Path | None = None  # index and caches; default: the user's data dir (platformdirs)
-    seeds: Path | None = None  # article folder; default: ./seeds, else the project's seeds/
-    model: str = "default"  # "default" (bundled SmolLM2-135M), "stub", or a path to a .gguf
-    n_ctx: int = 2048  # llama.cpp context size (tokens)
-    default_quant: str = "Q8_0"  # the bundled Q4_1 model is re-stored once as Q8_0 (or F16) in data_dir for speed; "off" = as shipped
-    threads: int = 0  # 0 = auto: the usable cores minus those busy with other work when the model loads (at least 1)
-    k: int = 3  # passages retrieved per article
-    quotes: int = 2  # verbatim quotes per article
-    floor: float = 0.3  # cosine similarity below which an article "does not address" the question
-    temperature: float = 0.0
-    max_question_chars: int = 1000  # longer questions are truncated, with a notice
-    viewpoint_tokens: int = 60  # max tokens of one article's viewpoint (map step)
-    answer_tokens: int = 160  # max tokens of the contrast answer (reduce step)
-    chroma_url: str | None = None  # use a Chroma server instead of the embedded store
-    llm_url: str | None = None  # an OpenAI-compatible model server (e.g. http://127.0.0.1:8000/v1) instead of `model`
-    llm_model: str | None = None  # model name sent to that server; default: the first it lists
-    llm_timeout: float = 120.0  # seconds the model server may stay silent before we give up
-    embed_model: str = ""  # an ONNX file compatible with all-MiniLM-L6-v2's tokenizer; default: the bundled int8 model
-    web_urls: str = "public"  # the web app's "add from a web address": public (internet only), any (also this machine and local network), off
-
-    def __post_init__(self):
-        object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser() if self.data_dir else _default_data_dir())
-        object.__setattr__(self, "seeds", Path(self.seeds).expanduser() if self.seeds else _default_seeds())
-        if not 1 <= self.k <= 20:
-            raise InputError(f"Passages per article must be 1-20, got {self.k}.")
-        if not 0 <= self.quotes <= 5:
-            raise InputError(f"Quotes per article must be 0-5, got {self.quotes}.")
-        if not 0.0 <= self.temperature <= 2.0:
-            raise InputError(f"Temperature must be between 0 and 2, got {self.temperature}.")
-        if not -1.0 <= self.floor <= 1.0:
-            raise InputError(f"Relevance floor must be between -1 and 1, got {self.floor}.")
-        if not 256 <= self.n_ctx <= 131072:
-            raise InputError(f"Context size must be 256-131072 tokens, got {self.n_ctx}.")
-        if str(self.default_quant).upper() not in ("Q8_0", "F16", "OFF", "Q4_1", ""):
-            raise InputError(f"default_quant must be Q8_0, F16 or off, got {self.default_quant!r}.")
-        if self.web_urls not in ("public", "any", "off"):
-            raise InputError(f"web_urls must be public, any or off, got {self.web_urls!r}.")
-        if not 1.0 <= self.llm_timeout <= 3600.0:
-            raise InputError(f"Model server timeout must be 1-3600 seconds, got {self.llm_timeout}.")
-        for name in ("chroma_url", "llm_url"):
-            url = getattr(self, name)
-            if url and not str(url).startswith(("http://", "https://")):
-                raise InputError(f"{name} must be an http:// or https:// URL, got {url!r}.")
-
-    @classmethod
-    def load(cls, *, config: str | Path | None = None, **overrides) -> "Settings":
-        """Defaults, then the config file, then environment, then the given (non-None) overrides."""
-        return cls.load_with_sources(config=config, **overrides)[0]
-
-    @classmethod
-    def load_with_sources(cls, *, config: str | Path | None = None, **overrides) -> tuple["Settings", dict[str, str], Path | None]:
-        """The settings, where each value came from ("default", "file", "env …", "flag"), and the file read."""
-        names = {f.name: f for f in fields(cls)}
-        unknown = set(overrides) - set(names)
-        if unknown:
-            raise TypeError(f"Unknown settings: {', '.join(sorted(unknown))}")
-        env: dict = {}
-        for name, f in names.items():
-            raw = os.environ.get(ENV_PREFIX + name.upper())
-            if raw not in (None, ""):
-                env[name] = _coerce(name, f.type, raw)
-        flags = {k: v for k, v in overrides.items() if v is not None}
-        path = config_path(config, flags.get("data_dir") or env.get("data_dir"))
-        from_file = read_config(path, names) if path else {}
-        values, sources = {}, {name: "default" for name in names}
-        for layer, label in ((from_file, f"file {path}"), (env, "env"), (flags, "flag")):
-            for name, v in layer.items():
-                values[name] = v
-                sources[name] = f"env {ENV_PREFIX}{name.upper()}" if label == "env" else label
-        return cls(**values), sources, path
-
-    def with_(self, **changes) -> "Settings":
-        return replace(self, **changes)
-
-
-def _coerce(name: str, typ, raw: str):
-    t = str(typ)
-    try:
-        if t.startswith("int"):
-            return int(raw)
-        if t.startswith("float"):
-            return float(raw)
-    except ValueError as exc:
-        raise InputError(f"Environment variable {ENV_PREFIX}{name.upper()}={raw!r} is not a valid {t.split()[0]}.") from exc
-    return raw
-
-
+# -- the config file ---------------------------------------------------------------------------
 def config_path(explicit: str | Path | None, data_dir: str | Path | None) -> Path | None:
     """The config file to read, or None. An explicitly named file must exist."""
     explicit = explicit or os.environ.get(ENV_PREFIX + "CONFIG") or None
@@ -138,33 +215,69 @@ def config_path(explicit: str | Path | None, data_dir: str | Path | None) -> Pat
     return None
 
 
-def read_config(path: Path, names: dict) -> dict:
-    """Flat TOML: `key = value` per setting; unknown keys and wrong types are errors, not ignored."""
+def read_config(path: Path) -> dict:
+    """Flat TOML: `key = value` per setting; unknown keys are errors, not ignored."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = TomlConfigSettingsSource(Settings, toml_file=path)()
     except OSError as exc:
         raise InputError(f"Cannot read the config file {path}: {exc.strerror}.") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"The config file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8.") from exc
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"The config file {path} is not valid TOML: {exc}.") from exc
     out = {}
     for key, value in data.items():
         if key in ("llm_api_key", "api_key"):
             raise InputError(f"{path}: API keys are not read from files; set the environment variable PERSPECTIVES_LLM_API_KEY instead.")
-        if key not in names:
-            raise InputError(f"{path}: unknown setting {key!r}. Known: {', '.join(names)}.")
-        t = str(names[key].type)
-        ok = (isinstance(value, bool) is False) and (
-            (t.startswith("int") and isinstance(value, int))
-            or (t.startswith("float") and isinstance(value, (int, float)))
-            or (t.startswith(("str", "Path")) and isinstance(value, str))
-        )
-        if not ok:
-            raise InputError(f"{path}: {key} = {value!r} should be {t.split()[0].replace('Path', 'a path string').replace('str', 'a string')}.")
-        if isinstance(value, str) and "\x00" in value:
-            raise InputError(f"{path}: {key} contains a NUL character (\\u0000); remove it.")
-        if key in ("data_dir", "seeds"):
-            value = str((path.parent / Path(value).expanduser()).resolve())
-        out[key] = float(value) if t.startswith("float") else value
+        if key not in Settings.model_fields:
+            raise InputError(f"{path}: unknown setting {key!r}. Known: {', '.join(Settings.model_fields)}.")
+        if setting_info(key).kind is Path and isinstance(value, str):
+            value = (path.parent / Path(value).expanduser()).resolve()
+        out[key] = value
     return out
+
+
+# -- errors: one line, naming the setting and where its value came from -----------------------
+TYPE_WORDS = {int: "int", float: "float", str: "a string", bool: "true or false", Path: "a path string"}
+
+
+def _check_layer(layer: dict, label: str) -> None:
+    """Validate one layer's values alone, so a bad one is named with its source. File values
+    are strict (TOML has types: `k = "4"` or `k = true` is a mistake); environment values are text."""
+    for name, value in layer.items():
+        try:
+            _adapter(name).validate_python(value, strict=label.startswith("file"))
+        except ValidationError as exc:
+            raise InputError(_first_problem(exc, label, name, value)) from None
+
+
+@functools.cache
+def _adapter(name: str) -> TypeAdapter:
+    """A validator for one setting: its type and constraints (the model-level defaults aside)."""
+    f = Settings.model_fields[name]
+    return TypeAdapter(Annotated[f.annotation, *f.metadata] if f.metadata else f.annotation)
+
+
+def _first_problem(exc: ValidationError, label: str, name: str | None = None, value: Any = None) -> str:
+    err = exc.errors()[0]
+    name = name or (str(err["loc"][0]) if err["loc"] else "")
+    if name not in Settings.model_fields:
+        return str(err["msg"])
+    info = setting_info(name)
+    value = value if value is not None else err.get("input")
+    is_type = err["type"].endswith(("_parsing", "_type")) or err["type"] in ("int_from_float", "is_instance_of")
+    if label == "env":
+        return (f"Environment variable {info.env}={value!r} is not a valid {TYPE_WORDS[info.kind]}." if is_type
+                else f"Environment variable {info.env}={value!r}: {_problem(err, info, value)}")
+    if label.startswith("file"):
+        where = label[len("file "):]
+        return f"{where}: {name} = {value!r} should be {TYPE_WORDS[info.kind]}." if is_type else f"{where}: {name}: {_problem(err, info, value)}"
+    return f"{info.title} ({name}) should be {TYPE_WORDS[info.kind]}, got {value!r}." if is_type else _problem(err, info, value)
+
+
+def _problem(err: dict, info: SettingInfo, value: Any) -> str:
+    if err["type"] in ("greater_than_equal", "less_than_equal") and info.lo is not None and info.hi is not None:
+        if info.kind is int:
+            return f"{info.title} must be {info.lo}-{info.hi}, got {value}."
+        return f"{info.title} must be between {info.lo:g} and {info.hi:g}, got {value}."
+    if err["type"] == "string_pattern_mismatch" and info.expect:
+        return f"{info.name} must be {info.expect}, got {value!r}."
+    return f"{info.name}: {err['msg']}, got {value!r}."

@@ -83,9 +83,9 @@ class Recorder:
 
     def score_labels(self, messages, labels, **kw):
         out = self._model.score_labels(messages, labels, **kw)
-        llm = self._model._llm  # score_labels leaves exactly the prompt in the KV cache
+        llm = self._model._llm  # score_labels leaves the prompt in the KV cache, all but its last token
         label_toks = [llm.tokenize(label.encode("utf-8"), add_bos=False, special=False) for label in labels]
-        self.calls.append({"kind": "score", "tokens": list(llm.input_ids[: llm.n_tokens]), "labels": label_toks})
+        self.calls.append({"kind": "score", "tokens": list(llm.input_ids[: llm.n_tokens + 1]), "labels": label_toks})
         return out
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from app.ui import app as ui
+from app.ui.chat import ChatEvents
+from app.ui.corpus import CorpusEvents
 from app.answer.ask import ask
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -74,18 +75,16 @@ def test_sigkill_during_indexing_is_detected_and_finished_on_the_next_run(seeds_
 
 
 def _chat(pipe, question=QUESTION) -> str:
-    h = ui.make_handlers(pipe)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        outs = list(h["chat"](question, [], [], 3, 0.0))
-    return outs[-1][1][-1]["content"]
+        outs = list(ChatEvents(pipe).answer(question, [], [], 3, 0.0))
+    return outs[-1]["chatbot"][-1]["content"]
 
 
 def _reindex(pipe, rebuild=False) -> str:
-    h = ui.make_handlers(pipe)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return h["reindex"](rebuild, progress=lambda *a, **k: None)[0]
+        return CorpusEvents(pipe).reindex(rebuild, progress=lambda *a, **k: None)["message"]
 
 
 @pytest.mark.parametrize("fault, message", [

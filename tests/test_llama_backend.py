@@ -1,10 +1,14 @@
 """The llama.cpp backend: AMX guard logic, model-file checks, and a real load of the bundled GGUF."""
 
+import math
+
 import pytest
 
 from app.errors import ModelError
 from app.llm.loader import default_model_path
 from app.llm.llama import check_gguf, extra_bufts_safe
+from app.pipeline import model_options
+from app.settings import Settings
 
 AMX_BUILD = "CPU : SSE3 = 1 | AVX512 = 1 | AMX_INT8 = 1 | REPACK = 1 |"
 PLAIN_BUILD = "CPU : SSE3 = 1 | AVX512 = 1 | REPACK = 1 |"
@@ -19,14 +23,14 @@ PLAIN_BUILD = "CPU : SSE3 = 1 | AVX512 = 1 | REPACK = 1 |"
         (PLAIN_BUILD, set(), True),
     ],
 )
-def test_extra_bufts_guard(info, flags, expected, monkeypatch):
-    monkeypatch.delenv("PERSPECTIVES_EXTRA_BUFTS", raising=False)
+def test_extra_bufts_guard(info, flags, expected):
     assert extra_bufts_safe(info, flags) is expected
 
 
-def test_extra_bufts_override(monkeypatch):
-    monkeypatch.setenv("PERSPECTIVES_EXTRA_BUFTS", "0")
-    assert extra_bufts_safe(PLAIN_BUILD, set()) is False
+@pytest.mark.parametrize("env, expected", [("0", False), ("1", True), ("", None)])
+def test_extra_bufts_setting_reaches_the_model_options(env, expected, monkeypatch):
+    monkeypatch.setenv("PERSPECTIVES_EXTRA_BUFTS", env)
+    assert model_options(Settings.load(model="default"))["extra_bufts"] is expected  # None = decide from the build
 
 
 def test_check_gguf_messages(tmp_path):
@@ -58,6 +62,22 @@ def test_real_model_generates_and_obeys_schema(real_model):
     schema = {"type": "object", "properties": {"stance": {"enum": ["supports", "opposes", "mixed"]}}, "required": ["stance"]}
     js = "".join(real_model.generate([{"role": "user", "content": "Claim: chips matter. Stance?"}], max_tokens=20, schema=schema))
     assert json.loads(js)["stance"] in {"supports", "opposes", "mixed"}
+
+
+@pytest.mark.real_model
+def test_label_scores_follow_the_models_own_greedy_choice(real_model):
+    """score_labels drives llama-cpp-python's KV cache by hand (n_tokens, input_ids, eval, ctx;
+    written against 0.3.36): if those move or change meaning, the scores stop matching what the
+    model itself would say, or generation after scoring changes."""
+    msgs = [{"role": "user", "content": "Is fire hot? Answer with one word."}]
+    greedy = "".join(real_model.generate(msgs, max_tokens=4)).strip()
+    word = greedy.split()[0].strip(".,!")
+    labels = [word, "banana", "zebra"]
+    scores = real_model.score_labels(msgs, labels)
+    assert max(scores, key=scores.get) == word, (greedy, scores)
+    assert all(math.isfinite(v) and v < 0 for v in scores.values())
+    assert real_model.score_labels(msgs, labels) == scores  # the cached prompt is reused, not corrupted
+    assert "".join(real_model.generate(msgs, max_tokens=4)).strip() == greedy
 
 
 def test_llama_loads_in_a_subprocess_without_crashing():

@@ -5,7 +5,7 @@ import pytest
 from app.errors import InputError, ModelError
 from app.llm.loader import default_model_path
 from app.llm.llama import derived_gguf
-from app.pipeline import _model_options
+from app.pipeline import model_options
 from app.settings import Settings
 
 
@@ -33,5 +33,5 @@ def test_bad_type_is_a_clear_error(tmp_path):
 
 
 def test_only_the_bundled_model_is_re_stored(tmp_path):
-    assert _model_options(Settings(data_dir=tmp_path))["cache_dir"] == tmp_path / "models"
-    assert "cache_dir" not in _model_options(Settings(data_dir=tmp_path, model=str(tmp_path / "x.gguf")))
+    assert model_options(Settings(data_dir=tmp_path))["cache_dir"] == tmp_path / "models"
+    assert "cache_dir" not in model_options(Settings(data_dir=tmp_path, model=str(tmp_path / "x.gguf")))

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from app.answer import prompts
 from app.ui import app as ui
+from app.ui.corpus import CorpusEvents, store_upload
 from app.answer.citations import cited_numbers
 from app.cli.main import cli
 from app.cli.serve import serve
@@ -178,14 +179,13 @@ def test_oversized_upload_is_refused_with_a_message_and_not_copied(tmp_path, mak
     big.parent.mkdir()
     big.write_bytes(b"DeepSeek export controls. " * (ui.MAX_UPLOAD_BYTES // 26 + 1))
     assert big.stat().st_size > ui.MAX_UPLOAD_BYTES
-    h = ui.make_handlers(pipe)
     with pytest.warns(UserWarning):  # gr.Warning outside a request
-        msg, table, header, cleared = h["upload"]([str(big)], progress=lambda *a, **k: None)
+        msg = CorpusEvents(pipe).add_articles([str(big)], progress=lambda *a, **k: None)["message"]
     assert "too large" in msg and "limit 2 MB" in msg and "Added" not in msg
     assert sorted(p.name for p in seeds_copy.iterdir()) == before
     assert len(pipe.articles) == len(before)
     with pytest.raises(InputError, match="too large"):
-        ui.store_upload(seeds_copy, big, "long.txt", set(), set())
+        store_upload(seeds_copy, big, "long.txt", set(), set())
     assert sorted(p.name for p in seeds_copy.iterdir()) == before
 
 
@@ -204,7 +204,7 @@ def test_uploads_with_hostile_names_land_in_the_article_folder_only(tmp_path, ma
         f.write_text(f"# Upload {i}\n\nDeepSeek and export controls on chips, upload number {i} of the test.\n", encoding="utf-8")
         uploads.append(SimpleNamespace(name=str(f), orig_name=name))
     index_files = {p for p in data.rglob("*") if p.is_file()}
-    msg, *_ = ui.make_handlers(pipe)["upload"](uploads, progress=lambda *a, **k: None)
+    msg = CorpusEvents(pipe).add_articles(uploads, progress=lambda *a, **k: None)["message"]
     assert "Added" in msg
     stored = sorted(p.name for p in seeds.iterdir())
     assert len(stored) == 1 + len(names) and all(re.fullmatch(r"[A-Za-z0-9_-]+\.(txt|md)", n) for n in stored)
@@ -227,12 +227,12 @@ def test_upload_does_not_follow_symlinks_out_of_the_article_folder(tmp_path):
     src = tmp_path / "up.txt"
     src.write_text("# New\n\nDeepSeek trained a strong model with fewer chips than its rivals.\n", encoding="utf-8")
 
-    dest = ui.store_upload(seeds, src, "victim.txt", set(), set())
+    dest = store_upload(seeds, src, "victim.txt", set(), set())
     assert dest.parent == seeds.resolve() and not dest.is_symlink() and dest.name != "victim.txt"
     assert victim.read_text(encoding="utf-8") == "do not touch"
 
     try:
-        dest2 = ui.store_upload(seeds, src, "dangling.md", set(), set())
+        dest2 = store_upload(seeds, src, "dangling.md", set(), set())
     except InputError as exc:
         assert "outside the article folder" in str(exc)
     else:
@@ -306,11 +306,11 @@ def test_launch_does_not_open_extra_paths_or_listeners():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "launch":
                 launches.append((f.name, {k.arg: ast.unparse(k.value) for k in node.keywords}))
     print("launch() calls:", launches)
-    assert [name for name, _ in launches] == ["ui.py"]
+    assert [name for name, _ in launches] == ["app.py"]
     kw = launches[0][1]
     assert "allowed_paths" not in kw and "auth" not in kw
     assert kw["server_name"] == "host" and kw["share"] == "share" and kw["max_file_size"] == "MAX_UPLOAD_BYTES"
-    fn = next(n for n in ast.walk(ast.parse((APP / "ui.py").read_text(encoding="utf-8"))) if isinstance(n, ast.FunctionDef) and n.name == "launch")
+    fn = next(n for n in ast.walk(ast.parse((APP / "ui" / "app.py").read_text(encoding="utf-8"))) if isinstance(n, ast.FunctionDef) and n.name == "launch")
     defaults = {a.arg: ast.unparse(d) for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults)}
     assert defaults["host"] == "'127.0.0.1'" and defaults["share"] == "False"
 

@@ -12,9 +12,13 @@ import gradio as gr
 import pytest
 
 from app.ui import app as ui
+from app.ui import chat, corpus
 from app.ui import html as H
+from app.ui.settings_tab import SettingsEvents
+from app.ui.shared import header_html
 from app.errors import InputError
 from app.llm.stub import StubModel
+from app.settings import setting_info
 
 QUESTION = "Did the Chinese government deserve credit for DeepSeek's success?"
 EVIL = (
@@ -27,10 +31,9 @@ ARTICLE = "# A plain article about DeepSeek\n\nDeepSeek is a Chinese AI company 
 
 
 def _run_chat(pipe, question=QUESTION, history=None, k=3, temperature=0.0):
-    h = ui.make_handlers(pipe)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # gr.Warning outside a request is a Python warning
-        return list(h["chat"](question, [], history or [], k, temperature))
+        return list(chat.ChatEvents(pipe).answer(question, [], history or [], k, temperature))
 
 
 @pytest.fixture
@@ -54,11 +57,15 @@ def test_app_builds_without_launching(stub_pipe):
 
 def test_chat_streams_then_shows_cards_and_valid_citations(stub_pipe):
     outs = _run_chat(stub_pipe)
-    streaming = [o for o in outs[1:-1] if isinstance(o[2], str) and "pv-typing" in o[2]]
+    assert outs[0]["question"] == ""  # the box is cleared as soon as the turn starts
+    streaming = [o for o in outs[1:-1] if "pv-typing" in o.get("cards", "")]
     assert len(streaming) >= 3  # viewpoints arrive piece by piece before the answer
-    answering = [o for o in outs if isinstance(o[1], list) and "▍" in o[1][-1]["content"]]
+    answering = [o for o in outs if "▍" in o["chatbot"][-1]["content"]]
     assert answering and outs.index(answering[0]) > outs.index(streaming[0])  # the answer streams after the viewpoints
-    _, messages, cards, sources, history, result, dl_md, dl_json = outs[-1]
+    assert all(set(o) == {"chatbot", "cards"} for o in outs[1:-1])  # while streaming, only these two change
+    final = outs[-1]
+    messages, cards, sources, history, result = final["chatbot"], final["cards"], final["sources"], final["history"], final["result"]
+    dl_md, dl_json = final["download_md"], final["download_json"]
     assert messages[0]["role"] == "user" and messages[-1]["role"] == "assistant"
     assert cards.count('<article class="pv-card') == len(stub_pipe.articles)
     answer_cites = set(re.findall(r'href="#src-(\d+)"', messages[-1]["content"]))
@@ -73,52 +80,55 @@ def test_chat_streams_then_shows_cards_and_valid_citations(stub_pipe):
 
 def test_follow_up_sends_previous_questions_as_history(stub_pipe, monkeypatch):
     seen = []
-    real = ui.ask_stream
+    real = chat.ask_stream
 
     def spy(pipe, question, *, history=None):
         seen.append(list(history or []))
         return real(pipe, question, history=history)
 
-    monkeypatch.setattr(ui, "ask_stream", spy)
+    monkeypatch.setattr(chat, "ask_stream", spy)
     first = _run_chat(stub_pipe)[-1]
-    _run_chat(stub_pipe, "And what about its founder?", history=first[4])
-    assert seen == [[], [first[5]["question"]]]
+    _run_chat(stub_pipe, "And what about its founder?", history=first["history"])
+    assert seen == [[], [first["result"]["question"]]]
 
 
 def test_the_waiting_placeholder_is_replaced_by_the_answer(stub_pipe):
-    h = ui.make_handlers(stub_pipe)
-    shown = h["waiting"](QUESTION, [])
-    assert shown[-1]["content"] == ui.WAITING
+    events = chat.ChatEvents(stub_pipe)
+    shown = events.waiting(QUESTION, [])["chatbot"]
+    assert shown[-1]["content"] == chat.WAITING
+    assert events.waiting("   ", []) == {}  # nothing to show, nothing changes
     # What Gradio 6 hands back to the next step: content as a list of typed parts.
     as_sent = gr.Chatbot().preprocess(gr.Chatbot().postprocess(shown))
-    messages = list(h["chat"](QUESTION, as_sent, [], 3, 0.0))[-1][1]
-    assert len(messages) == 2 and ui.WAITING not in str(messages)
+    messages = list(events.answer(QUESTION, as_sent, [], 3, 0.0))[-1]["chatbot"]
+    assert len(messages) == 2 and chat.WAITING not in str(messages)
 
 
 def test_empty_question_and_bad_settings_give_a_message_not_a_traceback(stub_pipe):
     outs = _run_chat(stub_pipe, "   ")
-    assert len(outs) == 1 and outs[0][1] == []
+    assert outs == [{"chatbot": []}]
     outs = _run_chat(stub_pipe, k=0)
     assert len(outs) == 1
-    h = ui.make_handlers(stub_pipe)
+    apply = SettingsEvents(stub_pipe).apply
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        msg, _ = h["apply_settings"]("stub", 0, 0.0)
+        msg = apply("stub", 0, 0.0)["message"]
         assert "⚠" in msg and "Passages per article must be 1-20" in msg
-        msg, _ = h["apply_settings"]("stub", 3, 5)
+        msg = apply("stub", 3, 5)["message"]
         assert "Temperature must be between 0 and 2" in msg
-        msg, _ = h["apply_settings"]("/etc/passwd", 3, 0.0)  # a web user cannot make the server read any file
+        msg = apply("/etc/passwd", 3, 0.0)["message"]  # a web user cannot make the server read any file
         assert "only loads models from" in msg and "root:" not in msg
-        msg, _ = h["apply_settings"](str(stub_pipe.settings.data_dir / "models" / "nowhere.gguf"), 3, 0.0)
+        msg = apply(str(stub_pipe.settings.data_dir / "models" / "nowhere.gguf"), 3, 0.0)["message"]
         assert "Model file not found" in msg
-    assert len(caught) == 4  # each also raised a visible warning toast
-    msg, _ = h["apply_settings"]("stub", 4, 0.2)
+        msg = apply("stub", "three", 0.0)["message"]
+        assert "should be int" in msg
+    assert len(caught) == 5  # each also raised a visible warning toast
+    msg = apply("stub", 4, 0.2)["message"]
     assert msg.startswith("✓")
     assert stub_pipe.settings.k == 3  # per-user settings never change the shared pipeline
 
 
-def test_changing_the_model_loads_it_once_and_keeps_it(small_pipe, tmp_path, monkeypatch):
-    import app.llm as llm
+def test_changing_the_model_loads_it_once_and_keeps_it(small_pipe, monkeypatch):
+    import app.pipeline
 
     gguf = small_pipe.settings.data_dir / "models" / "other.gguf"  # the web app loads models from here only
     gguf.parent.mkdir(parents=True, exist_ok=True)
@@ -126,18 +136,40 @@ def test_changing_the_model_loads_it_once_and_keeps_it(small_pipe, tmp_path, mon
     loads = []
 
     def fake_load(spec, **opts):
-        loads.append(spec)
+        loads.append((spec, opts))
         return StubModel()
 
-    monkeypatch.setattr(llm, "load_model", fake_load)
-    h = ui.make_handlers(small_pipe)
-    msg, header = h["apply_settings"](str(gguf), 3, 0.0)
-    assert "loaded" in msg and loads == [str(gguf)]
+    monkeypatch.setattr(app.pipeline, "load_model", fake_load)
+    apply = SettingsEvents(small_pipe).apply
+    out = apply(str(gguf), 3, 0.0)
+    assert "loaded" in out["message"] and [spec for spec, _ in loads] == [str(gguf)]
+    assert loads[0][1]["n_ctx"] == small_pipe.settings.n_ctx  # the same options the CLI would pass
     model = small_pipe.model
-    h["apply_settings"](str(gguf), 5, 0.0)
+    apply(str(gguf), 5, 0.0)
     _run_chat(small_pipe)
-    assert loads == [str(gguf)] and small_pipe.model is model
-    assert small_pipe.settings.model == str(gguf) and "other.gguf" in header
+    assert len(loads) == 1 and small_pipe.model is model
+    assert small_pipe.settings.model == str(gguf) and "other.gguf" in out["header"]
+
+
+@pytest.mark.real_model
+def test_switching_back_to_default_loads_the_q8_copy_as_the_cli_does(small_pipe):
+    """The web app once dropped default_quant and cache_dir here and loaded the slower Q4_1 file."""
+    out = SettingsEvents(small_pipe).apply("default", 3, 0.0)
+    assert out["message"].startswith("✓") and "default" in out["message"]
+    assert small_pipe.model.name == "SmolLM2-135M-Instruct.Q4_1.gguf (as Q8_0)"
+    assert list((small_pipe.settings.data_dir / "models").glob("*.Q8_0.gguf"))
+    assert "".join(small_pipe.model.generate([{"role": "user", "content": "Say hi."}], max_tokens=3)).strip()
+
+
+def test_settings_widgets_follow_the_declarations(stub_pipe):
+    from app.ui.settings_tab import widgets
+
+    shown = widgets(stub_pipe.settings)
+    for name in ("k", "temperature"):
+        info = setting_info(name)
+        assert (shown[name].minimum, shown[name].maximum) == (info.lo, info.hi)
+        assert shown[name].label == info.title and shown[name].info == info.help
+    assert shown["k"].value == stub_pipe.settings.k
 
 
 @pytest.mark.parametrize("name", ["../../evil.txt", "..\\..\\evil.md", "/etc/cron.d/evil.txt", "....txt", ".hidden.md", "a b<c>.TXT"])
@@ -146,7 +178,7 @@ def test_upload_names_stay_in_the_article_folder(tmp_path, name):
     seeds.mkdir()
     src = tmp_path / "upload.bin"
     src.write_text(ARTICLE, encoding="utf-8")
-    dest = ui.store_upload(seeds, src, name, set(), set())
+    dest = corpus.store_upload(seeds, src, name, set(), set())
     assert dest.parent == seeds.resolve() and dest.is_file()
     assert re.fullmatch(r"[A-Za-z0-9_-]+(-\d+)?\.(txt|md)", dest.name)
     assert not (tmp_path / "evil.txt").exists()
@@ -158,17 +190,17 @@ def test_upload_refuses_bad_files(tmp_path):
     src = tmp_path / "f"
     src.write_text(ARTICLE, encoding="utf-8")
     with pytest.raises(InputError, match=r"only \.txt, \.md, \.html/\.htm and \.pdf"):
-        ui.store_upload(seeds, src, "page.docx", set(), set())
+        corpus.store_upload(seeds, src, "page.docx", set(), set())
     big = tmp_path / "big"
     big.write_bytes(b"word " * 500_000)
     with pytest.raises(InputError, match="too large"):
-        ui.store_upload(seeds, big, "big.txt", set(), set())
+        corpus.store_upload(seeds, big, "big.txt", set(), set())
     binary = tmp_path / "bin"
     binary.write_bytes(b"\x00\x01" * 100)
     with pytest.raises(InputError, match="binary"):
-        ui.store_upload(seeds, binary, "x.txt", set(), set())
-    first = ui.store_upload(seeds, src, "same.txt", set(), set())
-    second = ui.store_upload(seeds, src, "same.txt", {"same"}, set())  # never overwrites
+        corpus.store_upload(seeds, binary, "x.txt", set(), set())
+    first = corpus.store_upload(seeds, src, "same.txt", set(), set())
+    second = corpus.store_upload(seeds, src, "same.txt", {"same"}, set())  # never overwrites
     assert first.name == "same.txt" and second.name == "same-2.txt"
     assert list(seeds.iterdir()) and all(p.parent == seeds for p in seeds.iterdir())
 
@@ -178,9 +210,9 @@ def test_upload_handler_indexes_the_new_article(small_pipe, tmp_path):
     up.mkdir()
     f = up / "new article.md"
     f.write_text("# Export controls and DeepSeek\n\nThe export controls on chips did not stop DeepSeek from training a strong model cheaply.\n", encoding="utf-8")
-    h = ui.make_handlers(small_pipe)
-    msg, table, header, cleared = h["upload"]([str(f)], progress=lambda *a, **k: None)
-    assert "Added" in msg and cleared is None
+    out = corpus.CorpusEvents(small_pipe).add_articles([str(f)], progress=lambda *a, **k: None)
+    msg, table, header = out["message"], out["table"], out["header"]
+    assert "Added" in msg and out["files"] is None  # the upload box is cleared
     assert len(small_pipe.articles) == 3 and (small_pipe.settings.seeds / "new-article.md").is_file()
     assert "Export controls and DeepSeek" in table and "3 articles" in header
     assert "new-article" in small_pipe.index.status()["articles"]
@@ -188,13 +220,13 @@ def test_upload_handler_indexes_the_new_article(small_pipe, tmp_path):
 
 def test_untrusted_text_is_escaped_everywhere(small_pipe):
     outs = _run_chat(small_pipe, "What do the articles say about the Chinese government and DeepSeek's success?")
-    _, messages, cards, sources, *_ = outs[-1]
-    corpus = ui.corpus_view(small_pipe)
-    everything = [cards, sources, corpus, messages[-1]["content"], ui.header_html(small_pipe)] + [o[2] for o in outs if isinstance(o[2], str)]
+    messages, cards, sources = outs[-1]["chatbot"], outs[-1]["cards"], outs[-1]["sources"]
+    table = corpus.corpus_view(small_pipe)
+    everything = [cards, sources, table, messages[-1]["content"], header_html(small_pipe)] + [o["cards"] for o in outs if "cards" in o]
     for html_out in everything:
         assert "<script" not in html_out and "<img" not in html_out and "<b>bold" not in html_out
         assert "{{" not in html_out and "${" not in html_out  # Gradio's HTML templates see no template syntax
-    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in cards + corpus  # shown, as text
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in cards + table  # shown, as text
     assert "&lt;img src=x onerror=alert(1)&gt;" in sources
 
 
@@ -216,7 +248,7 @@ def test_two_concurrent_users_both_get_answers(stub_pipe, monkeypatch):
 
     active, peak = [0], [0]
     lock = threading.Lock()
-    real = ui.ask_stream
+    real = chat.ask_stream
 
     def counted(*a, **kw):
         with lock:
@@ -228,7 +260,7 @@ def test_two_concurrent_users_both_get_answers(stub_pipe, monkeypatch):
             with lock:
                 active[0] -= 1
 
-    monkeypatch.setattr(ui, "ask_stream", counted)
+    monkeypatch.setattr(chat, "ask_stream", counted)
     demo = ui.launch(stub_pipe, port=_free_port(), block=False, quiet=True)
     try:
         answers: dict[int, object] = {}
@@ -244,8 +276,8 @@ def test_two_concurrent_users_both_get_answers(stub_pipe, monkeypatch):
             t.join(120)
         assert set(answers) == {0, 1}
         for out in answers.values():
-            chat = out[1]
-            assert chat[-1]["role"] == "assistant" and re.search(r"\[\d+\]", str(chat[-1]["content"]))
+            shown = out[1]  # the /ask API's outputs keep their order: the chat is second
+            assert shown[-1]["role"] == "assistant" and re.search(r"\[\d+\]", str(shown[-1]["content"]))
         assert peak[0] == 1  # the model-bound queue ran them one at a time
     finally:
         demo.close()
@@ -256,13 +288,14 @@ def test_compare_handler_streams_rows_and_offers_downloads(stub_pipe):
 
     run = make_compare_handler(stub_pipe)
     outs = list(run("export controls", "", 3, 0.0, []))
-    assert any("judging…" in o[1] for o in outs[:-1])  # rows arrive one by one
-    claim, matrix, contrast, chart, dl_json, dl_csv, dl_md, session = outs[-1]
+    assert any("judging…" in o["matrix"] for o in outs[:-1])  # rows arrive one by one
+    final = outs[-1]
+    matrix, chart, dl_csv, dl_md, session = final["matrix"], final["chart"], final["download_csv"], final["download_md"], final["session"]
     assert matrix.count("<tr>") == len(stub_pipe.articles) + 1 and "pv-badge" in matrix
     assert Path(chart["value"]).read_bytes()[:4] == b"\x89PNG"
     assert Path(dl_csv["value"]).read_text(encoding="utf-8").startswith("topic,claim,article_id")
     assert Path(dl_md["value"]).read_text(encoding="utf-8").startswith("## export controls")
     outs = list(run("chips", "DeepSeek used fewer chips.", 3, 0.0, session))
-    session2 = outs[-1][-1]
+    session2 = outs[-1]["session"]
     assert [r.topic for r in session2] == ["export controls", "chips"]  # the heatmap and downloads cover both
     assert session2[-1].claim_source == "user"

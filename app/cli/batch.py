@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from app.cli.common import common_options, load_settings, notify, run_command
+from app.cli.common import common_options, load_settings, notify, run_command, setting_option
 from app.errors import InputError
 
 
@@ -26,8 +26,8 @@ from app.errors import InputError
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With --compare: also write one combined CSV (a row per topic and article).")
 @common_options
-@click.option("-k", "--passages", "k", type=click.IntRange(1, 20), default=None, help="Passages retrieved per article [default: 3].")
-@click.option("--temperature", type=click.FloatRange(0, 2), default=None, help="Sampling temperature [default: 0, deterministic].")
+@setting_option("k", "-k", "--passages")
+@setting_option("temperature")
 @click.option("--no-progress", is_flag=True, help="No progress bar (messages and the summary are still printed).")
 @run_command
 def batch(file, output, report, compare, csv_path, k, temperature, no_progress, **kw):

@@ -8,21 +8,34 @@ from __future__ import annotations
 
 import functools
 import sys
+from pathlib import Path
 
 import click
 
 from app.errors import PerspectivesError
-from app.settings import Settings
+from app.settings import Settings, setting_info
+
+
+def setting_option(name: str, *decls: str):
+    """A Click option for one setting, derived from its declaration in app/settings.py: the
+    type and bounds, the help text, the environment variable and the default shown."""
+    info = setting_info(name)
+    if info.kind is Path:
+        kind = click.Path(file_okay=False)
+    elif info.choices:
+        kind = click.Choice(info.choices, case_sensitive=False)
+    elif info.kind in (int, float) and info.lo is not None:
+        kind = (click.IntRange if info.kind is int else click.FloatRange)(info.lo, info.hi)
+    else:
+        kind = info.kind
+    return click.option(*(decls or (info.flag,)), name, type=kind, default=None, metavar=info.metavar,
+                        help=f"{info.help} [env {info.env}; default: {info.shown_default}]")
 
 
 def common_options(fn):
     """Options every subcommand takes: where things are, and which model."""
     opts = [
-        click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where the index lives [env PERSPECTIVES_DATA_DIR; default: your user data dir]."),
-        click.option("--seeds", type=click.Path(file_okay=False), default=None, help="Folder of articles (.txt/.md) [env PERSPECTIVES_SEEDS; default: ./seeds]."),
-        click.option("--model", "model", default=None, metavar="default|stub|PATH.gguf", help="Model: the bundled SmolLM2-135M (default), the deterministic stub, or any GGUF file [env PERSPECTIVES_MODEL]."),
-        click.option("--llm-url", default=None, metavar="URL", help="Use an OpenAI-compatible model server instead of --model, e.g. http://127.0.0.1:8000/v1 [env PERSPECTIVES_LLM_URL; model name PERSPECTIVES_LLM_MODEL, key PERSPECTIVES_LLM_API_KEY]."),
-        click.option("--chroma-url", default=None, metavar="URL", help="Use a Chroma server (chroma run) instead of the embedded store, e.g. http://127.0.0.1:8001 [env PERSPECTIVES_CHROMA_URL]."),
+        *(setting_option(name) for name in ("data_dir", "seeds", "model", "llm_url", "chroma_url")),
         click.option("--config", "config", type=click.Path(dir_okay=False), default=None, help="TOML settings file [env PERSPECTIVES_CONFIG; default: ./perspectives.toml, else <data dir>/config.toml]. See: perspectives config"),
         click.option("--debug", is_flag=True, help="Show full tracebacks on errors."),
     ]

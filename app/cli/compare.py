@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from app.cli.common import common_options, load_settings, notify, run_command
+from app.cli.common import common_options, load_settings, notify, run_command, setting_option
 from app.errors import InputError
 from app.answer.stance import METHODS
 
@@ -43,7 +43,7 @@ def _write(path: str, text: str, what: str) -> None:
               help="Stance labels: auto = only from a model that passes the stance calibration (the bundled 135M model does not: "
                    "you get the evidence side by side); force = show them anyway, marked unreliable; off = never.")
 @click.option("--summary", is_flag=True, help="Add one model-written sentence over the rows (shown only if the quotes carry it).")
-@click.option("-k", "--passages", "k", type=click.IntRange(1, 20), default=None, help="Passages retrieved per article [default: 3].")
+@setting_option("k", "-k", "--passages")
 @run_command
 def compare(topics, claim, topics_file, as_json, csv_file, md_file, plot_file, method, labels, summary, k, **kw):
     """Compare where each article stands on TOPIC (one or more topics).

@@ -8,12 +8,11 @@ Not here: writing a config file (print one with --toml and redirect it).
 from __future__ import annotations
 
 import json
-import os
 
 import click
 
 from app.cli.common import common_options, run_command
-from app.settings import ENV_PREFIX, Settings
+from app.settings import Settings, env_name, llm_api_key
 
 
 @click.command()
@@ -33,11 +32,11 @@ def config(as_json, as_toml, debug, config, **kw):
     It is --config / PERSPECTIVES_CONFIG, else ./perspectives.toml, else <data dir>/config.toml.
     """
     s, sources, path = Settings.load_with_sources(config=config, **kw)
-    values = {name: (str(v) if v is not None and not isinstance(v, (int, float, str)) else v) for name, v in vars(s).items()}
-    key_set = bool(os.environ.get(ENV_PREFIX + "LLM_API_KEY"))
+    values = {name: (str(v) if v is not None and not isinstance(v, (int, float, str)) else v) for name, v in s.model_dump().items()}
+    key_set, key_env = llm_api_key() is not None, env_name("llm_api_key")
     if as_json:
         out = {name: {"value": v, "source": sources[name]} for name, v in values.items()}
-        out["llm_api_key"] = {"value": "(set)" if key_set else None, "source": f"env {ENV_PREFIX}LLM_API_KEY" if key_set else "default"}
+        out["llm_api_key"] = {"value": "(set)" if key_set else None, "source": f"env {key_env}" if key_set else "default"}
         click.echo(json.dumps({"config_file": str(path) if path else None, "settings": out}, indent=2))
         return
     if as_toml:
@@ -50,4 +49,4 @@ def config(as_json, as_toml, debug, config, **kw):
     for name, v in values.items():
         shown = "-" if v is None else v
         click.echo(f"  {name:<{width}}  {shown!s:<40}  {sources[name]}")
-    click.echo(f"  {'llm_api_key':<{width}}  {'(set, not shown)' if key_set else '-':<40}  {'env ' + ENV_PREFIX + 'LLM_API_KEY' if key_set else 'default'}")
+    click.echo(f"  {'llm_api_key':<{width}}  {'(set, not shown)' if key_set else '-':<40}  {'env ' + key_env if key_set else 'default'}")

@@ -15,7 +15,7 @@ import click
 from app import __version__
 from app.cli.add import add
 from app.cli.batch import batch
-from app.cli.common import common_options, load_settings, notify, run_command
+from app.cli.common import common_options, load_settings, notify, run_command, setting_option
 from app.cli.compare import compare as compare_command, topics as topics_command
 from app.cli.config import config
 from app.cli.serve import serve
@@ -82,8 +82,8 @@ def _with_sources(status: dict, seeds) -> dict:
 @click.argument("question")
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema in the README) instead of text.")
-@click.option("-k", "--passages", "k", type=click.IntRange(1, 20), default=None, help="Passages retrieved per article [default: 3].")
-@click.option("--temperature", type=click.FloatRange(0, 2), default=None, help="Sampling temperature [default: 0, deterministic].")
+@setting_option("k", "-k", "--passages")
+@setting_option("temperature")
 @run_command
 def ask(question, as_json, k, temperature, **kw):
     """Answer QUESTION from every article: verbatim evidence first, cited, side by side.

@@ -1,8 +1,16 @@
-"""The model interface every backend implements.
+"""The model interface every backend implements, and what each backend declares it can do.
 
-A backend turns chat messages into a stream of text pieces. With `schema` set, the output
-must be JSON valid against that schema (llama.cpp enforces it with a grammar; the stub
-builds a valid object). Calls on one instance are serialised by the backend itself.
+A backend turns chat messages into a stream of text pieces. Capabilities are declared as
+class attributes (never probed with getattr):
+- `can_stream`: pieces arrive as they are produced.
+- `supports_schema`: with `schema` set, the reply is JSON valid against that schema
+  (llama.cpp enforces it with a grammar; the HTTP backend and the stub repair what they get
+  with app/llm/jsonfix.py).
+- `can_score`: `score_labels()` gives the log-probability of each of a few fixed answers
+  (needs the model's logits in this process). Call it only when `can_score` is true;
+  `ModelBase.score_labels` raises otherwise.
+Calls on one instance are serialised by the backend itself.
+Not here: choosing and building a backend (loader.py).
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ import threading
 from dataclasses import dataclass
 from typing import Iterator, Protocol, runtime_checkable
 
+from app.errors import ModelError
 
 
 @dataclass
@@ -31,6 +40,8 @@ class GenerationStats:
 class Model(Protocol):
     name: str
     can_stream: bool
+    can_score: bool
+    supports_schema: bool
     lock: threading.Lock
 
     def generate(
@@ -49,3 +60,20 @@ class Model(Protocol):
 
     @property
     def context_size(self) -> int: ...
+
+    def score_labels(self, messages: list[dict], labels: list[str], *, prefix: str = "") -> dict[str, float]:
+        """Log-probability of each label as the start of the reply. Only when `can_score`."""
+        ...
+
+
+class ModelBase:
+    """What a backend can do, declared; every backend inherits from this and sets its own."""
+
+    name = "model"
+    can_stream = False
+    can_score = False
+    supports_schema = False
+
+    def score_labels(self, messages: list[dict], labels: list[str], *, prefix: str = "") -> dict[str, float]:
+        raise ModelError(f"{self.name} cannot score labels (can_score is False); "
+                         "use a method that generates the label instead.")

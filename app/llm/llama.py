@@ -13,7 +13,7 @@ The AMX trap: a default (`-march=native`) build of llama.cpp on a CPU that adver
 compiles the AMX "extra buffer type"; on VMs whose kernel does not enable AMX the first
 matrix multiply dies with SIGILL. We therefore load with `use_extra_bufts=False` whenever
 the build has AMX code and the kernel does not list `amx_tile` (see `extra_bufts_safe`).
-`PERSPECTIVES_EXTRA_BUFTS=1/0` forces the choice.
+The `extra_bufts` setting (PERSPECTIVES_EXTRA_BUFTS=1/0) forces the choice.
 
 Speed (measured with `python bench/run.py`, see models.md): the bundled GGUF is Q4_1, a
 type for which this llama.cpp has no fast CPU matrix kernel, so prompt processing runs at
@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Iterator
 
 from app.errors import ModelError
-from app.llm.base import GenerationStats
+from app.llm.base import GenerationStats, ModelBase
 
 GGUF_MAGIC = b"GGUF"
 _LOAD_LOCK = threading.Lock()
@@ -98,9 +98,6 @@ def extra_bufts_safe(system_info: str, cpu_flags: set[str]) -> bool:
     Unsafe exactly when the library was built with AMX code but the kernel has not
     enabled AMX for processes (no `amx_tile` flag): that is the SIGILL case.
     """
-    forced = os.environ.get("PERSPECTIVES_EXTRA_BUFTS")
-    if forced in ("0", "1"):
-        return forced == "1"
     built_with_amx = "AMX" in system_info.upper()
     return not built_with_amx or "amx_tile" in cpu_flags
 
@@ -200,9 +197,10 @@ def derived_gguf(src: Path, quant: str, cache_dir: Path) -> Path:
             tmp.unlink(missing_ok=True)
 
 
-class LlamaModel:
+class LlamaModel(ModelBase):
     can_stream = True
     can_score = True
+    supports_schema = True  # llama.cpp's grammar sampler enforces the schema
 
     def __init__(self, path: Path, *, n_ctx: int = 2048, threads: int | None = None, seed: int = 42, extra_bufts: bool | None = None):
         path = Path(path)
@@ -281,16 +279,21 @@ class LlamaModel:
         template = self._llm.metadata.get("tokenizer.chat_template")
         if not template:
             raise ModelError(f"{self.name} has no chat template in its metadata; label scoring needs one.")
-        model = self._llm._model
-        eos = model.token_get_text(self._llm.token_eos()) if self._llm.token_eos() >= 0 else ""
-        bos = model.token_get_text(self._llm.token_bos()) if self._llm.token_bos() >= 0 else ""
+        eos = self._token_text(self._llm.token_eos())
+        bos = self._token_text(self._llm.token_bos())
         res = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)(messages=messages)
         return self._llm.tokenize(res.prompt.encode("utf-8"), add_bos=not res.added_special, special=True)
 
+    def _token_text(self, token: int) -> str:
+        return self._llm.detokenize([token], special=True).decode("utf-8", "replace") if token >= 0 else ""
+
     def _next_logprobs(self):
+        import llama_cpp
         import numpy as np
 
-        logits = np.ctypeslib.as_array(self._llm._ctx.get_logits(), shape=(self._llm.n_vocab(),)).astype(np.float64)
+        # The logits of the last evaluated token, read through llama.h's own llama_get_logits
+        # (Llama.eval no longer copies them into Llama.scores unless logits_all is set).
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits(self._llm.ctx), shape=(self._llm.n_vocab(),)).astype(np.float64)
         m = logits.max()
         return logits - m - np.log(np.exp(logits - m).sum())
 
@@ -299,6 +302,13 @@ class LlamaModel:
 
         The prompt (chat template + `prefix`, e.g. '{"stance": "') is evaluated once, reusing
         the cached prefix of the previous call; each label is then scored token by token.
+
+        This drives llama-cpp-python's KV-cache bookkeeping by hand, as its own
+        create_completion does: `Llama.n_tokens` (tokens held in the cache), `Llama.input_ids`
+        (which tokens), `Llama.eval()` and `Llama.ctx`. They are public attributes but not a
+        documented API; written against llama-cpp-python 0.3.36. No private attribute
+        (`_model`, `_ctx`) is used. tests/test_llama_backend.py
+        (test_label_scores_follow_the_models_own_greedy_choice) fails if they move or change meaning.
         """
         base = self._chat_prompt(messages)
         if prefix:
@@ -324,4 +334,8 @@ class LlamaModel:
                     lp += float(self._next_logprobs()[tok])
                 llm.n_tokens = len(base)  # drop the label tokens again
                 out[label] = lp
+            # The context's logits now belong to a label token. Keep all but the prompt's last
+            # token, so the next call re-evaluates it: create_completion samples at once from
+            # whatever logits are there when it finds its whole prompt cached.
+            llm.n_tokens = len(base) - 1
         return out

@@ -26,13 +26,11 @@ def default_model_path() -> Path:
 
 def load_model(spec: str | None, **options) -> Model:
     """Build a backend from a model spec: None/'default', 'stub', a path to a .gguf file, or
-    the http(s) URL of an OpenAI-compatible server (API key from PERSPECTIVES_LLM_API_KEY only)."""
+    the http(s) URL of an OpenAI-compatible server. `options` go to the backend (the settings
+    turn into them in app/pipeline.py, `model_options`)."""
     if spec and spec.startswith(("http://", "https://")):
-        import os
-
         from app.llm.openai_http import OpenAIHTTPModel
 
-        options.setdefault("api_key", os.environ.get("PERSPECTIVES_LLM_API_KEY") or None)
         return OpenAIHTTPModel(spec, **options)
     if spec in (None, "", "default"):
         from app.llm.llama import LlamaModel, derived_gguf
@@ -49,7 +47,7 @@ def load_model(spec: str | None, **options) -> Model:
     if spec == "stub":
         from app.llm.stub import StubModel
 
-        return StubModel()
+        return StubModel(**options)
     from app.llm.llama import LlamaModel
 
     return LlamaModel(Path(spec).expanduser(), **options)

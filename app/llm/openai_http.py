@@ -12,15 +12,13 @@ Constrained output (`schema=...`), in this order, remembering what the server ac
                                                                 vLLM, OpenAI
   3. no response_format at all                                  anything else
 A server that rejects a form (an HTTP error naming `response_format`) gets the next one.
-Whatever the server did, the reply is then validated against the schema here and repaired
-if needed (`validate_json`): prose around the object is dropped, a reply cut off by
-max_tokens is closed, an enum value is matched case-insensitively or by containment,
-strings are cut to maxLength. A value that cannot be recovered gets the documented default
-(the schema's `default`, else the first enum value, "" / 0 / false / []), and the object is
-marked with `"_repaired": "<what was fixed>"` (unless the schema forbids extra keys); the
-same note is kept in `last_repair`. With a schema the reply is yielded once, whole, after
+Whatever the server did, the reply is then validated against the schema and repaired if
+needed (app/llm/jsonfix.py: prose around the object dropped, a reply cut off by max_tokens
+closed, enum values matched case-insensitively, documented defaults for what cannot be
+recovered); the object is marked with `"_repaired": "<what was fixed>"` (unless the schema
+forbids extra keys), and the same note is kept in `last_repair`. With a schema the reply is yielded once, whole, after
 validation (it is short JSON; streaming it would show unvalidated text).
-`PERSPECTIVES_LLM_SCHEMA_MODE=json_object|json_schema|none` pins the form.
+The `llm_schema_mode` setting (PERSPECTIVES_LLM_SCHEMA_MODE=json_object|json_schema|none) pins the form.
 
 Optional sampling fields (`top_k`, `repeat_penalty`, as the in-process backend uses) are
 dropped for the rest of the session when a server rejects them by name (OpenAI does).
@@ -47,7 +45,8 @@ from typing import Iterator
 from urllib.parse import urlparse
 
 from app.errors import ModelError
-from app.llm.base import GenerationStats
+from app.llm.base import GenerationStats, ModelBase
+from app.llm.jsonfix import constrained_reply
 
 SCHEMA_MODES = ("json_object", "json_schema", "none")
 OPTIONAL_FIELDS = ("top_k", "repeat_penalty")
@@ -63,9 +62,10 @@ def normalise_url(url: str) -> str:
     return u if urlparse(u).path not in ("", "/") else u + "/v1"
 
 
-class OpenAIHTTPModel:
+class OpenAIHTTPModel(ModelBase):
     can_stream = True
-    can_score = False
+    can_score = False  # no logits over HTTP
+    supports_schema = True  # asks the server for JSON, then validates and repairs it (jsonfix)
 
     def __init__(self, url: str, *, model: str | None = None, api_key: str | None = None, timeout: float = 120.0,
                  connect_timeout: float = 5.0, n_ctx: int = 2048, schema_mode: str | None = None, probe: bool = True):
@@ -80,9 +80,9 @@ class OpenAIHTTPModel:
         self.lock = threading.Lock()  # for callers that want exclusive use; generate() does not hold it
         self.model_id = model
         self._n_ctx = n_ctx
-        mode = schema_mode or os.environ.get("PERSPECTIVES_LLM_SCHEMA_MODE") or ""
+        mode = schema_mode or ""
         if mode and mode not in SCHEMA_MODES:
-            raise ModelError(f"PERSPECTIVES_LLM_SCHEMA_MODE must be one of {', '.join(SCHEMA_MODES)}, got {mode!r}.")
+            raise ModelError(f"llm_schema_mode must be one of {', '.join(SCHEMA_MODES)}, got {mode!r}.")
         self._schema_modes = [mode] if mode else list(SCHEMA_MODES)
         self._dropped: set[str] = set()
         self._tokenize_ok: bool | None = None
@@ -190,11 +190,8 @@ class OpenAIHTTPModel:
                     if rej.field != "response_format" or len(self._schema_modes) == 1:
                         raise ModelError(rej.message) from None
                     self._schema_modes.pop(0)  # this server does not take that form; use the next from now on
-            obj, problems = validate_json(text, schema)
-            self.last_repair = "; ".join(problems)
-            if problems and schema.get("additionalProperties") is not False and isinstance(obj, dict):
-                obj["_repaired"] = self.last_repair
-            yield json.dumps(obj, ensure_ascii=False)
+            reply, self.last_repair = constrained_reply(text, schema)
+            yield reply
         finally:
             if stats is not None:
                 stats.completion_tokens = state["n"]
@@ -308,129 +305,3 @@ def _rejected_field(message: str, body: dict) -> str | None:
     if "response_format" in body and ("response_format" in low or "json_schema" in low):
         return "response_format"
     return next((f for f in OPTIONAL_FIELDS if f in body and f in low), None)
-
-
-# -- validation and repair ------------------------------------------------------------------
-def validate_json(text: str, schema: dict) -> tuple[object, list[str]]:
-    """Parse `text` as an instance of `schema` (the subset we use), repairing what it must.
-
-    Returns (value, problems); `problems` is empty when the reply was valid as it came.
-    """
-    problems: list[str] = []
-    start = text.find("{") if schema.get("type") == "object" else -1
-    raw = text[start:] if start > 0 else text
-    if start > 0:
-        problems.append("text around the JSON dropped")
-    try:
-        value, end = json.JSONDecoder().raw_decode(raw.lstrip())
-        if raw.lstrip()[end:].strip() and "text around the JSON dropped" not in problems:
-            problems.append("text around the JSON dropped")
-    except ValueError:
-        value = None
-        try:
-            value = json.loads(_close_json(raw))
-            problems.append("cut-off JSON closed")
-        except ValueError:
-            if schema.get("type") == "object":
-                value = _salvage_fields(raw, schema)
-                problems.append("unparseable JSON; fields salvaged")
-    return _fit(value, schema, "reply", problems), problems
-
-
-def _fit(value, schema: dict, where: str, problems: list[str]):
-    if "enum" in schema:
-        options = schema["enum"]
-        if value in options:
-            return value
-        low = str(value or "").strip().lower()
-        hit = next((o for o in options if str(o).lower() == low), None) or next((o for o in options if low and str(o).lower() in low), None)
-        if hit is not None:
-            problems.append(f"{where} {value!r} read as {hit!r}")
-            return hit
-        default = schema.get("default", options[0])
-        problems.append(f"{where} {value!r} not one of {options}; default {default!r} used")
-        return default
-    t = schema.get("type")
-    if t == "object":
-        if not isinstance(value, dict):
-            problems.append(f"{where} was not an object")
-            value = {}
-        out = dict(value)
-        props = schema.get("properties", {})
-        for key, sub in props.items():
-            if key in value:
-                out[key] = _fit(value[key], sub, key, problems)
-            elif key in schema.get("required", []):
-                out[key] = _default(sub)
-                problems.append(f"{key} missing; default {out[key]!r} used")
-        if schema.get("additionalProperties") is False:
-            out = {k: v for k, v in out.items() if k in props}
-        return out
-    if t == "string":
-        s = value if isinstance(value, str) else ("" if value is None else str(value))
-        if not isinstance(value, str):
-            problems.append(f"{where} was not a string")
-        if "maxLength" in schema and len(s) > schema["maxLength"]:
-            s = s[: schema["maxLength"]]
-        return s
-    if t in ("number", "integer"):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return int(value) if t == "integer" else value
-        problems.append(f"{where} was not a number")
-        return _default(schema)
-    if t == "boolean":
-        if isinstance(value, bool):
-            return value
-        problems.append(f"{where} was not a boolean")
-        return _default(schema)
-    if t == "array":
-        if not isinstance(value, list):
-            problems.append(f"{where} was not a list")
-            return _default(schema)
-        return [_fit(v, schema.get("items", {}), where, problems) for v in value]
-    return value
-
-
-def _default(schema: dict):
-    if "default" in schema:
-        return schema["default"]
-    if "enum" in schema:
-        return schema["enum"][0]
-    return {"string": "", "number": 0, "integer": 0, "boolean": False, "array": [],
-            "object": {k: _default(v) for k, v in schema.get("properties", {}).items() if k in schema.get("required", [])}}.get(schema.get("type"))
-
-
-def _close_json(text: str) -> str:
-    """Close a JSON text cut off mid-way: an open string, a dangling key or comma, open brackets."""
-    stack, in_str, esc = [], False, False
-    for ch in text:
-        if in_str:
-            esc, in_str = (False, in_str) if esc else (ch == "\\", ch != '"')
-        elif ch == '"':
-            in_str = True
-        elif ch in "{[":
-            stack.append("}" if ch == "{" else "]")
-        elif ch in "}]" and stack:
-            stack.pop()
-    out = text + ('"' if in_str else "")
-    out = out.rstrip()
-    if out.endswith(","):
-        out = out[:-1]
-    elif out.endswith(":"):
-        out += " null"
-    elif stack and stack[-1] == "}" and re.search(r'[{,]\s*"(?:[^"\\]|\\.)*"$', out):
-        out = re.sub(r'(,?)\s*"(?:[^"\\]|\\.)*"$', "", out)  # drop a key that never got its value
-    return out + "".join(reversed(stack))
-
-
-def _salvage_fields(text: str, schema: dict) -> dict:
-    out = {}
-    for key in schema.get("properties", {}):
-        m = re.search(r'"%s"\s*:\s*("(?:[^"\\]|\\.)*"?|-?\d+(?:\.\d+)?|true|false|null)' % re.escape(key), text)
-        if m:
-            v = m.group(1)
-            try:
-                out[key] = json.loads(v if not v.startswith('"') or (len(v) > 1 and v.endswith('"')) else v + '"')
-            except ValueError:
-                pass
-    return out

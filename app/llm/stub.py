@@ -3,7 +3,8 @@
 It answers from the prompt itself: the first numbered excerpt line (`[n] text`) in the
 last user message becomes a one-sentence reply citing `[n]`. With a JSON schema it returns
 a valid object whose enum choices depend only on the message content (a stable hash), so
-results never depend on call order. Replies can also be queued (`enqueue`), and every call
+results never depend on call order. Replies can also be queued (`enqueue`; with a schema a
+queued reply is repaired to fit it, as jsonfix does for the HTTP backend), and every call
 is recorded in `history` so tests can assert on prompts. `score_labels` mirrors the
 llama backend's optional label scoring: the favoured label is a stable hash of the prompt.
 """
@@ -12,21 +13,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import threading
 import time
 from typing import Iterator
 
-from app.llm.base import GenerationStats
+from app.llm.base import GenerationStats, ModelBase
+from app.llm.jsonfix import constrained_reply
 
 
-class StubModel:
+class StubModel(ModelBase):
     name = "stub"
     can_stream = True
     can_score = True
+    supports_schema = True  # builds a valid instance, or repairs a queued reply (jsonfix)
 
-    def __init__(self):
+    def __init__(self, *, delay: float = 0.0):
+        self.delay = delay  # seconds per call, to test slow runs (the stub_delay setting)
         self.lock = threading.Lock()
         self.history: list[dict] = []
         self._queue: list[str] = []
@@ -47,6 +50,8 @@ class StubModel:
             last = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
             if self._queue:
                 reply = self._queue.pop(0)
+                if schema is not None:  # as a backend that promises schema-valid output would
+                    reply, _ = constrained_reply(reply, schema)
             elif schema is not None:
                 reply = json.dumps(_instance(schema, last))
             else:
@@ -54,9 +59,8 @@ class StubModel:
             if stats is not None:
                 stats.prompt_tokens = sum(self.count_tokens(m["content"]) for m in messages)
                 stats.completion_tokens = self.count_tokens(reply)
-        delay = os.environ.get("PERSPECTIVES_STUB_DELAY")  # seconds per call, to test slow runs
-        if delay:
-            time.sleep(float(delay))
+        if self.delay:
+            time.sleep(self.delay)
         for piece in re.findall(r"\S+\s*|\s+", reply):
             yield piece
 

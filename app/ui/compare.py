@@ -21,7 +21,7 @@ from app.answer.compare import compare_stream
 from app.errors import PerspectivesError
 from app.pipeline import Pipeline
 from app.render.plot import plot_stances
-from app.ui.shared import download_dir, session_view, warn
+from app.ui.shared import by_name, download_dir, session_view, warn
 from app.answer.topics import suggest_topics
 
 MAX_SESSION_TOPICS = 8  # columns in the session's heatmap
@@ -47,10 +47,14 @@ def export_files(results: list, folder: Path) -> dict[str, str]:
     return paths
 
 
+EMPTY_CLAIM = '<div class="pv-empty">Choose a topic to see where each article stands.</div>'
+
+
 def make_compare_handler(pipe: Pipeline):
+    """The Compare button's handler: yields `{output name: value}` as rows arrive (shared.by_name)."""
+
     def run(topic, claim, k, temperature, session):
         idx = {a.id: i for i, a in enumerate(pipe.articles)}
-        hidden = gr.update(visible=False)
         session = list(session or [])
         try:
             if not (topic or "").strip():
@@ -64,21 +68,32 @@ def make_compare_handler(pipe: Pipeline):
                 elif ev.kind == "row":
                     rows.append(asdict(ev.row))
                 elif ev.kind == "done":
-                    r = ev.result
-                    session = [x for x in session if (x.topic, x.claim) != (r.topic, r.claim)][-(MAX_SESSION_TOPICS - 1):] + [r]
-                    files = export_files(session, download_dir("compare-"))
-                    yield (H.claim_html(r.claim, r.claim_source), H.matrix_html([asdict(x) for x in r.rows], idx),
-                           H.contrast_html(r.contrast, r.disclaimer), gr.update(value=files["png"], visible=True),
-                           gr.update(value=files["json"], visible=True), gr.update(value=files["csv"], visible=True),
-                           gr.update(value=files["md"], visible=True), session)
+                    yield _finished(ev.result, session, idx)
                     return
-                yield (claim_box, H.matrix_html(rows, idx, pending=max(0, len(pipe.articles) - len(rows))), "", gr.skip(),
-                       gr.skip(), gr.skip(), gr.skip(), gr.skip())
+                yield {"claim": claim_box, "matrix": H.matrix_html(rows, idx, pending=max(0, len(pipe.articles) - len(rows))), "contrast": ""}
         except PerspectivesError as exc:
             warn(exc)
-            yield f'<div class="pv-empty">⚠ {H.esc(exc)}</div>', "", "", gr.skip(), hidden, hidden, hidden, gr.skip()
+            hidden = gr.update(visible=False)
+            yield {"claim": f'<div class="pv-empty">⚠ {H.esc(exc)}</div>', "matrix": "", "contrast": "",
+                   "download_json": hidden, "download_csv": hidden, "download_md": hidden}
 
     return run
+
+
+def _finished(result, session: list, idx: dict[str, int]) -> dict:
+    """The finished comparison, with the chart and downloads covering the session's topics."""
+    session = [x for x in session if (x.topic, x.claim) != (result.topic, result.claim)][-(MAX_SESSION_TOPICS - 1):] + [result]
+    files = export_files(session, download_dir("compare-"))
+    shown = {f"download_{ext}": gr.update(value=files[ext], visible=True) for ext in ("json", "csv", "md")}
+    return {"claim": H.claim_html(result.claim, result.claim_source), "matrix": H.matrix_html([asdict(x) for x in result.rows], idx),
+            "contrast": H.contrast_html(result.contrast, result.disclaimer), "chart": gr.update(value=files["png"], visible=True),
+            **shown, "session": session}
+
+
+def reset() -> dict:
+    cleared = gr.update(value=None, visible=False)
+    return {"claim": EMPTY_CLAIM, "matrix": "", "contrast": "", "chart": cleared,
+            "download_json": cleared, "download_csv": cleared, "download_md": cleared, "session": []}
 
 
 def build_compare_tab(pipe: Pipeline, k, temperature, model_queue: dict) -> dict:
@@ -89,24 +104,22 @@ def build_compare_tab(pipe: Pipeline, k, temperature, model_queue: dict) -> dict
         claim = gr.Textbox(label="Claim (optional)", placeholder="e.g. The Chinese state deserves credit for DeepSeek", scale=3,
                            info="Each article is labelled supports / opposes / mixed toward it.")
         go = gr.Button("Compare", variant="primary", scale=1, min_width=110, elem_id="pv-compare-btn")
-    claim_out = gr.HTML('<div class="pv-empty">Choose a topic to see where each article stands.</div>', elem_id="pv-claim", js_on_load=None)
-    matrix = gr.HTML("", elem_id="pv-matrix", js_on_load=None)
+    ui = {"claim": gr.HTML(EMPTY_CLAIM, elem_id="pv-claim", js_on_load=None), "matrix": gr.HTML("", elem_id="pv-matrix", js_on_load=None)}
     with gr.Row():
         with gr.Column(scale=1):
-            contrast = gr.HTML("", elem_id="pv-contrast", js_on_load=None)
+            ui["contrast"] = gr.HTML("", elem_id="pv-contrast", js_on_load=None)
         with gr.Column(scale=1):
-            chart = gr.Image(label="Stances across the topics you compared", show_label=False, type="filepath", visible=False, interactive=False, elem_id="pv-chart",
-                             buttons=["download", "fullscreen"])
+            ui["chart"] = gr.Image(label="Stances across the topics you compared", show_label=False, type="filepath", visible=False,
+                                   interactive=False, elem_id="pv-chart", buttons=["download", "fullscreen"])
     with gr.Row():
-        dl_json = gr.DownloadButton("Download JSON", size="sm", visible=False, elem_id="pv-dl-json")
-        dl_csv = gr.DownloadButton("Download CSV", size="sm", visible=False, elem_id="pv-dl-csv")
-        dl_md = gr.DownloadButton("Download Markdown", size="sm", visible=False, elem_id="pv-dl-md")
-        reset = gr.Button("Start over", size="sm", variant="secondary")
-    session = gr.State([])
-    run = make_compare_handler(pipe)
-    outputs = [claim_out, matrix, contrast, chart, dl_json, dl_csv, dl_md, session]
-    go.click(run, inputs=[topic, claim, k, temperature, session], outputs=outputs, api_name="compare", show_progress="full",
-             show_progress_on=[matrix], **model_queue)
-    reset.click(lambda: ('<div class="pv-empty">Choose a topic to see where each article stands.</div>', "", "", *[gr.update(value=None, visible=False)] * 4, []),
-                outputs=outputs, queue=False, api_visibility="private")
+        ui["download_json"] = gr.DownloadButton("Download JSON", size="sm", visible=False, elem_id="pv-dl-json")
+        ui["download_csv"] = gr.DownloadButton("Download CSV", size="sm", visible=False, elem_id="pv-dl-csv")
+        ui["download_md"] = gr.DownloadButton("Download Markdown", size="sm", visible=False, elem_id="pv-dl-md")
+        start_over = gr.Button("Start over", size="sm", variant="secondary")
+    ui["session"] = gr.State([])
+    run, outputs = by_name(make_compare_handler(pipe), ui)
+    go.click(run, inputs=[topic, claim, k, temperature, ui["session"]], outputs=outputs, api_name="compare", show_progress="full",
+             show_progress_on=[ui["matrix"]], **model_queue)
+    clear, outputs = by_name(reset, ui)
+    start_over.click(clear, outputs=outputs, queue=False, api_visibility="private")
     return {"topic": topic, "claim": claim, "button": go, "refresh": lambda: gr.update(choices=topic_choices(pipe))}

@@ -1,19 +1,23 @@
-"""Helpers both web tabs use: warnings, the per-session pipeline view, download folders.
+"""Helpers every web tab uses: warnings, the header, the per-session pipeline view, download
+folders, and wiring handlers that return their updates by output name.
 
-Kept apart from app.py and compare.py so the two tabs import it and not each other.
+Kept apart from the tab modules (chat, compare, corpus, settings_tab) so they import it and
+not each other.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import gradio as gr
 
-from app.errors import InputError
 from app.pipeline import Pipeline
 from app.ui import html as H
 
@@ -25,16 +29,22 @@ def warn(message) -> None:
     gr.Warning(H.esc(message))
 
 
+def header_html(pipe: Pipeline) -> str:
+    s = pipe.settings
+    return (
+        '<div class="pv-header"><div><h1>Perspectives</h1>'
+        '<p>Ask a question; see what each article says, where they differ, and the exact words that show it.</p></div>'
+        f'<div class="pv-chips"><span>{len(pipe.articles)} articles</span><span>{len(pipe.passages)} passages</span>'
+        f'<span>model: {H.esc(s.model)}</span><span>offline · local</span></div></div>'
+    )
+
+
 def session_view(pipe: Pipeline, k, temperature) -> Pipeline:
     """The shared pipeline with this user's retrieval/sampling settings (validated).
 
     A shallow copy: articles, index, retriever and the loaded model are shared, not copied.
     """
-    try:
-        k, temperature = int(k), float(temperature)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"Passages per article and temperature must be numbers (got {k!r}, {temperature!r}).") from exc
-    settings = pipe.settings.with_(k=k, temperature=temperature)  # raises InputError when out of range
+    settings = pipe.settings.with_(k=k, temperature=temperature)  # InputError when not a number or out of range
     pipe.model  # noqa: B018 - load once into the shared pipeline before copying it
     return dataclasses.replace(pipe, settings=settings)
 
@@ -60,3 +70,30 @@ def download_dir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
 
 
+
+
+def by_name(handler: Callable, outputs: dict[str, gr.components.Component]) -> tuple[Callable, list]:
+    """Wire a handler that returns (or yields) `{output name: value}` to Gradio, which takes
+    `{component: value}`: outputs a result does not name keep their value.
+
+    Returns the function for Gradio and the output list. Handlers stay plain and testable
+    (tests read `result["chatbot"]`, not position 1 of an 8-tuple padded with gr.skip()).
+    """
+
+    def to_components(update: dict) -> dict:
+        return {outputs[name]: value for name, value in update.items()}
+
+    if inspect.isgeneratorfunction(handler):
+
+        @functools.wraps(handler)
+        def stream(*args, **kwargs):
+            for update in handler(*args, **kwargs):
+                yield to_components(update)
+
+        return stream, list(outputs.values())
+
+    @functools.wraps(handler)
+    def call(*args, **kwargs):
+        return to_components(handler(*args, **kwargs))
+
+    return call, list(outputs.values())
