@@ -6,6 +6,8 @@ a valid object whose enum choices depend only on the message content (a stable h
 results never depend on call order. Replies can also be queued (`enqueue`), and every call
 is recorded in `history` so tests can assert on prompts. `score_labels` mirrors the
 llama backend's optional label scoring: the favoured label is a stable hash of the prompt.
+`generate_many` answers several chats one after another (`can_batch = False`), each exactly
+as `generate` would, in order, so tests of a flow that batches stay deterministic.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ import threading
 import time
 from typing import Iterator
 
-from app.llm.base import GenerationStats
+from app.llm.base import GenerationStats, generate_each
 
 
 class StubModel:
     name = "stub"
     can_stream = True
     can_score = True
+    can_batch = False
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -60,6 +63,8 @@ class StubModel:
         for piece in re.findall(r"\S+\s*|\s+", reply):
             yield piece
 
+    def generate_many(self, conversations, *, max_tokens=128, temperature=0.0, stats: GenerationStats | None = None, on_piece=None) -> list[str]:
+        return generate_each(self, conversations, max_tokens=max_tokens, temperature=temperature, stats=stats, on_piece=on_piece)
 
     def score_labels(self, messages, labels, *, prefix: str = "") -> dict[str, float]:
         """Log-probability-like scores: the hashed choice gets -0.5, the others -2.5."""
