@@ -92,3 +92,44 @@ def test_lexical_scores_find_rare_terms(stub_pipe):
     scores = stub_pipe.retriever.lexical_scores("High-Flyer hedge fund")
     best = max(scores, key=scores.get)
     assert "High-Flyer" in stub_pipe.retriever.passages[best].text
+
+
+# -- the vector snapshot: an unchanged index opens without Chroma, and never answers wrongly --
+
+QUESTIONS = ["Did US export restrictions on chips hurt DeepSeek?", "Where did Liang Wenfeng study?", "recipe for banana bread"]
+
+
+def test_snapshot_answers_exactly_as_chroma_does(seeds_copy, make_pipe):
+    make_pipe(seeds_copy)
+    pipe = make_pipe(seeds_copy)  # unchanged: served by the snapshot
+    assert pipe.index._snapshot is not None and pipe.sync_report.passages_embedded == 0
+    for q in QUESTIONS:
+        qvec = pipe.embedder.embed([q])[0]
+        for art in pipe.articles:
+            n = len([p for p in pipe.passages if p.article_id == art.id])
+            fast = pipe.index._snapshot.query(qvec, art.id, n)
+            res = pipe.index._open().query(query_embeddings=qvec[None, :], n_results=n, where={"article_id": art.id}, include=["distances"])
+            slow = [(pid, 1.0 - d) for pid, d in zip(res["ids"][0], res["distances"][0])]
+            assert [pid for pid, _ in fast] == [pid for pid, _ in slow]
+            assert [round(s, 4) for _, s in fast] == [round(s, 4) for _, s in slow]
+
+
+def test_store_changed_behind_the_manifest_is_noticed(seeds_copy, make_pipe):
+    pipe = make_pipe(seeds_copy)
+    victim = pipe.articles[1].id
+    pipe.index._open().delete(where={"article_id": victim})  # the manifest still lists it
+    again = make_pipe(seeds_copy)
+    assert again.sync_report.updated == [victim]
+    assert again.sync_report.passages_embedded == sum(1 for p in again.passages if p.article_id == victim)
+    assert again.retriever.retrieve("export controls", k=2)[1].hits
+
+
+def test_a_stale_or_broken_snapshot_is_not_used(seeds_copy, make_pipe, tmp_path):
+    first = make_pipe(seeds_copy)
+    before = [[h.passage.id for h in r.hits] for r in first.retriever.retrieve(QUESTIONS[0], k=3)]
+    snap = tmp_path / "data" / "index" / "vectors.npz"
+    snap.write_bytes(b"not an npz file")
+    pipe = make_pipe(seeds_copy)  # falls back to Chroma, then writes a good snapshot again
+    assert pipe.sync_report.passages_embedded == 0
+    assert [[h.passage.id for h in r.hits] for r in pipe.retriever.retrieve(QUESTIONS[0], k=3)] == before
+    assert make_pipe(seeds_copy).index._snapshot is not None

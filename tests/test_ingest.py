@@ -375,6 +375,7 @@ def test_ask_json_shows_the_added_articles_outlet_and_date(corpus_with_added):
 def test_web_app_upload_and_url_box_use_the_same_ingest(site, tmp_path, make_pipe):
     from app.ui import app as ui
     from app.ui.add_url import add_from_url
+    from app.ui.corpus import CorpusEvents
 
     seeds = tmp_path / "web-seeds"
     seeds.mkdir()
@@ -383,11 +384,11 @@ def test_web_app_upload_and_url_box_use_the_same_ingest(site, tmp_path, make_pip
     pipe = make_pipe(seeds, web_urls="any")  # the news site is on 127.0.0.1
     fns = {f.api_name: f for f in ui.build_app(pipe).fns.values()}
     assert fns["add_url"].concurrency_id == "model" and fns["add_url"].concurrency_limit == 1  # it re-indexes
-    upload = ui.make_handlers(pipe)["upload"]
-    msg, table, header, _ = upload([str(PAGES / "harbour-article.html")], progress=lambda *a, **k: None)
-    assert "Added" in msg and TITLE in table and "2 articles" in header
-    msg, *_ = upload([str(PAGES / "harbour-article.html")], progress=lambda *a, **k: None)
-    assert "Already in the corpus" in msg and len(pipe.articles) == 2
+    upload = CorpusEvents(pipe).add_articles
+    out = upload([str(PAGES / "harbour-article.html")], progress=lambda *a, **k: None)
+    assert "Added" in out["message"] and TITLE in out["table"] and "2 articles" in out["header"]
+    out = upload([str(PAGES / "harbour-article.html")], progress=lambda *a, **k: None)
+    assert "Already in the corpus" in out["message"] and len(pipe.articles) == 2
     msg = add_from_url(pipe, site.url("/reports/export-controls.pdf"))
     assert "Lena Hofstra" in msg and "3 articles" not in msg and len(pipe.articles) == 3
     assert any(a.source.author == "Lena Hofstra" for a in pipe.articles)

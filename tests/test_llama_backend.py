@@ -97,8 +97,8 @@ def test_llama_loads_in_a_subprocess_without_crashing():
 
 @pytest.mark.parametrize("cores, load, expected", [(2, 0.1, 2), (2, 0.6, 1), (2, 2.4, 1), (8, 1.2, 7), (8, 30.0, 1), (4, 0.0, 4)])
 def test_auto_threads_leaves_busy_cores_alone(monkeypatch, cores, load, expected):
-    from app.llm import llama
+    from app.llm import cores as cores_module
 
-    monkeypatch.setattr(llama, "usable_cores", lambda: cores)
-    monkeypatch.setattr(llama.os, "getloadavg", lambda: (load, load, load))
-    assert llama.auto_threads() == expected
+    monkeypatch.setattr(cores_module, "usable_cores", lambda: cores)
+    monkeypatch.setattr(cores_module.os, "getloadavg", lambda: (load, load, load))
+    assert cores_module.auto_threads() == expected

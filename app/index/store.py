@@ -8,6 +8,10 @@ Not here: lexical ranking and fusion (retrieve.py); chunking (chunks.py).
 Invariant: for every article in the manifest, the collection holds exactly the passages
 `chunk_article(article)` produces, with ids that encode the article's content hash.
 
+Opening an unchanged embedded index does not touch Chroma: when the manifest matches the
+articles and the vector snapshot (snapshot.py) matches both, queries are answered from the
+snapshot and chromadb is not even imported. Any change, doubt or damage takes the full path.
+
 With a Chroma server (`chroma_url`) the server is the shared truth, so several clients can
 use one collection: the index format lives in the collection's metadata, an article counts
 as indexed when the server holds exactly its expected passage ids (ids encode the content
@@ -32,6 +36,7 @@ import numpy as np
 from app.corpus.chunks import CHUNKER_VERSION, Passage, chunk_article
 from app.corpus.articles import CLEANER_VERSION, Article
 from app.index.embed import MODEL_ID, Embedder
+from app.index.snapshot import Snapshot, manifest_digest
 from app.errors import StoreError, describe
 
 COLLECTION = "passages"
@@ -110,6 +115,8 @@ class Index:
         self.dir = Path(data_dir) / "index"
         self.store_dir = self.dir / "chroma"
         self.manifest_path = self.dir / "manifest.json"
+        self.snapshot_path = self.dir / "vectors.npz"
+        self._snapshot: Snapshot | None = None  # set while the snapshot may answer queries
         self.embedder = embedder
         self.chroma_url = chroma_url
         self.notify = notify or (lambda msg: None)
@@ -157,6 +164,7 @@ class Index:
     def _reset_store(self, why: str) -> None:
         """Move a damaged store aside (kept for inspection) and start empty."""
         self._collection = None
+        self._drop_snapshot()
         if self.chroma_url:
             client = _client(self.store_dir, self.chroma_url)
             try:
@@ -203,6 +211,11 @@ class Index:
         if self.chroma_url:
             return self._sync_server(articles, manifest, report, t0, progress=progress, force=force)
         self._check_writable()
+        if not force and self._use_snapshot(articles, manifest):
+            report.unchanged = [a.id for a in articles]
+            report.seconds = time.perf_counter() - t0
+            return report
+        self._snapshot = None
         if self._collection is not None and self._store_gone():
             self._collection = None  # the files under our open client were deleted: start afresh
             _forget_clients()
@@ -231,13 +244,58 @@ class Index:
                 raise self._write_error(exc2) from exc2
             counts = {}
         try:
-            return self._apply(col, articles, manifest, counts, None, report, t0, progress=progress)
+            report = self._apply(col, articles, manifest, counts, None, report, t0, progress=progress)
         except StoreError:
             raise
         except Exception as exc:  # disk full, read-only, deleted under us: the manifest still says "incomplete"
             self._collection = None
             _forget_clients()
             raise self._write_error(exc) from exc
+        self._save_snapshot(col)
+        return report
+
+    # -- the vector snapshot (embedded store only) --------------------------------------
+    def _use_snapshot(self, articles: list[Article], manifest: dict) -> bool:
+        """True when nothing changed and the saved snapshot may answer queries (loads it)."""
+        known = manifest.get("articles", {})
+        unchanged = (
+            manifest.get("format") == self.format and manifest.get("complete", False)
+            and set(known) == {a.id for a in articles}
+            and all((known[a.id] or {}).get("sha256") == a.sha256 for a in articles)
+        )
+        if not unchanged or self._store_gone():
+            return False
+        snap = self._snapshot
+        digest = manifest_digest(self.format, known)
+        if snap is None or snap.digest != digest:
+            snap = Snapshot.load(self.snapshot_path, digest, self.store_dir / "chroma.sqlite3")
+        if snap is None or not snap.matches_store():
+            return False
+        self._snapshot = snap
+        return True
+
+    def _save_snapshot(self, col) -> None:
+        """After a sync: copy what the store now holds. Best effort (the store stays the truth)."""
+        self._snapshot = None
+        try:
+            got = col.get(include=["embeddings", "metadatas"])
+            ids = list(got.get("ids") or [])
+            aids = [(m or {}).get("article_id", "") for m in got.get("metadatas") or []]
+            digest = manifest_digest(self.format, self.read_manifest().get("articles", {}))
+            snap = Snapshot.build(ids, aids, got.get("embeddings") if ids else np.zeros((0, self.embedder.dim)), digest, self.store_dir / "chroma.sqlite3")
+            snap.save(self.snapshot_path)
+        except Exception:  # a failed copy only costs speed next time; never fail the sync for it
+            self._drop_snapshot()
+            return
+        if snap.matches_store():
+            self._snapshot = snap
+
+    def _drop_snapshot(self) -> None:
+        self._snapshot = None
+        try:
+            self.snapshot_path.unlink(missing_ok=True)
+        except OSError:
+            pass
 
     def _write_error(self, exc: Exception) -> StoreError:
         return StoreError(f"Could not write the index in {self.dir} ({describe(exc)}). "
@@ -348,6 +406,9 @@ class Index:
             _forget_clients()
             raise StoreError(f"The index in {self.dir} is gone (deleted while the app was running?). "
                              "Re-index: perspectives index, or the Re-index button in the web app's Corpus tab.")
+        if self._snapshot is not None and self._snapshot.matches_store():
+            return self._snapshot.query(vector, article_id, n)
+        self._snapshot = None  # the store changed under us: ask Chroma, which detects damage
         try:
             col = self._open()
             res = col.query(query_embeddings=vector[None, :], n_results=n, where={"article_id": article_id}, include=["distances"])

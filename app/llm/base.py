@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Iterator, Protocol, runtime_checkable
+from typing import Callable, Iterator, Protocol, runtime_checkable
 
 from app.errors import ModelError
 
@@ -58,6 +58,22 @@ class Model(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
+    # Parallel replies: `can_batch` is True when `generate_many` decodes the chats together
+    # (llama.cpp: parallel sequences in one context); otherwise it runs them one after another.
+    can_batch: bool
+
+    def generate_many(
+        self,
+        conversations: list[list[dict]],
+        *,
+        max_tokens: int = 128,
+        temperature: float = 0.0,
+        stats: GenerationStats | None = None,
+        on_piece: Callable[[int, str], None] | None = None,
+    ) -> list[str]:
+        """One reply per chat; `on_piece(i, text)` streams reply i; `stats` gets the totals."""
+        ...
+
     @property
     def context_size(self) -> int: ...
 
@@ -73,7 +89,31 @@ class ModelBase:
     can_stream = False
     can_score = False
     supports_schema = False
+    can_batch = False
 
     def score_labels(self, messages: list[dict], labels: list[str], *, prefix: str = "") -> dict[str, float]:
         raise ModelError(f"{self.name} cannot score labels (can_score is False); "
                          "use a method that generates the label instead.")
+
+
+def generate_each(model, conversations: list[list[dict]], *, max_tokens: int = 128, temperature: float = 0.0,
+                  stats: GenerationStats | None = None, on_piece: Callable[[int, str], None] | None = None) -> list[str]:
+    """`generate_many` for backends without batching: the chats one after another, in order."""
+    replies = []
+    for i, messages in enumerate(conversations):
+        one = GenerationStats()
+        parts = []
+        for piece in model.generate(messages, max_tokens=max_tokens, temperature=temperature, stats=one):
+            parts.append(piece)
+            if on_piece:
+                on_piece(i, piece)
+        replies.append("".join(parts))
+        if stats is not None:
+            if not stats.seconds_to_first_token and one.completion_tokens:
+                stats.seconds_to_first_token = stats.seconds + one.seconds_to_first_token
+            stats.prompt_tokens += one.prompt_tokens
+            stats.completion_tokens += one.completion_tokens
+            stats.reused_tokens += one.reused_tokens
+            stats.llama_seconds += one.llama_seconds
+            stats.seconds += one.seconds
+    return replies

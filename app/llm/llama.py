@@ -1,8 +1,12 @@
 """The llama.cpp backend (llama-cpp-python), on CPU.
 
 - The chat template comes from the GGUF metadata (llama-cpp-python's default).
-- Threads = the cores this process may use; the context size is a setting (default 2048).
+- Threads: the free cores, chosen again before every call (cores.py), unless fixed by the
+  `threads` setting; the context size is a setting (default 2048).
 - One lock per instance: llama.cpp contexts are not thread-safe.
+- `generate_many` (`can_batch = True`): several chats decoded as parallel sequences in this
+  one context (parallel.py); the context is made with room for MAX_PARALLEL sequences and
+  one KV cache they share, so an ordinary call still has the whole context size.
 - JSON-schema output is enforced by llama.cpp's grammar sampler.
 - `score_labels` (optional capability, `can_score = True`): the log-probability of each
   of a few fixed answers after a chat prompt, for label classification without sampling.
@@ -32,20 +36,15 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from app.errors import ModelError
 from app.llm.base import GenerationStats, ModelBase
+from app.llm.cores import ThreadChooser, auto_threads, usable_cores
 
 GGUF_MAGIC = b"GGUF"
+MAX_PARALLEL = 8  # sequences one context can decode at once (generate_many)
 _LOAD_LOCK = threading.Lock()
-
-
-def usable_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 @contextlib.contextmanager
@@ -64,21 +63,6 @@ def _quiet_c_output():
         os.dup2(saved[1], 2)
         for fd in (*saved, devnull):
             os.close(fd)
-
-
-def auto_threads() -> int:
-    """Threads for llama.cpp: the usable cores minus those other work keeps busy right now.
-
-    llama.cpp's worker threads spin while waiting for each other, so one thread more than
-    there are free cores collapses speed (measured on a busy 2-core VM: 2.0 tok/s with 2
-    threads vs 14.7 with 1; models.md). The 1-minute load average estimates the busy cores.
-    """
-    cores = usable_cores()
-    try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):  # not available on this platform
-        return cores
-    return max(1, min(cores, int(cores - busy + 0.5)))
 
 
 def _cpu_flags() -> set[str]:
@@ -121,25 +105,32 @@ def check_gguf(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def _model_params_override(**fields):
-    """Set llama_model_params fields that `Llama()` does not expose (e.g. use_extra_bufts)."""
+def _model_params_override(context: dict | None = None, **fields):
+    """Set llama_model_params fields that `Llama()` does not expose (e.g. use_extra_bufts),
+    and likewise llama_context_params fields given in `context` (e.g. n_seq_max)."""
     import llama_cpp.llama as llama_module
 
-    original = llama_module.llama_cpp.llama_model_default_params
+    lib = llama_module.llama_cpp
+    originals = {"llama_model_default_params": (lib.llama_model_default_params, fields),
+                 "llama_context_default_params": (lib.llama_context_default_params, context or {})}
 
-    def patched():
-        params = original()
-        for k, v in fields.items():
-            if hasattr(params, k):
-                setattr(params, k, v)
-        return params
+    def patched(original, values):
+        def make():
+            params = original()
+            for k, v in values.items():
+                if hasattr(params, k):
+                    setattr(params, k, v)
+            return params
+        return make
 
     with _LOAD_LOCK:
-        llama_module.llama_cpp.llama_model_default_params = patched
+        for name, (original, values) in originals.items():
+            setattr(lib, name, patched(original, values))
         try:
             yield
         finally:
-            llama_module.llama_cpp.llama_model_default_params = original
+            for name, (original, _) in originals.items():
+                setattr(lib, name, original)
 
 
 # The types the bundled Q4_1 file may be re-stored as (llama_ftype values of llama.h).
@@ -201,6 +192,7 @@ class LlamaModel(ModelBase):
     can_stream = True
     can_score = True
     supports_schema = True  # llama.cpp's grammar sampler enforces the schema
+    can_batch = True
 
     def __init__(self, path: Path, *, n_ctx: int = 2048, threads: int | None = None, seed: int = 42, extra_bufts: bool | None = None):
         path = Path(path)
@@ -214,10 +206,11 @@ class LlamaModel(ModelBase):
         self.path = path
         self.name = path.name
         self.threads = threads or auto_threads()
+        self._choose_threads = ThreadChooser(threads)
         self.n_batch = 512  # tokens per prompt-processing batch (our prompts are shorter: one batch each)
         self.lock = threading.Lock()
         try:
-            with _model_params_override(use_extra_bufts=self.extra_bufts):
+            with _model_params_override({"n_seq_max": MAX_PARALLEL, "kv_unified": True}, use_extra_bufts=self.extra_bufts):
                 self._llm = llama_cpp.Llama(
                     model_path=str(path), n_ctx=n_ctx, n_threads=self.threads, n_threads_batch=self.threads,
                     n_batch=self.n_batch, seed=seed, verbose=False,
@@ -232,6 +225,27 @@ class LlamaModel(ModelBase):
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
+    def clear_cache(self) -> None:
+        """Forget the KV cache: the next call evaluates its whole prompt from an empty cache.
+
+        For reproducible comparisons: llama.cpp's logits depend, in rounding, on where the
+        tokens sit in the cache, which depends on earlier calls (tests/test_parallel.py).
+        """
+        import llama_cpp
+
+        with self.lock:
+            llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(self._llm.ctx), True)
+            self._llm.n_tokens = 0
+
+    def _set_threads(self) -> None:
+        """Before each call (under the lock): as many threads as there are free cores now."""
+        n = self._choose_threads()
+        if n != self.threads:
+            import llama_cpp
+
+            llama_cpp.llama_set_n_threads(self._llm.ctx, n, n)
+            self.threads = n
+
     def generate(self, messages, *, max_tokens=128, temperature=0.0, schema=None, stats: GenerationStats | None = None) -> Iterator[str]:
         import llama_cpp
 
@@ -239,6 +253,7 @@ class LlamaModel(ModelBase):
         if schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": schema}
         with self.lock:
+            self._set_threads()
             t0 = time.perf_counter()
             first = None
             n = 0
@@ -271,6 +286,62 @@ class LlamaModel(ModelBase):
                     stats.tokens = list(self._llm.input_ids[:held])
                     stats.seconds_to_first_token = first or 0.0
                     stats.seconds = time.perf_counter() - t0
+
+    def generate_many(self, conversations: list[list[dict]], *, max_tokens: int = 128, temperature: float = 0.0,
+                      stats: GenerationStats | None = None, on_piece: Callable[[int, str], None] | None = None) -> list[str]:
+        """Replies to several chats, decoded together as parallel sequences (see parallel.py).
+
+        `on_piece(i, text)` streams reply i as it grows (called under the model lock: keep it
+        short, e.g. put the piece on a queue). `stats` receives the totals over all chats.
+        More chats than fit the context at once are decoded in several rounds.
+        """
+        import codecs
+
+        import llama_cpp
+
+        from app.llm.parallel import common_prefix, decode_parallel, fit_groups
+
+        if not conversations:
+            return []
+        prompts = [self._chat_prompt(m) for m in conversations]
+        longest = max(len(p) for p in prompts)
+        if longest + 8 > self.context_size:
+            raise ModelError(f"A prompt ({longest} tokens) does not fit the context window ({self.context_size}).")
+        decoders = [codecs.getincrementaldecoder("utf-8")("ignore") for _ in prompts]  # tokens may split characters
+        texts: list[list[str]] = [[] for _ in prompts]
+        t0, first, reused, n_out = time.perf_counter(), None, 0, 0
+
+        def on_token(i: int, tok: int) -> None:
+            nonlocal first, n_out
+            n_out += 1
+            piece = decoders[i].decode(self._llm.detokenize([tok]))
+            if piece:
+                first = first if first is not None else time.perf_counter() - t0
+                texts[i].append(piece)
+                if on_piece:
+                    on_piece(i, piece)
+
+        with self.lock:
+            self._set_threads()
+            llama_cpp.llama_perf_context_reset(self._llm.ctx)
+            groups = fit_groups([len(p) for p in prompts], common_prefix(prompts), max_tokens, self.context_size, MAX_PARALLEL)
+            try:
+                for group in groups:
+                    budget = max_tokens if len(group) > 1 else min(max_tokens, self.context_size - len(prompts[group[0]]))
+                    _, r = decode_parallel(self._llm, [prompts[i] for i in group], max_tokens=budget, temperature=temperature,
+                                           on_token=lambda j, tok, group=group: on_token(group[j], tok))
+                    reused += r
+            except RuntimeError as exc:
+                raise ModelError(f"The model could not process these prompts: {exc}") from exc
+            finally:
+                if hasattr(self._llm, "_requires_eval"):
+                    self._llm._requires_eval = True  # the logits no longer belong to the cached prefix
+                perf = llama_cpp.llama_perf_context(self._llm.ctx)
+            if stats is not None:
+                stats.prompt_tokens, stats.reused_tokens, stats.completion_tokens = sum(map(len, prompts)), reused, n_out
+                stats.llama_seconds = (perf.t_p_eval_ms + perf.t_eval_ms) / 1000
+                stats.seconds_to_first_token, stats.seconds = first or 0.0, time.perf_counter() - t0
+        return ["".join(t) for t in texts]
 
     def _chat_prompt(self, messages: list[dict]) -> list[int]:
         """The chat prompt as tokens, formatted with the GGUF's own chat template."""
@@ -317,6 +388,7 @@ class LlamaModel(ModelBase):
             raise ModelError(f"The prompt ({len(base)} tokens) does not fit the context window ({self.context_size}).")
         out: dict[str, float] = {}
         with self.lock:
+            self._set_threads()
             llm = self._llm
             common = 0
             for a, b in zip(llm.input_ids[: llm.n_tokens], base):

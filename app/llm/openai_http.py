@@ -45,7 +45,7 @@ from typing import Iterator
 from urllib.parse import urlparse
 
 from app.errors import ModelError
-from app.llm.base import GenerationStats, ModelBase
+from app.llm.base import GenerationStats, ModelBase, generate_each
 from app.llm.jsonfix import constrained_reply
 
 SCHEMA_MODES = ("json_object", "json_schema", "none")
@@ -66,6 +66,7 @@ class OpenAIHTTPModel(ModelBase):
     can_stream = True
     can_score = False  # no logits over HTTP
     supports_schema = True  # asks the server for JSON, then validates and repairs it (jsonfix)
+    can_batch = False  # generate_many: one request after another (a server batches across users itself)
 
     def __init__(self, url: str, *, model: str | None = None, api_key: str | None = None, timeout: float = 120.0,
                  connect_timeout: float = 5.0, n_ctx: int = 2048, schema_mode: str | None = None, probe: bool = True):
@@ -172,6 +173,9 @@ class OpenAIHTTPModel(ModelBase):
         elif schema is not None and mode == "json_schema":
             body["response_format"] = {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
         return body
+
+    def generate_many(self, conversations, *, max_tokens=128, temperature=0.0, stats: GenerationStats | None = None, on_piece=None) -> list[str]:
+        return generate_each(self, conversations, max_tokens=max_tokens, temperature=temperature, stats=stats, on_piece=on_piece)
 
     def generate(self, messages, *, max_tokens=128, temperature=0.0, schema=None, stats: GenerationStats | None = None) -> Iterator[str]:
         t0 = time.perf_counter()

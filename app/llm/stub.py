@@ -7,6 +7,8 @@ results never depend on call order. Replies can also be queued (`enqueue`; with 
 queued reply is repaired to fit it, as jsonfix does for the HTTP backend), and every call
 is recorded in `history` so tests can assert on prompts. `score_labels` mirrors the
 llama backend's optional label scoring: the favoured label is a stable hash of the prompt.
+`generate_many` answers several chats one after another (`can_batch = False`), each exactly
+as `generate` would, in order, so tests of a flow that batches stay deterministic.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import threading
 import time
 from typing import Iterator
 
-from app.llm.base import GenerationStats, ModelBase
+from app.llm.base import GenerationStats, ModelBase, generate_each
 from app.llm.jsonfix import constrained_reply
 
 
@@ -27,6 +29,7 @@ class StubModel(ModelBase):
     can_stream = True
     can_score = True
     supports_schema = True  # builds a valid instance, or repairs a queued reply (jsonfix)
+    can_batch = False
 
     def __init__(self, *, delay: float = 0.0):
         self.delay = delay  # seconds per call, to test slow runs (the stub_delay setting)
@@ -64,6 +67,8 @@ class StubModel(ModelBase):
         for piece in re.findall(r"\S+\s*|\s+", reply):
             yield piece
 
+    def generate_many(self, conversations, *, max_tokens=128, temperature=0.0, stats: GenerationStats | None = None, on_piece=None) -> list[str]:
+        return generate_each(self, conversations, max_tokens=max_tokens, temperature=temperature, stats=stats, on_piece=on_piece)
 
     def score_labels(self, messages, labels, *, prefix: str = "") -> dict[str, float]:
         """Log-probability-like scores: the hashed choice gets -0.5, the others -2.5."""

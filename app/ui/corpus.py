@@ -106,7 +106,7 @@ class CorpusEvents:
         """Upload: store each file as an article (or say why not), then index the new ones."""
         files = files if isinstance(files, list) else [files] if files else []
         if not files:
-            return {"message": "Choose one or more .txt or .md files first.", **self.refresh()}
+            return {"message": "Choose one or more .txt, .md, .html or .pdf files first.", **self.refresh()}
         ids, hashes = {a.id for a in self.pipe.articles}, {a.sha256 for a in self.pipe.articles}
         added, problems = [], []
         for f in files:
