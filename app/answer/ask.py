@@ -32,7 +32,6 @@ from app.retrieve.evidence import ArticleEvidence
 from app.retrieve.terms import analyse
 
 NOT_ADDRESSED = NOT_ADDRESSED_TEXT  # the card text of a silent article (kept for importers)
-PARAPHRASE_TOKENS = 48
 CONTRAST_SENTENCES = 3
 
 
@@ -159,35 +158,61 @@ def _fact_lead(cards: list[Perspective], found: list[ArticleEvidence], holds) ->
     return f"«{best.label}»: {quote}{tail}"
 
 
-# -- model calls, each checked -----------------------------------------------------------
+# -- model calls: one batch, each reply checked -------------------------------------------
 
-def _call(pipe: Pipeline, template: str, max_tokens: int, spent: _Spent, **fields) -> str:
-    """One model call on a prompt template; the whole reply (nothing is shown unchecked)."""
+BATCH_TOKENS = 64  # enough for one short sentence per card, or three for the contrast
+
+
+def _jobs(q: str, qt, cards: list[Perspective], found: list[ArticleEvidence]) -> list[tuple]:
+    """What to ask the model, as (what, card or None, template, fields): a paraphrase per
+    addressing article and the contrast for a view question; one sentence for a fact one."""
+    if qt.kind == "fact":
+        ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: -found[i].strength)
+        if not ranked:
+            return []
+        best = cards[ranked[0]]
+        evidence = [x for x in best.quotes if qt.holds_answer(x.text)] or best.quotes
+        return [("fact", best, "fact", {"question": q, "excerpts": _lines(evidence)}, evidence)]
+    jobs = [("paraphrase", c, "viewpoint", {"question": q, "title": c.title, "excerpts": _lines(c.quotes)}, c.quotes)
+            for c in cards if c.status == ADDRESSES]
+    speaking = sorted((c for c in cards if c.status == ADDRESSES), key=lambda c: c.article_id)
+    if len(speaking) >= 2:
+        notes = "\n".join(f"[{c.quotes[0].citation}] {c.label}: {c.quotes[0].text}" for c in speaking)
+        jobs.append(("contrast", None, "answer", {"question": q, "notes": notes}, []))
+    return jobs
+
+
+def _lines(quotes: list[Evidence]) -> str:
+    return "\n".join(f"[{x.citation}] {x.text}" for x in quotes)
+
+
+def _run(pipe: Pipeline, jobs: list[tuple], spent: _Spent) -> list[str]:
+    """All the jobs' replies, decoded together where the backend can (generate_many)."""
+    if not jobs:
+        return []
     model = pipe.model
     t0 = time.perf_counter()
-    msgs = prompts.render(template, **fields)
     stats = GenerationStats()
-    reply = "".join(model.generate(msgs, max_tokens=max_tokens, temperature=pipe.settings.temperature, stats=stats))
-    if spent.first_token_s is None:
-        spent.first_token_s = time.perf_counter() - spent.started
+    replies = model.generate_many([prompts.render(template, **fields) for _, _, template, fields, _ in jobs],
+                                  max_tokens=BATCH_TOKENS, temperature=pipe.settings.temperature, stats=stats)
+    spent.first_token_s = time.perf_counter() - spent.started
     spent.model_s += time.perf_counter() - t0
     spent.prompt += stats.prompt_tokens
     spent.completion += stats.completion_tokens
     spent.reused += stats.reused_tokens
-    return reply
+    return replies
 
 
 def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, question: str, titles: list[str], cite: int) -> list[str]:
     """The reply's whole sentences that pass the support check, each ending with a citation."""
     kept = []
     for sentence in support.whole_sentences(reply, limit):
-        verdict = support.check(sentence, [q.text for q in evidence], question=question, titles=titles)
+        verdict = support.check(sentence, [x.text for x in evidence], question=question, titles=titles)
         if not verdict.ok:
             spent.dropped += 1
             spent.reasons.append(verdict.reason)
             continue
-        allowed = {q.citation for q in evidence}
-        sentence = clean_citations(sentence, allowed).strip()
+        sentence = clean_citations(sentence, {x.citation for x in evidence}).strip()
         if not cited_numbers(sentence):
             sentence = f"{sentence} [{cite}]"
         kept.append(sentence)
@@ -195,21 +220,10 @@ def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, qu
     return kept
 
 
-def paraphrase(pipe: Pipeline, question: str, p: Perspective, spent: _Spent) -> str:
-    lines = "\n".join(f"[{q.citation}] {q.text}" for q in p.quotes)
-    reply = _call(pipe, "viewpoint", min(PARAPHRASE_TOKENS, pipe.settings.viewpoint_tokens), spent,
-                  question=question, title=p.title, excerpts=lines)
-    kept = _checked(reply, 1, p.quotes, spent, question, [p.title, p.label], p.citations[0])
-    return kept[0] if kept else ""
-
-
-def contrast(pipe: Pipeline, question: str, cards: list[Perspective], spent: _Spent) -> list[str]:
-    """Two or three checked sentences over the addressing articles' key sentences."""
-    speaking = sorted((c for c in cards if c.status == ADDRESSES), key=lambda c: c.article_id)
-    if len(speaking) < 2:
-        return []
-    lines = "\n".join(f"[{c.quotes[0].citation}] {c.label}: {c.quotes[0].text}" for c in speaking)
-    reply = _call(pipe, "answer", pipe.settings.answer_tokens, spent, question=question, notes=lines)
+def contrast_sentences(reply: str, question: str, cards: list[Perspective], spent: _Spent) -> list[str]:
+    """The contrast reply's sentences, each checked against the article it cites or names."""
+    speaking = [c for c in cards if c.status == ADDRESSES]
+    titles = [c.title for c in cards] + [c.label for c in cards]
     out = []
     for sentence in support.whole_sentences(reply, CONTRAST_SENTENCES):
         about = _about(sentence, speaking)
@@ -217,7 +231,7 @@ def contrast(pipe: Pipeline, question: str, cards: list[Perspective], spent: _Sp
             spent.dropped += 1
             spent.reasons.append("names or cites no addressing article")
             continue
-        out += _checked(sentence, 1, about.quotes, spent, question, [c.title for c in cards] + [c.label for c in cards], about.citations[0])
+        out += _checked(sentence, 1, about.quotes, spent, question, titles, about.citations[0])
     return out
 
 
@@ -255,29 +269,24 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     for c in cards:
         yield Event("viewpoint_start", article_id=c.article_id, text=c.title, perspective=c)
         yield Event("viewpoint", text=c.viewpoint, article_id=c.article_id)
-        if qt.kind == "view" and c.status == ADDRESSES:
-            c.paraphrase = paraphrase(pipe, q, c, spent)
+    jobs = _jobs(q, qt, cards, found)
+    extra: list[str] = []
+    for (what, c, _, _, evidence), reply in zip(jobs, _run(pipe, jobs, spent)):
+        if what == "paraphrase":
+            kept = _checked(reply, 1, evidence, spent, q, [c.title, c.label], c.citations[0])
+            c.paraphrase = kept[0] if kept else ""
             if c.paraphrase:
                 yield Event("paraphrase", text=c.paraphrase, article_id=c.article_id)
-    extra = contrast(pipe, q, cards, spent) if qt.kind == "view" else _fact_sentence(pipe, q, cards, found, qt, spent)
+        elif what == "contrast":
+            extra = contrast_sentences(reply, q, cards, spent)
+        else:
+            extra = _checked(reply, 1, evidence, spent, q, [c.title, c.label], evidence[0].citation)
     if extra:
         answer += " " + " ".join(extra)
         yield Event("contrast", text=" ".join(extra))
     result = _result(pipe, q, qt.kind, answer, cards, sources, notices, spent, t_retrieve)
     result.answer_generated = extra
     yield Event("done", result=result)
-
-
-def _fact_sentence(pipe, q, cards, found, qt, spent) -> list[str]:
-    """At most one generated sentence for a fact question, over the sentence that holds the fact."""
-    ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: -found[i].strength)
-    if not ranked:
-        return []
-    best = cards[ranked[0]]
-    evidence = [x for x in best.quotes if qt.holds_answer(x.text)] or best.quotes
-    lines = "\n".join(f"[{x.citation}] {x.text}" for x in evidence)
-    reply = _call(pipe, "fact", PARAPHRASE_TOKENS, spent, question=q, excerpts=lines)
-    return _checked(reply, 1, evidence, spent, q, [best.title, best.label], evidence[0].citation)
 
 
 def _result(pipe, q, kind, answer, cards, sources, notices, spent: _Spent, t_retrieve: float) -> AskResult:
