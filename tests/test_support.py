@@ -38,13 +38,15 @@ def test_faithful_restatements_pass(sentence):
     ("DeepSeek’s success was achieved under the care of government funds.", "negation"),  # flipped negation
     ("DeepSeek’s V3 model was not developed with H800 chips from Nvidia.", "negation"),  # added negation
     ("The success of DeepSeek came from great support and careful planning by many people.", "more than"),  # says more than the evidence
-    ("The article highlights the importance of China’s unique perspective and role in global affairs.", "name"),  # vague, unsupported ("China" is not in these sentences)
+    ("The article highlights the importance of China’s unique perspective and role in global affairs.", "more than"),  # vague, unsupported
     ("1. DeepSeek’s V3 model was developed with 2,000 H800 chips.", "list"),
     ("DeepSeek’s V3 model was developed with", "whole"),
     ("DeepSeek is facing detention due to financial disputes in 2023.", "number"),
+    ("[1] What the success of Deepseek tells us about China.", "title"),  # the prompt's label copied back
+    ("DeepSeek’s V3 model was developed with...", "whole"),
 ])
 def test_unsupported_sentences_fail_with_a_reason(sentence, reason):
-    verdict = check(sentence, EVIDENCE, question=QUESTION)
+    verdict = check(sentence, EVIDENCE, question=QUESTION, titles=["What the success of Deepseek tells us about China's ability to cherish talent"])
     assert not verdict.ok and reason in verdict.reason
 
 

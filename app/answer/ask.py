@@ -160,7 +160,7 @@ def _fact_lead(cards: list[Perspective], found: list[ArticleEvidence], holds) ->
 
 # -- model calls: one batch, each reply checked -------------------------------------------
 
-BATCH_TOKENS = 64  # enough for one short sentence per card, or three for the contrast
+BATCH_TOKENS = 48  # one short sentence per card, two or three short ones for the contrast
 
 
 def _jobs(q: str, qt, cards: list[Perspective], found: list[ArticleEvidence]) -> list[tuple]:

@@ -49,8 +49,13 @@ def _names(text: str) -> set[str]:
 def check(sentence: str, cited: list[str], *, question: str = "", titles: list[str] | None = None) -> Verdict:
     """Does the evidence in `cited` carry `sentence`? (see the module docstring for the rules)"""
     plain = re.sub(r"\s*\[\d+\]", "", sentence).strip()
-    if len(plain.split()) < 4 or not plain[-1:] in ".!":
+    if len(plain.split()) < 4 or not plain[-1:] in ".!" or plain.endswith(("...", "…")):
         return Verdict(False, "not a whole sentence")
+    for title in titles or []:
+        head = title.rstrip("….").strip()[:40].lower()
+        rest = plain.lower().replace(head, " ") if len(head) > 12 else plain.lower()
+        if rest != plain.lower() and len(re.findall(r"[a-z0-9]+", rest)) < 5:
+            return Verdict(False, "copies an article's title, says nothing of its own")
     if re.match(r"^\s*(\d+[.)]|[-*•]|#|Question:|Answer:|Notes?:|Excerpts?)", plain, re.I):
         return Verdict(False, "list item or prompt scaffolding")
     if not cited:
