@@ -197,9 +197,11 @@ def test_report_is_readable_markdown(run, tmp_path, stub_pipe):
         assert f'<a id="item-q{i}"></a>\n\n## {rec["question"]}\n\n*id `q{i}` · input line {i + 1}' in md
         section = md.split(f"## {rec['question']}\n")[1].split('<a id="')[0]
         assert rec["answer"] in section
-        assert "### Viewpoints" in section and "### Sources" in section
+        assert "### What each article says" in section and "### Sources" in section
         for p in rec["perspectives"]:
-            assert f"- **{p['title']}**: {p['viewpoint']}" in section
+            assert f"- **{p['title']}**" in section
+            for q in p["quotes"]:
+                assert f"  - “{q['text']}” [{q['citation']}]" in section
         for p in rec["passages"]:
             assert f"{p['citation']}. *{p['title']}*" in section
 
@@ -361,7 +363,7 @@ def test_compare_batch_writes_jsonl_report_and_combined_csv(run, tmp_path, stub_
     rows = list(csv.DictReader(table.open(encoding="utf-8")))
     assert len(rows) == 2 * len(stub_pipe.articles)
     assert {"id", "topic", "claim", "article_id", "stance"} <= set(rows[0])
-    assert {row["stance"] for row in rows} <= {"supports", "opposes", "mixed", "not addressed"}
+    assert {row["stance"] for row in rows} <= {"not judged", "not addressed"}  # the stub fails the stance calibration
     md = (tmp_path / "matrix.md").read_text(encoding="utf-8")
     for rec in recs:
         assert f"## {rec['topic']}" in md

@@ -110,7 +110,7 @@ def test_store_lost_under_a_running_app_fails_clearly_then_reindex_recovers(seed
     msg = _reindex(pipe)  # the Corpus tab's button, same process
     assert "5 added" in msg
     after = ask(pipe, QUESTION)
-    assert [p["id"] for p in after.passages] == [p["id"] for p in before.passages]
+    assert [p.id for p in after.passages] == [p.id for p in before.passages]
     assert after.answer == before.answer
     count, _ = _stored(pipe)
     assert count == len(pipe.passages)

@@ -61,7 +61,7 @@ def test_chat_streams_then_shows_cards_and_valid_citations(stub_pipe):
     streaming = [o for o in outs[1:-1] if "pv-typing" in o.get("cards", "")]
     assert len(streaming) >= 3  # viewpoints arrive piece by piece before the answer
     answering = [o for o in outs if "▍" in o["chatbot"][-1]["content"]]
-    assert answering and outs.index(answering[0]) > outs.index(streaming[0])  # the answer streams after the viewpoints
+    assert answering and outs.index(answering[0]) < outs.index(streaming[0])  # evidence first: the answer's lead comes before the cards
     assert all(set(o) == {"chatbot", "cards"} for o in outs[1:-1])  # while streaming, only these two change
     final = outs[-1]
     messages, cards, sources, history, result = final["chatbot"], final["cards"], final["sources"], final["history"], final["result"]
