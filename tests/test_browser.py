@@ -205,7 +205,6 @@ def test_uploaded_web_page_and_url_become_articles(page):
     assert not page.errors  # type: ignore[attr-defined]
 
 
-@pytest.mark.xfail(reason="source rendering lands with the evidence-first results", strict=False)
 def test_cards_show_the_added_pages_outlet_and_date(page):
     cards = page.locator("#pv-cards").inner_text()  # the cards of the previous test's question
     assert "The Harbour Times" in cards and "2025-02-03" in cards

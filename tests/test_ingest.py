@@ -358,7 +358,6 @@ def test_questions_never_touch_the_network(corpus_with_added, monkeypatch):
     assert len(ids) == 6 and any(i.startswith("chip-machine-makers") for i in ids)
 
 
-@pytest.mark.xfail(reason="source rendering lands with the evidence-first results", strict=False)
 def test_ask_json_shows_the_added_articles_outlet_and_date(corpus_with_added):
     res = CliRunner().invoke(cli, ["ask", "What do chip-machine makers expect after DeepSeek?", "--json", "--model", "stub",
                                    "--seeds", str(corpus_with_added)])
