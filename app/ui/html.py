@@ -217,11 +217,18 @@ def matrix_html(rows: list[dict], index_of: dict[str, int], pending: int = 0) ->
         trs.append(
             f'<tr><td><span class="pv-dot" style="--accent:{color(index_of.get(r["article_id"], i))}"></span></td>'
             f'<td class="pv-title">{esc(r["title"])}</td><td class="pv-stance">{stance_badge(r["stance"], r.get("confidence"))}</td>'
-            f'<td>{esc(r["viewpoint"])}</td><td>{ev or "<span class=pv-foot>—</span>"}</td></tr>'
+            f'<td>{_row_view(r)}</td><td>{ev or "<span class=pv-foot>—</span>"}</td></tr>'
         )
     trs += ['<tr><td></td><td colspan="4" class="pv-foot">judging…</td></tr>'] * pending
     return ('<table class="pv-table pv-matrix"><thead><tr><th></th><th>Article</th><th>Stance</th><th>Viewpoint</th><th>Evidence (verbatim)</th></tr></thead>'
             f'<tbody>{"".join(trs)}</tbody></table>')
+
+
+def _row_view(r: dict) -> str:
+    """A row's viewpoint column: a checked model sentence, marked; never the evidence twice."""
+    if r.get("viewpoint_source") == "model":
+        return f'<small>model-written, checked:</small> {esc(r["viewpoint"])}'
+    return '<span class="pv-foot">see the evidence</span>' if r["quotes"] else esc(r["viewpoint"])
 
 
 def contrast_html(contrast: dict, disclaimer: str = "") -> str:
