@@ -48,9 +48,9 @@ def index(rebuild, show_status, **kw):
     s = load_settings(**kw)
     if show_status:
         from app.index.embed import Embedder
-        from app.index.store import Index
+        from app.index.store import open_index
 
-        st = Index(s.data_dir, Embedder(s.embed_model)).status()
+        st = open_index(s.data_dir, Embedder(s.embed_model), chroma_url=s.chroma_url).status()
         click.echo(json.dumps(st, indent=2))
         return
     pipe = build_pipeline(s, progress=True, notify=notify)
