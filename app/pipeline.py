@@ -14,7 +14,7 @@ from typing import Callable
 from app.corpus.chunks import Passage, chunk_article
 from app.corpus.articles import Article, load_corpus
 from app.index.embed import Embedder
-from app.index.store import Index, SyncReport
+from app.index.store import Index, SyncReport, open_index
 from app.llm import Model, load_model
 from app.index.sentences import SentenceStore
 from app.retrieve.evidence import EvidenceFinder
@@ -98,7 +98,7 @@ def build_pipeline(settings: Settings, *, progress: bool = False, notify: Callab
     t0 = time.perf_counter()
     embedder = Embedder(settings.embed_model, threads=settings.threads or 0)
     t1 = time.perf_counter()
-    index = Index(settings.data_dir, embedder, chroma_url=settings.chroma_url, notify=notify)
+    index = open_index(settings.data_dir, embedder, chroma_url=settings.chroma_url, notify=notify)
     sentences = SentenceStore(settings.data_dir / "index" / "sentences", embedder)
     pipe = Pipeline(settings, [], [], index, None, embedder, SyncReport(), sentences=sentences)  # type: ignore[arg-type]
     pipe.reload(progress=progress)

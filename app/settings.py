@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import annotated_types
 from pydantic import Field, TypeAdapter, ValidationError, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
@@ -97,9 +98,7 @@ class Settings(BaseSettings):
         return (init_settings,)  # Settings(...) reads only its arguments; `load` adds the other layers
 
     def __init__(self, **values):
-        unknown = set(values) - set(type(self).model_fields)
-        if unknown:
-            raise TypeError(f"Unknown settings: {', '.join(sorted(unknown))}")
+        _reject_unknown(values)
         try:
             super().__init__(**values)
         except ValidationError as exc:
@@ -123,9 +122,7 @@ class Settings(BaseSettings):
     @classmethod
     def load_with_sources(cls, *, config: str | Path | None = None, **flags) -> tuple["Settings", dict[str, str], Path | None]:
         """The settings, where each value came from ("default", "file …", "env …", "flag"), and the file read."""
-        unknown = set(flags) - set(cls.model_fields)
-        if unknown:
-            raise TypeError(f"Unknown settings: {', '.join(sorted(unknown))}")
+        _reject_unknown(flags)
         flags = {k: v for k, v in flags.items() if v is not None}
         env = EnvSettingsSource(cls)()
         path = config_path(config, flags.get("data_dir") or env.get("data_dir"))
@@ -172,11 +169,19 @@ def setting_info(name: str) -> SettingInfo:
     """The declaration of one setting, in the terms a front end needs."""
     f = Settings.model_fields[name]
     extra = f.json_schema_extra or {}
-    bound = {type(m).__name__: getattr(m, type(m).__name__.lower()) for m in f.metadata if type(m).__name__ in ("Ge", "Le")}
+    lo = next((m.ge for m in f.metadata if isinstance(m, annotated_types.Ge)), None)
+    hi = next((m.le for m in f.metadata if isinstance(m, annotated_types.Le)), None)
     kind = next((t for t in (bool, int, float, Path, str) if t in _types(f.annotation)), str)
     shown = extra.get("shown_default") or ("-" if f.default is None else str(f.default))
-    return SettingInfo(name, f.title or name, f.description or "", env_name(name), f.default, shown, kind,
-                       bound.get("Ge"), bound.get("Le"), tuple(extra.get("choices") or ()), extra.get("metavar"), extra.get("expect"))
+    return SettingInfo(name, f.title or name, f.description or "", env_name(name), f.default, shown, kind, lo, hi,
+                       tuple(extra.get("choices") or ()), extra.get("metavar"), extra.get("expect"))
+
+
+def _reject_unknown(values: dict) -> None:
+    """A misspelt setting name is a programming error, not user input."""
+    unknown = set(values) - set(Settings.model_fields)
+    if unknown:
+        raise TypeError(f"Unknown settings: {', '.join(sorted(unknown))}")
 
 
 def _types(annotation) -> tuple:

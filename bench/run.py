@@ -152,7 +152,7 @@ def replay_all(raw: Raw, calls: list[dict]) -> dict:
 def bench_index(settings, seeds: Path) -> tuple[object, dict]:
     from app.corpus.chunks import chunk_article
     from app.corpus.articles import load_corpus
-    from app.index.store import Index
+    from app.index.store import open_index
     from app.pipeline import build_pipeline
 
     t0 = time.perf_counter()
@@ -160,7 +160,7 @@ def bench_index(settings, seeds: Path) -> tuple[object, dict]:
     cold = time.perf_counter() - t0
     full = pipe.sync_report
     # Warm full build: same process (embedder loaded), a second, empty store.
-    warm = Index(settings.data_dir / "warm-index", pipe.embedder).sync(load_corpus(seeds))
+    warm = open_index(settings.data_dir / "warm-index", pipe.embedder).sync(load_corpus(seeds))
     # Incremental: change one article, re-sync; only its passages may be embedded again.
     changed = sorted(seeds.iterdir())[2]
     changed.write_text(changed.read_text(encoding="utf-8") + "\n\nAn added closing paragraph, so that this article's content hash changes.\n", encoding="utf-8")

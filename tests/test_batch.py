@@ -335,15 +335,6 @@ def test_mixing_answers_and_comparisons_in_one_file_is_refused(run, tmp_path):
 # ---------------------------------------------------------------- compare batches
 
 
-def _has_compare() -> bool:
-    try:
-        import app.answer.compare  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _has_compare(), reason="app/compare.py (issue 8) is not in this tree yet")
 def test_compare_batch_writes_jsonl_report_and_combined_csv(run, tmp_path, stub_pipe):
     import csv
 
@@ -362,7 +353,7 @@ def test_compare_batch_writes_jsonl_report_and_combined_csv(run, tmp_path, stub_
         assert len(rec["rows"]) == len(stub_pipe.articles)
     rows = list(csv.DictReader(table.open(encoding="utf-8")))
     assert len(rows) == 2 * len(stub_pipe.articles)
-    assert {"id", "topic", "claim", "article_id", "stance"} <= set(rows[0])
+    assert {"topic", "claim", "article_id", "stance"} <= set(rows[0])
     assert {row["stance"] for row in rows} <= {"not judged", "not addressed"}  # the stub fails the stance calibration
     md = (tmp_path / "matrix.md").read_text(encoding="utf-8")
     for rec in recs:
@@ -373,37 +364,20 @@ def test_compare_batch_writes_jsonl_report_and_combined_csv(run, tmp_path, stub_
     assert r.exit_code == 0 and len(lines(out)) == 2
 
 
-def test_compare_batch_against_the_interface(run, tmp_path, monkeypatch):
-    """The batch side of --compare, with a fake `app.compare` honouring compare(pipe, topic, claim=None)."""
-    import types
-
-    class Result:
-        def __init__(self, topic, claim):
-            self.topic, self.claim = topic, claim
-
-        def to_dict(self):
-            return {"topic": self.topic, "claim": self.claim or f"About {self.topic}", "model": "fake",
-                    "rows": [{"article_id": "a1", "title": "Article one", "stance": "supports", "viewpoint": "Yes.",
-                              "quotes": [{"text": "It works.", "citation": 1}]},
-                             {"article_id": "a2", "title": "Article two", "stance": "not addressed", "viewpoint": "-", "quotes": []}],
-                    "contrast": {"text": "Only Article one addresses it."}, "timing": {"model_s": 0.0}}
-
-    fake = types.ModuleType("app.answer.compare")
-    fake.compare = lambda pipe, topic, claim=None: Result(topic, claim)
-    monkeypatch.setitem(sys.modules, "app.answer.compare", fake)
-    monkeypatch.setitem(sys.modules, "app.render.compare", None)  # use the batch's own table
-    src = tmp_path / "topics.txt"
-    src.write_text("# topics\nUS export controls\nChina's education system\n", encoding="utf-8")
-    out, table = tmp_path / "m.jsonl", tmp_path / "m.csv"
-    r = run(src, "--compare", "-o", out, "--csv", table)
+def test_compare_and_batch_compare_write_the_same_csv(run, corpus, tmp_path):
+    """One CSV writer (app/render/compare.py to_csv) behind `compare --csv` and `batch --compare --csv`."""
+    topic = "US export controls"
+    single = tmp_path / "single.csv"
+    r = CliRunner().invoke(cli, ["compare", topic, "--csv", str(single), "--seeds", str(corpus["seeds"]), "--data-dir", str(corpus["data"]),
+                                 "--model", "stub"])
     assert r.exit_code == 0, r.output
-    assert [rec["topic"] for rec in lines(out)] == ["US export controls", "China's education system"]
-    assert table.read_text(encoding="utf-8").splitlines()[:2] == [
-        "id,topic,claim,article_id,title,stance,viewpoint,quotes",
-        f"{question_id('US export controls')},US export controls,About US export controls,a1,Article one,supports,Yes.,It works."]
-    md = (tmp_path / "m.md").read_text(encoding="utf-8")
-    assert "| Article one | supports | Yes. | “It works.” [1] |" in md
-    assert "**Contrast:** Only Article one addresses it." in md
+    src, batched = tmp_path / "topics.txt", tmp_path / "batched.csv"
+    src.write_text(f"{topic}\n", encoding="utf-8")
+    r = run(src, "--compare", "-o", tmp_path / "m.jsonl", "--csv", batched)
+    assert r.exit_code == 0, r.output
+    header = single.read_text(encoding="utf-8").splitlines()[0]
+    assert header == "topic,claim,article_id,title,stance,confidence,viewpoint,quotes,citations,passage_ids,offsets,method"
+    assert batched.read_text(encoding="utf-8") == single.read_text(encoding="utf-8")  # same columns, same rows
 
 
 def test_csv_needs_compare(run, tmp_path):

@@ -39,12 +39,14 @@ def test_the_wheel_installs_and_answers_from_an_empty_folder(tmp_path):
     venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
     py = env_dir / "bin" / "python"
     # --ignore-installed: the venv also sees the editable install outside it; ours must be the wheel.
+    # Without PYTHONPATH: a checkout on it (as when the tests run from a worktree) holds the
+    # build's perspectives.egg-info, and pip would take the package as already installed.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PERSPECTIVES_") and k != "PYTHONPATH"}
     inst = subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index", "--ignore-installed", str(wheel)],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env=env)
     assert inst.returncode == 0, inst.stderr[-3000:]
     empty = tmp_path / "elsewhere"
     empty.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PERSPECTIVES_") and k != "PYTHONPATH"}
     env["PERSPECTIVES_DATA_DIR"] = str(tmp_path / "data")
     proc = subprocess.run([str(env_dir / "bin" / "perspectives"), "ask", "Who deserves credit for DeepSeek?", "--model", "stub", "--json"],
                           cwd=empty, env=env, capture_output=True, text=True, timeout=300)

@@ -206,7 +206,7 @@ def test_slow_server_times_out_with_a_message(stub_url):
 
 def test_silent_servers_time_out(monkeypatch):
     """A socket that accepts connections and never answers: both clients give up, with a message."""
-    import app.index.store
+    import app.index.server
 
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
@@ -214,7 +214,7 @@ def test_silent_servers_time_out(monkeypatch):
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
         with pytest.raises(ModelError, match="timeout"):
             load_model(url, timeout=1.0)
-        monkeypatch.setattr(app.index.store, "CHROMA_TIMEOUT", 1.0)
+        monkeypatch.setattr(app.index.server, "CHROMA_TIMEOUT", 1.0)
         t0 = time.monotonic()
         with pytest.raises(StoreError, match=rf"Chroma server at {url} did not answer within 1 s"):
             build_pipeline(Settings(model="stub", chroma_url=url))

@@ -5,7 +5,7 @@ malformed JSONL line, a CSV without a `question` column, an empty question, a du
 id, bytes that are not UTF-8) names the file and line and never stops the valid lines from
 running. Ids default to a stable hash of the normalised question, so a rerun maps the same
 question to the same id (that is what resume keys on).
-Not here: running the questions or writing answers (batch_run.py).
+Not here: running the questions or writing answers (run.py).
 
 Formats:
 - .txt   one question per line; blank lines and lines starting with `#` are ignored.

@@ -4,7 +4,7 @@ Scope: the answers file (`AnswerLog`: checked before any work, locked, resumed, 
 last line repaired, every record appended + flushed + fsynced), the loop (`run_batch`:
 one pipeline, a progress bar, failures counted instead of fatal) and the outputs rebuilt
 from the whole answers file at the end (Markdown report, combined compare CSV).
-Not here: reading input files (batch.py) and argument parsing (cli_batch.py).
+Not here: reading input files (readers.py) and argument parsing (app/cli/batch.py).
 
 Invariant: the answers file only ever holds complete JSON lines, one per id, in the order
 they finished; anything else found on resume is reported, and only a torn *last* line is
@@ -13,7 +13,6 @@ removed (it is the one a kill can leave behind).
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
@@ -229,23 +228,19 @@ def run_batch(pipe, items: list[Item], log: AnswerLog, *, compare: bool = False,
 
 
 def _runner(compare: bool):
-    if not compare:
-        from app.answer.ask import ask
+    if compare:
+        from app.answer.compare import compare as compare_topic
 
-        return lambda pipe, it: ask(pipe, it.text)
-    compare_fn = load_compare()
-    return lambda pipe, it: compare_fn(pipe, it.text, claim=it.claim)
+        return lambda pipe, it: compare_topic(pipe, it.text, claim=it.claim)
+    from app.answer.ask import ask
+
+    return lambda pipe, it: ask(pipe, it.text)
 
 
-def load_compare():
-    """The topic-comparison function from app.answer.compare (issue 8)."""
-    try:
-        from app.answer.compare import compare
-    except ImportError as exc:
-        if exc.name in ("app.answer.compare", __package__ + ".compare"):
-            raise PerspectivesError("Compare mode is not available in this version (app/compare.py is missing); run the batch without --compare.") from None
-        raise
-    return compare
+def from_record(cls, record: dict):
+    """A result object (nested dataclasses included) back from its JSON line; extra keys such as
+    `id` are ignored. Renderers then take it exactly as they take a fresh result."""
+    return cls.from_dict(record)
 
 
 def _text_of(rec: dict) -> str | None:
@@ -318,86 +313,25 @@ def _ask_markdown(rec: dict) -> str:
     from app.answer.results import AskResult
     from app.render.text import markdown
 
-    return markdown(AskResult.from_dict(rec))
+    return markdown(from_record(AskResult, rec))
 
 
 def _compare_markdown(rec: dict) -> str:
-    """A compare record as Markdown: the compare renderer's own if it has one, else a table."""
-    own = _compare_renderer_markdown(rec)
-    if own:
-        return own
-    out = [f"## {rec.get('topic', rec['id'])}", ""]
-    if rec.get("claim"):
-        out += [f"Claim: *{rec['claim']}*", ""]
-    rows = _article_rows(rec)
-    if rows:
-        out += ["| Article | Stance | Viewpoint | Evidence |", "|---|---|---|---|"]
-        for row in rows:
-            quotes = " ".join(f"“{q.get('text', '')}” [{q.get('citation', '?')}]" if isinstance(q, dict) else f"“{q}”"
-                              for q in row.get("quotes") or [])
-            stance = row.get("stance", "")
-            if isinstance(row.get("confidence"), (int, float)):
-                stance += f" ({row['confidence']:.0%})"
-            cells = [row.get("title") or row.get("label") or row.get("article_id", ""), stance, row.get("viewpoint", ""), quotes]
-            out.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
-        out.append("")
-    con = rec.get("contrast")
-    text = con.get("text") if isinstance(con, dict) else con
-    if text:
-        out += [f"**Contrast:** {text}", ""]
-    if rec.get("disclaimer"):
-        out += [f"*{rec['disclaimer']}*", ""]
-    return "\n".join(out) + "\n"
+    from app.answer.results import CompareResult
+    from app.render.compare import to_markdown
 
-
-def _compare_renderer_markdown(rec: dict) -> str | None:
-    """Use app.render_compare's Markdown (issue 8) when it exists and accepts this record."""
-    try:
-        from app.render import compare as render_compare
-        from app.answer.results import CompareResult
-    except ImportError:
-        return None
-    fn = getattr(render_compare, "markdown", None) or getattr(render_compare, "to_markdown", None)
-    if fn is None:
-        return None
-    try:
-        text = fn(CompareResult.from_dict(rec))
-    except Exception:  # a renderer with another signature: ours is good enough
-        return None
-    return text if isinstance(text, str) and text.lstrip().startswith("#") else None
-
-
-def _article_rows(rec: dict) -> list[dict]:
-    """The per-article entries of a compare record (the first list of dicts naming an article)."""
-    for value in rec.values():
-        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value) and "article_id" in value[0]:
-            return value
-    return []
+    return to_markdown(from_record(CompareResult, rec))
 
 
 def write_compare_csv(path: Path, records: list[dict], items: list[Item]) -> int:
-    """One combined CSV for all topics: a row per topic and article. Returns the row count."""
-    rows = []
-    for rec in ordered(records, items):
-        for row in _article_rows(rec):
-            flat = {"id": rec["id"], "topic": rec.get("topic", ""), "claim": rec.get("claim", "")}
-            for k, v in row.items():
-                if isinstance(v, list):
-                    v = " | ".join(x.get("text", json.dumps(x, ensure_ascii=False)) if isinstance(x, dict) else str(x) for x in v)
-                elif isinstance(v, dict):
-                    v = json.dumps(v, ensure_ascii=False)
-                flat[k] = v
-            rows.append(flat)
-    columns: list[str] = []
-    for r in rows:
-        columns += [k for k in r if k not in columns]
-    tmp = Path(path).with_name(Path(path).name + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=columns or ["id", "topic", "claim"])
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, path)
-    return len(rows)
+    """One combined CSV for all topics, in input order, with the columns of `compare --csv`
+    (the same writer: app/render/compare.py `to_csv`). Returns the row count."""
+    from app.answer.results import CompareResult
+    from app.render.compare import to_csv
+
+    results = [from_record(CompareResult, rec) for rec in ordered(records, items) if record_kind(rec) == "compare"]
+    _atomic_write(path, to_csv(results))
+    return sum(len(r.rows) for r in results)
 
 
 def _atomic_write(path: Path, text: str) -> None:

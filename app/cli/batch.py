@@ -1,6 +1,6 @@
 """The `perspectives batch` command: a file of questions (or topics) in, JSONL + Markdown out.
 
-A thin shell over batch.py (reading) and batch_run.py (running, writing). Order matters:
+A thin shell over app/batch/readers.py (reading) and app/batch/run.py (running, writing). Order matters:
 read and check the input, check every output path can be written, open (and repair) the
 answers file, and only then load the index and model, once, for the whole batch.
 """
@@ -53,7 +53,7 @@ def batch(file, output, report, compare, csv_path, k, temperature, no_progress, 
       perspectives batch topics.txt --compare -o matrix.jsonl --csv matrix.csv
     """
     from app.batch.readers import read_items
-    from app.batch.run import AnswerLog, check_writable, load_compare, record_kind, run_batch, write_compare_csv, write_report
+    from app.batch.run import write_compare_csv, write_report
 
     s = load_settings(k=k, temperature=temperature, **kw)
     if csv_path and not compare:
@@ -63,34 +63,11 @@ def batch(file, output, report, compare, csv_path, k, temperature, no_progress, 
         notify(str(p))
     if not items and not problems:
         raise InputError(f"{file} holds no {'topics' if compare else 'questions'} (blank lines and # comments are ignored).")
-
     report = report or output.with_suffix(".md")
-    check_writable(output, what="output file", keep=True, avoid={"input file": file})
-    check_writable(report, what="report", avoid={"input file": file, "output file": output})
-    if csv_path:
-        check_writable(csv_path, what="CSV file", avoid={"input file": file, "output file": output, "report": report})
-    if compare:
-        load_compare()  # fail now, not after loading the model
+    _check_outputs(file, output, report, csv_path)
 
-    with AnswerLog(output, notify=notify) as log:
-        kinds = {record_kind(r) for r in log.done.values()}
-        mode = "compare" if compare else "ask"
-        if kinds - {mode}:
-            other = "question answers" if "ask" in kinds else "topic comparisons"
-            raise InputError(f"{output} already holds {other}; write {'--compare results' if compare else 'answers'} to another -o file.")
-        pending = [it for it in items if it.id not in log.done]
-        pipe = None
-        if pending:
-            from app.pipeline import build_pipeline
-
-            pipe = build_pipeline(s, progress=not no_progress, notify=notify)
-            pipe.model  # load the model once, now, so a bad model fails before the first item
-        elif items:
-            notify(f"Nothing to run: all {len(items)} are already in {output}.")
-        summary = run_batch(pipe, items, log, compare=compare, progress=not no_progress, notify=notify, debug=kw.get("debug", False))
-        summary.problems = len(problems)
-        records = log.records()
-
+    summary, records = _run_items(s, items, output, compare=compare, progress=not no_progress, debug=kw.get("debug", False))
+    summary.problems = len(problems)
     write_report(report, records, input_path=file, output_path=output, summary=summary, problems=problems, items=items)
     click.echo(f"Answers: {output} ({len(records)} in all)")
     click.echo(f"Report:  {report}")
@@ -104,3 +81,35 @@ def batch(file, output, report, compare, csv_path, k, temperature, no_progress, 
         problems_note = f"{summary.failed} failed, {summary.problems} unusable input lines"
         click.secho(f"Not everything ran ({problems_note}); fix the lines above and run the same command again.", fg="yellow", err=True)
         sys.exit(1)
+
+
+def _check_outputs(file: Path, output: Path, report: Path, csv_path: Path | None) -> None:
+    """Fail before any work if an output cannot be written or would overwrite another file."""
+    from app.batch.run import check_writable
+
+    check_writable(output, what="output file", keep=True, avoid={"input file": file})
+    check_writable(report, what="report", avoid={"input file": file, "output file": output})
+    if csv_path:
+        check_writable(csv_path, what="CSV file", avoid={"input file": file, "output file": output, "report": report})
+
+
+def _run_items(settings, items, output: Path, *, compare: bool, progress: bool, debug: bool):
+    """Open (and repair) the answers file, load the pipeline once if anything is left, run."""
+    from app.batch.run import AnswerLog, record_kind, run_batch
+
+    with AnswerLog(output, notify=notify) as log:
+        kinds = {record_kind(r) for r in log.done.values()}
+        mode = "compare" if compare else "ask"
+        if kinds - {mode}:
+            other = "question answers" if "ask" in kinds else "topic comparisons"
+            raise InputError(f"{output} already holds {other}; write {'--compare results' if compare else 'answers'} to another -o file.")
+        pipe = None
+        if any(it.id not in log.done for it in items):
+            from app.pipeline import build_pipeline
+
+            pipe = build_pipeline(settings, progress=progress, notify=notify)
+            pipe.model  # noqa: B018 - load the model once, now, so a bad model fails before the first item
+        elif items:
+            notify(f"Nothing to run: all {len(items)} are already in {output}.")
+        summary = run_batch(pipe, items, log, compare=compare, progress=progress, notify=notify, debug=debug)
+        return summary, log.records()

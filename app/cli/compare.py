@@ -1,6 +1,6 @@
 """The `perspectives compare` and `perspectives topics` commands (registered in cli.py).
 
-A thin shell over compare.py, topics.py, plot.py and render_compare.py.
+A thin shell over app/answer/compare.py and topics.py, app/render/plot.py and app/render/compare.py.
 """
 
 from __future__ import annotations

@@ -50,9 +50,9 @@ def index(rebuild, show_status, **kw):
     s = load_settings(**kw)
     if show_status:
         from app.index.embed import Embedder
-        from app.index.store import Index
+        from app.index.store import open_index
 
-        st = Index(s.data_dir, Embedder(s.embed_model)).status()
+        st = open_index(s.data_dir, Embedder(s.embed_model), chroma_url=s.chroma_url).status()
         click.echo(json.dumps(_with_sources(st, s.seeds), indent=2, ensure_ascii=False))
         return
     pipe = build_pipeline(s, progress=True, notify=notify)

@@ -1,31 +1,21 @@
-"""The passage index: an embedded, persistent ChromaDB collection plus a manifest.
+"""The passage index: a ChromaDB collection plus a manifest, kept in step with the corpus.
 
-Scope: keeping the store in step with the corpus by content hash (only new or changed
-articles are embedded; removed ones are deleted), detecting an interrupted or damaged
-store and rebuilding it, and dense per-article queries (`where` on the article id).
-Not here: lexical ranking and fusion (retrieve.py); chunking (chunks.py).
+Scope: what both stores share: the manifest (this client's record of what is indexed),
+bringing a collection in step with the articles by content hash (only new or changed
+articles are embedded; removed ones are deleted), and dense per-article queries (`where`
+on the article id). `open_index()` picks the store: the embedded, persistent one
+(embedded.py, the default) or a Chroma server (server.py, `chroma_url`). Each keeps its own
+rules for opening, deciding what is indexed, recovering and reporting errors.
+Not here: lexical ranking and fusion (app/retrieve); chunking (app/corpus/chunks.py).
 
 Invariant: for every article in the manifest, the collection holds exactly the passages
 `chunk_article(article)` produces, with ids that encode the article's content hash.
-
-Opening an unchanged embedded index does not touch Chroma: when the manifest matches the
-articles and the vector snapshot (snapshot.py) matches both, queries are answered from the
-snapshot and chromadb is not even imported. Any change, doubt or damage takes the full path.
-
-With a Chroma server (`chroma_url`) the server is the shared truth, so several clients can
-use one collection: the index format lives in the collection's metadata, an article counts
-as indexed when the server holds exactly its expected passage ids (ids encode the content
-hash), and the local manifest is only this client's record (used by `status`). A server
-that cannot be reached is a StoreError naming the URL - never a reason to rebuild. All
-clients of one collection must index the same article folder: articles a client does not
-have are removed from the collection.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,15 +23,13 @@ from typing import Callable
 
 import numpy as np
 
-from app.corpus.chunks import CHUNKER_VERSION, Passage, chunk_article
 from app.corpus.articles import CLEANER_VERSION, Article
+from app.corpus.chunks import CHUNKER_VERSION, Passage, chunk_article
+from app.errors import StoreError
 from app.index.embed import MODEL_ID, Embedder
-from app.index.snapshot import Snapshot, manifest_digest
-from app.errors import StoreError, describe
 
 COLLECTION = "passages"
 FORMAT = f"1/{CLEANER_VERSION}/{CHUNKER_VERSION}/{MODEL_ID}"  # with the bundled embedding model; see Index.format
-CHROMA_TIMEOUT = 60.0  # seconds per request to a Chroma server (chromadb's own client has none)
 
 Notify = Callable[[str], None]
 
@@ -61,83 +49,65 @@ class SyncReport:
         return f"Index: {', '.join(parts)}; {self.passages_embedded} passages embedded in {self.seconds:.1f} s."
 
 
-def _client(path: Path, url: str | None = None):
-    import chromadb
-    from chromadb.config import Settings
+def open_index(data_dir: Path, embedder: Embedder, *, chroma_url: str | None = None, notify: Notify | None = None) -> "Index":
+    """The index under `data_dir`: in a Chroma server when `chroma_url` is given, else embedded."""
+    if chroma_url:
+        from app.index.server import ServerIndex
 
-    settings = Settings(anonymized_telemetry=False, allow_reset=True)
-    if url:
-        return _http_client(url, settings)
-    return chromadb.PersistentClient(path=str(path), settings=settings)
+        return ServerIndex(data_dir, embedder, chroma_url, notify=notify)
+    from app.index.embedded import EmbeddedIndex
 
-
-def _http_client(url: str, settings):
-    """A chromadb HttpClient, after a bounded heartbeat, with a request timeout set."""
-    from urllib.parse import urlparse
-
-    import chromadb
-    import httpx
-
-    u = urlparse(url)
-    base = f"{u.scheme}://{u.hostname or '127.0.0.1'}:{u.port or 8000}"
-    hint = "Start it with: chroma run --path DIR --host 127.0.0.1 --port PORT, or fix --chroma-url / PERSPECTIVES_CHROMA_URL."
-    try:
-        r = httpx.get(base + "/api/v2/heartbeat", timeout=httpx.Timeout(min(10.0, CHROMA_TIMEOUT), connect=5.0))
-    except httpx.TimeoutException as exc:
-        raise StoreError(f"The Chroma server at {url} did not answer within {min(10.0, CHROMA_TIMEOUT):g} s ({type(exc).__name__}). Is it overloaded or hung? {hint}") from exc
-    except httpx.HTTPError as exc:
-        raise StoreError(f"Cannot reach the Chroma server at {url} ({type(exc).__name__}). {hint}") from exc
-    if r.status_code != 200:
-        raise StoreError(f"{url} is not a working Chroma server (heartbeat answered HTTP {r.status_code}: {r.text[:200]!r}). {hint}")
-    try:
-        client = chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or 8000, ssl=u.scheme == "https", settings=settings)
-    except Exception as exc:  # chromadb raises ValueError / its own errors for an unusable server
-        raise StoreError(f"Cannot use the Chroma server at {url}: {exc}. {hint}") from exc
-    session = getattr(getattr(client, "_server", None), "_session", None)  # chromadb creates it with timeout=None
-    if isinstance(session, httpx.Client):
-        session.timeout = httpx.Timeout(CHROMA_TIMEOUT, connect=5.0)
-    return client
-
-
-def _forget_clients() -> None:
-    try:
-        from chromadb.api.client import SharedSystemClient
-
-        SharedSystemClient.clear_system_cache()
-    except Exception:  # older/newer chromadb without this helper: nothing cached to drop
-        pass
+    return EmbeddedIndex(data_dir, embedder, notify=notify)
 
 
 class Index:
-    """One corpus' passages in Chroma. Build with `Index(data_dir, embedder)`, then `sync()`."""
+    """One corpus' passages in Chroma. Get one with `open_index(...)`, then `sync()` and `query()`.
 
-    def __init__(self, data_dir: Path, embedder: Embedder, *, chroma_url: str | None = None, notify: Notify | None = None):
+    Subclasses say how to connect (`_connect`), bring the store in step (`sync`), start over
+    (`_reset_store`), decide whether an article is already indexed (`_unchanged`) and word a
+    failed read (`_read_error`).
+    """
+
+    chroma_url: str | None = None
+
+    def __init__(self, data_dir: Path, embedder: Embedder, *, notify: Notify | None = None):
         self.dir = Path(data_dir) / "index"
         self.store_dir = self.dir / "chroma"
         self.manifest_path = self.dir / "manifest.json"
-        self.snapshot_path = self.dir / "vectors.npz"
-        self._snapshot: Snapshot | None = None  # set while the snapshot may answer queries
         self.embedder = embedder
-        self.chroma_url = chroma_url
         self.notify = notify or (lambda msg: None)
         self._collection = None
-        self.format = FORMAT.replace(MODEL_ID, getattr(embedder, "model_id", MODEL_ID))  # another embedding model = another index
+        self.format = FORMAT.replace(MODEL_ID, embedder.model_id)  # another embedding model = another index
 
-    # -- store handling ---------------------------------------------------------------
+    # -- what each store does its own way -------------------------------------------------
+    def sync(self, articles: list[Article], *, progress: bool = False, force: bool = False) -> SyncReport:
+        """Make the store match `articles`; embed only what is new or changed."""
+        raise NotImplementedError
+
+    def _connect(self):
+        raise NotImplementedError
+
+    def _reset_store(self, why: str) -> None:
+        raise NotImplementedError
+
+    def _unchanged(self, art: Article, passages: list[Passage], entry: dict | None, stored: dict[str, set[str]]) -> bool:
+        raise NotImplementedError
+
+    def _read_error(self, exc: Exception) -> StoreError:
+        raise NotImplementedError
+
+    def _check_readable(self) -> None:
+        """Before a query: raise StoreError if the store is known to be gone."""
+
+    # -- shared -----------------------------------------------------------------------------
     def _open(self):
         if self._collection is None:
             self._check_writable()
-            client = _client(self.store_dir, self.chroma_url)
-            try:
-                self._collection = client.get_or_create_collection(COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
-            except Exception as exc:
-                if not self.chroma_url:
-                    raise
-                raise _server_error(self.chroma_url, exc) from exc
+            self._collection = self._connect()
         return self._collection
 
     def _check_writable(self) -> None:
-        """A clear error, up front, for a data directory that cannot hold the index."""
+        """A clear error, up front, for a data directory that cannot hold the index (or its manifest)."""
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             probe = self.dir / f".write-test-{os.getpid()}"
@@ -146,39 +116,6 @@ class Index:
         except OSError as exc:
             raise StoreError(f"The data directory {self.dir.parent} is not usable: {exc.strerror or exc}. "
                              "Pass --data-dir (or set PERSPECTIVES_DATA_DIR) to a writable folder with free space.") from exc
-
-    def _store_gone(self) -> bool:
-        """Embedded store deleted from disk (say, by hand) while this process holds it open."""
-        return not self.chroma_url and not (self.store_dir / "chroma.sqlite3").is_file()
-
-    def _server_format_ok(self, col) -> bool:
-        """Server mode: does the collection hold this version's passages? Tags an empty one."""
-        fmt = (col.metadata or {}).get("format")
-        if fmt == self.format:
-            return True
-        if fmt is None and col.count() == 0:
-            col.modify(metadata={"format": self.format})
-            return True
-        return False
-
-    def _reset_store(self, why: str) -> None:
-        """Move a damaged store aside (kept for inspection) and start empty."""
-        self._collection = None
-        self._drop_snapshot()
-        if self.chroma_url:
-            client = _client(self.store_dir, self.chroma_url)
-            try:
-                client.delete_collection(COLLECTION)
-            except Exception:
-                pass
-            self.notify(f"{why} The collection {COLLECTION!r} on {self.chroma_url} is being rebuilt.")
-        else:
-            _forget_clients()  # Chroma caches one client per path; drop it before moving files
-        if not self.chroma_url and self.store_dir.exists():
-            broken = self.dir / f"chroma.broken-{int(time.time())}"
-            shutil.move(str(self.store_dir), str(broken))
-            self.notify(f"{why} The old store was moved to {broken} and the index is being rebuilt.")
-        self._write_manifest({}, complete=False)
 
     def read_manifest(self) -> dict:
         try:
@@ -202,163 +139,38 @@ class Index:
         except OSError as exc:
             raise StoreError(f"Cannot write the index manifest {self.manifest_path}: {exc.strerror}. Is the data directory writable and not full?") from exc
 
-    # -- sync -------------------------------------------------------------------------
-    def sync(self, articles: list[Article], *, progress: bool = False, force: bool = False) -> SyncReport:
-        """Make the store match `articles`; embed only what is new or changed."""
-        t0 = time.perf_counter()
-        report = SyncReport()
-        manifest = self.read_manifest()
-        if self.chroma_url:
-            return self._sync_server(articles, manifest, report, t0, progress=progress, force=force)
-        self._check_writable()
-        if not force and self._use_snapshot(articles, manifest):
-            report.unchanged = [a.id for a in articles]
-            report.seconds = time.perf_counter() - t0
-            return report
-        self._snapshot = None
-        if self._collection is not None and self._store_gone():
-            self._collection = None  # the files under our open client were deleted: start afresh
-            _forget_clients()
-        if force:
-            report.rebuilt = "requested"
-            self._reset_store("A full rebuild was requested.")
-            manifest = self.read_manifest()
-        elif manifest.get("format") != self.format:
-            report.rebuilt = "format" if manifest.get("format") != "damaged" else "damaged manifest"
-            self._reset_store("The index was built by another version or embedding model (or its manifest is damaged).")
-            manifest = self.read_manifest()
-        elif not manifest.get("complete", True):
-            self.notify("The last indexing run did not finish (interrupted?); checking every article.")
-        try:
-            col = self._open()
-            counts = self._stored_counts(col)
-        except StoreError:
-            raise
-        except Exception as exc:  # chromadb raises assorted errors for a damaged sqlite/hnsw store
-            report.rebuilt = f"damaged store ({type(exc).__name__})"
-            self._reset_store(f"The index store could not be read ({type(exc).__name__}: {exc}).")
-            manifest = self.read_manifest()
-            try:
-                col = self._open()
-            except Exception as exc2:
-                raise self._write_error(exc2) from exc2
-            counts = {}
-        try:
-            report = self._apply(col, articles, manifest, counts, None, report, t0, progress=progress)
-        except StoreError:
-            raise
-        except Exception as exc:  # disk full, read-only, deleted under us: the manifest still says "incomplete"
-            self._collection = None
-            _forget_clients()
-            raise self._write_error(exc) from exc
-        self._save_snapshot(col)
-        return report
-
-    # -- the vector snapshot (embedded store only) --------------------------------------
-    def _use_snapshot(self, articles: list[Article], manifest: dict) -> bool:
-        """True when nothing changed and the saved snapshot may answer queries (loads it)."""
-        known = manifest.get("articles", {})
-        unchanged = (
-            manifest.get("format") == self.format and manifest.get("complete", False)
-            and set(known) == {a.id for a in articles}
-            and all((known[a.id] or {}).get("sha256") == a.sha256 for a in articles)
-        )
-        if not unchanged or self._store_gone():
-            return False
-        snap = self._snapshot
-        digest = manifest_digest(self.format, known)
-        if snap is None or snap.digest != digest:
-            snap = Snapshot.load(self.snapshot_path, digest, self.store_dir / "chroma.sqlite3")
-        if snap is None or not snap.matches_store():
-            return False
-        self._snapshot = snap
-        return True
-
-    def _save_snapshot(self, col) -> None:
-        """After a sync: copy what the store now holds. Best effort (the store stays the truth)."""
-        self._snapshot = None
-        try:
-            got = col.get(include=["embeddings", "metadatas"])
-            ids = list(got.get("ids") or [])
-            aids = [(m or {}).get("article_id", "") for m in got.get("metadatas") or []]
-            digest = manifest_digest(self.format, self.read_manifest().get("articles", {}))
-            snap = Snapshot.build(ids, aids, got.get("embeddings") if ids else np.zeros((0, self.embedder.dim)), digest, self.store_dir / "chroma.sqlite3")
-            snap.save(self.snapshot_path)
-        except Exception:  # a failed copy only costs speed next time; never fail the sync for it
-            self._drop_snapshot()
-            return
-        if snap.matches_store():
-            self._snapshot = snap
-
-    def _drop_snapshot(self) -> None:
-        self._snapshot = None
-        try:
-            self.snapshot_path.unlink(missing_ok=True)
-        except OSError:
-            pass
-
-    def _write_error(self, exc: Exception) -> StoreError:
-        return StoreError(f"Could not write the index in {self.dir} ({describe(exc)}). "
-                          "Is the disk full or the folder read-only? Nothing else was changed; "
-                          "free some space and run: perspectives index (it finishes the interrupted run).")
-
-    def _sync_server(self, articles, manifest, report, t0, *, progress, force) -> SyncReport:
-        """Server mode: the collection (format tag, passage ids) decides what is indexed."""
-        try:
-            col = self._open()
-            if force or not self._server_format_ok(col):
-                report.rebuilt = "requested" if force else "format"
-                self._reset_store("A full rebuild was requested." if force else "The server's collection was built by another version.")
-                manifest = self.read_manifest()
-                col = self._open()
-                self._server_format_ok(col)
-            ids = self._stored_ids(col)
-        except StoreError:
-            raise
-        except Exception as exc:
-            self._collection = None
-            raise _server_error(self.chroma_url, exc) from exc
-        counts = {aid: len(v) for aid, v in ids.items()}
-        try:
-            return self._apply(col, articles, manifest, counts, ids, report, t0, progress=progress)
-        except StoreError:
-            raise
-        except Exception as exc:
-            self._collection = None
-            raise _server_error(self.chroma_url, exc) from exc
-
-    def _apply(self, col, articles, manifest, counts, stored_ids, report, t0, *, progress) -> SyncReport:
-        """Embed what is new or changed, delete what is gone, keep the manifest in step.
-
-        `stored_ids` (server mode) makes the store itself the judge: an article is unchanged
-        when the store holds exactly its expected passage ids, whatever this client's manifest says.
-        """
+    def _apply(self, col, articles: list[Article], manifest: dict, stored: dict[str, set[str]], report: SyncReport, t0: float, *,
+               progress: bool) -> SyncReport:
+        """Embed what is new or changed, delete what is gone, keep the manifest in step."""
         known: dict = dict(manifest.get("articles", {}))
-        wanted = {a.id: a for a in articles}
+        wanted = {a.id for a in articles}
         todo: list[tuple[Article, list[Passage]]] = []
         for art in articles:
             passages = chunk_article(art)
             entry = known.get(art.id)
-            if stored_ids is not None:
-                same = stored_ids.get(art.id) == {p.id for p in passages}
-            else:
-                same = bool(entry) and entry.get("sha256") == art.sha256 and counts.get(art.id) == len(passages)
-            if same:
+            if self._unchanged(art, passages, entry, stored):
                 report.unchanged.append(art.id)
-                if stored_ids is not None:
-                    known[art.id] = {"sha256": art.sha256, "passages": len(passages), "title": art.title}
+                known[art.id] = _entry(art, passages)
             else:
-                (report.updated if entry or (stored_ids is not None and art.id in counts) else report.added).append(art.id)
+                (report.updated if entry or art.id in stored else report.added).append(art.id)
                 todo.append((art, passages))
-        stale = [aid for aid in set(known) | set(counts) if aid not in wanted]
+        stale = [aid for aid in set(known) | set(stored) if aid not in wanted]
         if todo or stale:
             self._write_manifest(known, complete=False)  # marks the run in progress
         for aid in stale:
             col.delete(where={"article_id": aid})
             known.pop(aid, None)
             report.removed.append(aid)
-        bar = None
+        self._embed(col, todo, known, report, progress)
+        if todo or stale or not manifest.get("complete", True) or report.rebuilt or known != manifest.get("articles"):
+            self._write_manifest(known, complete=True)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _embed(self, col, todo: list[tuple[Article, list[Passage]]], known: dict, report: SyncReport, progress: bool) -> None:
+        """Embed and store each article's passages; the manifest records each one as it lands."""
         total = sum(len(p) for _, p in todo)
+        bar = None
         if progress and total:
             from tqdm import tqdm
 
@@ -366,25 +178,20 @@ class Index:
         try:
             for art, passages in todo:
                 col.delete(where={"article_id": art.id})
-                vectors = self.embedder.embed([p.text for p in passages])
                 col.upsert(  # upsert: another client may be adding the same passages right now
                     ids=[p.id for p in passages],
-                    embeddings=vectors,
+                    embeddings=self.embedder.embed([p.text for p in passages]),
                     documents=[p.text for p in passages],
                     metadatas=[{"article_id": p.article_id, "position": p.position, "start": p.start, "end": p.end} for p in passages],
                 )
                 report.passages_embedded += len(passages)
-                known[art.id] = {"sha256": art.sha256, "passages": len(passages), "title": art.title}
+                known[art.id] = _entry(art, passages)
                 self._write_manifest(known, complete=False)
                 if bar:
                     bar.update(len(passages))
         finally:
             if bar:
                 bar.close()
-        if todo or stale or not manifest.get("complete", True) or report.rebuilt or (stored_ids is not None and known != manifest.get("articles")):
-            self._write_manifest(known, complete=True)
-        report.seconds = time.perf_counter() - t0
-        return report
 
     def _stored_counts(self, col) -> dict[str, int]:
         return {aid: len(ids) for aid, ids in self._stored_ids(col).items()}
@@ -398,30 +205,17 @@ class Index:
                 ids.setdefault(aid, set()).add(pid)
         return ids
 
-    # -- queries ----------------------------------------------------------------------
     def query(self, vector: np.ndarray, article_id: str, n: int) -> list[tuple[str, float]]:
         """The `n` passages of one article nearest to `vector`, as (passage id, cosine similarity)."""
-        if self._store_gone():
-            self._collection = None
-            _forget_clients()
-            raise StoreError(f"The index in {self.dir} is gone (deleted while the app was running?). "
-                             "Re-index: perspectives index, or the Re-index button in the web app's Corpus tab.")
-        if self._snapshot is not None and self._snapshot.matches_store():
-            return self._snapshot.query(vector, article_id, n)
-        self._snapshot = None  # the store changed under us: ask Chroma, which detects damage
+        self._check_readable()
         try:
-            col = self._open()
-            res = col.query(query_embeddings=vector[None, :], n_results=n, where={"article_id": article_id}, include=["distances"])
+            res = self._open().query(query_embeddings=vector[None, :], n_results=n, where={"article_id": article_id}, include=["distances"])
         except StoreError:
             self._collection = None
             raise
         except Exception as exc:
             self._collection = None
-            if self.chroma_url:
-                raise _server_error(self.chroma_url, exc) from exc
-            _forget_clients()
-            raise StoreError(f"The index in {self.dir} could not be read ({describe(exc)}). "
-                             "Rebuild it: perspectives index --rebuild, or Re-index (rebuild) in the web app's Corpus tab.") from exc
+            raise self._read_error(exc) from exc
         ids = res["ids"][0] if res.get("ids") else []
         dists = res["distances"][0] if res.get("distances") else []
         return [(pid, 1.0 - float(d)) for pid, d in zip(ids, dists)]
@@ -432,11 +226,17 @@ class Index:
         return {"path": str(self.dir), "complete": bool(m.get("complete")), "format_ok": m.get("format") == self.format, "articles": m.get("articles", {}), "updated": m.get("updated")}
 
 
-def _server_error(url: str, exc: Exception) -> StoreError:
-    import httpx
+def _entry(art: Article, passages: list[Passage]) -> dict:
+    """An article's manifest entry."""
+    return {"sha256": art.sha256, "passages": len(passages), "title": art.title}
 
-    if isinstance(exc, httpx.TimeoutException):
-        return StoreError(f"The Chroma server at {url} did not answer within {CHROMA_TIMEOUT:g} s ({type(exc).__name__}). Is it overloaded or hung? Try again.")
-    if isinstance(exc, httpx.HTTPError):
-        return StoreError(f"Lost the connection to the Chroma server at {url} ({type(exc).__name__}). Is it still running (chroma run ...)?")
-    return StoreError(f"The Chroma server at {url} failed: {describe(exc, 300)}")
+
+def chroma_settings():
+    """chromadb's client settings for both stores: no telemetry; reset allowed (rebuilds)."""
+    from chromadb.config import Settings
+
+    return Settings(anonymized_telemetry=False, allow_reset=True)
+
+
+def new_collection(client):
+    return client.get_or_create_collection(COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})

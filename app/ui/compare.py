@@ -2,7 +2,7 @@
 
 A thin shell over `compare.compare_stream` (the same engine as `perspectives compare`):
 rows stream into the matrix as each article is judged. Topic suggestions come from
-topics.py; the heatmap (plot.py) and the downloads (render_compare.py) cover every topic
+app/answer/topics.py; the heatmap (app/render/plot.py) and the downloads (app/render/compare.py) cover every topic
 compared in this session, one column per topic, so users build up a topics × articles view.
 Not here: any stance logic.
 """

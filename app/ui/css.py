@@ -1,7 +1,7 @@
 """The web app's stylesheet (a Python string so it ships with the package).
 
 Colours come from Gradio's theme variables, so light and dark mode both work; each
-article's accent colour is set inline as `--accent` (ui_html.PALETTE).
+article's accent colour is set inline as `--accent` (app/ui/html.py, PALETTE).
 """
 
 CSS = r"""
