@@ -9,6 +9,7 @@ Not here: hand-picked examples (test_bad_input.py, test_batch.py, test_corpus.py
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 import unicodedata
@@ -27,9 +28,12 @@ from app.errors import InputError
 from app.settings import Settings
 
 # One profile for the module: fixed examples, bounded time, no database in the work tree.
-FAST = settings(derandomize=True, database=None, max_examples=500, deadline=2000,
+# PERSPECTIVES_PROPERTY_EXAMPLES lowers the count for mutation runs (bench/mutation.sh), where
+# every mutant re-runs the properties; the test run uses the default.
+EXAMPLES = int(os.environ.get("PERSPECTIVES_PROPERTY_EXAMPLES", "500"))
+FAST = settings(derandomize=True, database=None, max_examples=EXAMPLES, deadline=2000,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-SLOW = settings(FAST, max_examples=200)  # examples that each touch the disk or run ftfy on long text
+SLOW = settings(FAST, max_examples=max(10, EXAMPLES * 2 // 5))  # examples that each touch the disk or run ftfy on long text
 
 
 # ---------------------------------------------------------------- strategies

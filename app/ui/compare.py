@@ -10,6 +10,7 @@ Not here: any stance logic.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -25,6 +26,11 @@ from app.ui.shared import by_name, download_dir, session_view, warn
 from app.answer.topics import suggest_topics
 
 MAX_SESSION_TOPICS = 8  # columns in the session's heatmap
+# matplotlib keeps its font files open per thread (font_manager._get_font is keyed on the
+# thread id) and Gradio runs handlers on a pool of up to 40 threads, so drawing everywhere
+# made a long-running app's open files grow (bench/soak.py saw it). One drawing thread keeps
+# one set of font handles, and matplotlib is not thread-safe anyway. Threads start lazily.
+_PLOTTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="perspectives-plot")
 
 
 def topic_choices(pipe: Pipeline) -> list[str]:
@@ -43,7 +49,7 @@ def export_files(results: list, folder: Path) -> dict[str, str]:
         p = folder / f"comparison.{ext}"
         p.write_text(text, encoding="utf-8")
         paths[ext] = str(p)
-    paths["png"] = str(plot_stances(results, folder / "stances.png"))
+    paths["png"] = str(_PLOTTER.submit(plot_stances, results, folder / "stances.png").result())
     return paths
 
 
