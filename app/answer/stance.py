@@ -21,12 +21,12 @@ rendering. Every label is a model's (or a heuristic's) judgement, never a fact.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
 
 from app.answer import prompts
+from app.llm.jsonfix import parse_json_reply
 
 LABELS = ("supports", "opposes", "mixed")
 from app.answer.results import NOT_ADDRESSED  # noqa: E402,F401  (one value everywhere)
@@ -67,15 +67,11 @@ def _pick(scores: dict[str, float], method: str) -> Judgement:
 
 
 def parse_schema_reply(text: str) -> tuple[str | None, str]:
-    """(stance, viewpoint) from a JSON reply, tolerating a reply cut off by max_tokens."""
-    try:
-        obj = json.loads(text)
-        stance, view = obj.get("stance"), obj.get("viewpoint", "")
-    except (ValueError, AttributeError):
-        m = re.search(r'"stance"\s*:\s*"([a-z ]+)"', text)
-        v = re.search(r'"viewpoint"\s*:\s*"([^"]*)', text)
-        stance, view = (m.group(1) if m else None), (v.group(1) if v else "")
-    return (stance if stance in LABELS else None), str(view or "").strip()
+    """(stance, viewpoint) from a JSON reply, repaired where safe (app/llm/jsonfix.py); a reply
+    cut off by max_tokens keeps what it finished."""
+    obj = parse_json_reply(text, SCHEMA) or {}
+    stance = obj.get("stance")
+    return (stance if stance in LABELS else None), str(obj.get("viewpoint") or "").strip()
 
 
 def judge_schema(model, claim: str, title: str, excerpts: str, *, max_tokens: int = 90) -> Judgement:
@@ -113,7 +109,7 @@ def judge(model, method: str, claim: str, title: str, excerpts: str, scorer: Sco
     """Label one article's evidence with `method` (see the module docstring)."""
     if method == "cues":
         return judge_cues(claim, excerpts)
-    if method == "schema" or not getattr(model, "can_score", False):
+    if method == "schema" or not model.can_score:
         return judge_schema(model, claim, title, excerpts)
     scorer = scorer or Scorer(model)
     if method == "logprob":
