@@ -38,6 +38,8 @@ def test_faithful_restatements_pass(sentence):
     ("DeepSeek’s success was achieved under the care of government funds.", "negation"),  # flipped negation
     ("DeepSeek’s V3 model was not developed with H800 chips from Nvidia.", "negation"),  # added negation
     ("The success of DeepSeek came from great support and careful planning by many people.", "more than"),  # says more than the evidence
+    ("DeepSeek’s V3 model should be developed with 2,000 H800 chips from Nvidia.", "judgement"),  # adds a prescription
+    ("DeepSeek’s V3 model developed with 2,000 H800 chips from Nvidia is a concern.", "judgement"),  # adds a worry
     ("The article highlights the importance of China’s unique perspective and role in global affairs.", "more than"),  # vague, unsupported
     ("1. DeepSeek’s V3 model was developed with 2,000 H800 chips.", "list"),
     ("DeepSeek’s V3 model was developed with", "whole"),

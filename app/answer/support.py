@@ -6,6 +6,7 @@ sees it. A sentence fails when
 - it has a name or capitalised term that is not in them (or the question, or the titles),
 - too few of its content words come from them (it says something they do not),
 - it negates what they state, or states what they negate (the cases a cue word shows),
+- it adds a judgement or a prescription they do not make ("should", "must", "a concern"),
 - it is a fragment, a question, a list item or a copy of the prompt's scaffolding.
 Also: cutting a model reply into whole sentences (never mid-sentence), without repeats.
 Not here: deciding which sentences are cited (ask.py does), or any model call.
@@ -19,7 +20,12 @@ from dataclasses import dataclass
 
 from app.retrieve.terms import numbers, stem, stems
 
-MIN_OVERLAP = 0.6  # share of the sentence's content words found in the cited sentences
+# Share of the sentence's content words found in the cited sentences. 0.6 let through sentences
+# that reuse a quote's words but add a claim of their own ("… is a concern for the country"):
+# 4 of 7 shown sentences in the strict review of 2026-11-24; raised after it.
+MIN_OVERLAP = 0.75
+# Words that turn a report into a judgement or a prescription; the evidence must have them too.
+_JUDGEMENT = re.compile(r"\b(should|must|ought|need(s|ed)? to|have to|has to|lesson|concern(s|ed|ing)?|worr(y|ies|ied)|proves?|clearly|undoubtedly)\b", re.I)
 _NEGATION = re.compile(r"\b(not|no|never|neither|nor|without|cannot|hardly|none|nothing|nobody|isn't|wasn't|aren't|weren't|doesn't|didn't|don't|won't|can't|couldn't|shouldn't|wouldn't|lacks?|lacking|failed|fails)\b|n[’']t\b", re.I)
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9’'-]*[A-Za-z0-9]|\b[A-Z]\b")
 _SENTENCE = re.compile(r"[^.!?]*[.!?]+[\"'”’)\]]*(?:\s*\[\d+\])*", re.S)
@@ -77,6 +83,9 @@ def check(sentence: str, cited: list[str], *, question: str = "", titles: list[s
             return Verdict(False, f"says more than the evidence ({overlap:.0%} of its words are there)")
     if bool(_NEGATION.search(plain)) != bool(_NEGATION.search(_closest(plain, cited))):
         return Verdict(False, "negation differs from the evidence")
+    added = {m.group(0).lower() for m in _JUDGEMENT.finditer(plain)} - {m.group(0).lower() for m in _JUDGEMENT.finditer(evidence)}
+    if added:
+        return Verdict(False, f"adds a judgement the evidence does not make: {sorted(added)[0]}")
     return Verdict(True)
 
 

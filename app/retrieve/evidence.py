@@ -141,8 +141,8 @@ class EvidenceFinder:
         scored = []
         for i, span in enumerate(sent.spans):
             text = art.text[span.start:span.end]
-            if len(text.split()) < self.rule.min_words or not _ENDS.search(text):
-                continue  # too short, or a heading / caption without a sentence end
+            if len(text.split()) < self.rule.min_words or not _ENDS.search(text) or text.rstrip("”’\"' ").endswith("?"):
+                continue  # too short, a heading / caption without a sentence end, or a question (it states no view)
             coverage = sum(w * t.strength_in(words[i]) for t, w in zip(qt.terms, weights)) / total
             pid = self._passage_of(art, span.start)
             if not pid:
