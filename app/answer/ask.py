@@ -186,6 +186,23 @@ def _lines(quotes: list[Evidence]) -> str:
     return "\n".join(f"[{x.citation}] {x.text}" for x in quotes)
 
 
+def _fit(model, messages: list[dict], max_tokens: int) -> list[dict]:
+    """Keep a prompt inside the context window by trimming the user message's tail lines
+    (the last evidence lines go first; the closing instruction stays)."""
+    budget = model.context_size - max_tokens - 16
+    while sum(model.count_tokens(m["content"]) + 8 for m in messages) > budget:
+        user = messages[-1]["content"]
+        lines = user.split("\n")
+        if len(lines) <= 3:
+            messages[-1]["content"] = user[: max(200, len(user) // 2)]
+            if len(user) <= 200:
+                break
+        else:
+            del lines[-3]
+            messages[-1]["content"] = "\n".join(lines)
+    return messages
+
+
 def _run(pipe: Pipeline, jobs: list[tuple], spent: _Spent) -> list[str]:
     """All the jobs' replies, decoded together where the backend can (generate_many)."""
     if not jobs:
@@ -193,7 +210,7 @@ def _run(pipe: Pipeline, jobs: list[tuple], spent: _Spent) -> list[str]:
     model = pipe.model
     t0 = time.perf_counter()
     stats = GenerationStats()
-    replies = model.generate_many([prompts.render(template, **fields) for _, _, template, fields, _ in jobs],
+    replies = model.generate_many([_fit(model, prompts.render(template, **fields), BATCH_TOKENS) for _, _, template, fields, _ in jobs],
                                   max_tokens=BATCH_TOKENS, temperature=pipe.settings.temperature, stats=stats)
     spent.first_token_s = time.perf_counter() - spent.started
     spent.model_s += time.perf_counter() - t0
