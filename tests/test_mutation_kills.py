@@ -113,11 +113,20 @@ def test_lexical_scores_are_bm25_per_passage_and_zero_for_stopword_questions():
 
 
 def test_each_article_is_searched_separately_in_corpus_order():
-    r, index = _retriever({"b": ["gamma far away."], "a": ["alpha close by."], "c": []}, AXES)
+    r, index = _retriever({"b": ["gamma far away."], "c": [], "a": ["alpha close by."]}, AXES)
     res = r.retrieve("QDENSE", k=3, quotes=0)
-    assert [x.article.id for x in res] == ["b", "a", "c"]
-    assert [len(x.hits) for x in res] == [1, 1, 0] and res[2].addressed is False and res[2].best == 0.0
+    assert [x.article.id for x in res] == ["b", "c", "a"]  # an article without passages does not stop the others
+    assert [len(x.hits) for x in res] == [1, 0, 1] and res[1].addressed is False and res[1].best == 0.0
     assert [c[0] for c in index.calls] == ["b", "a"]
+
+
+def test_retrieval_defaults():
+    para = "First alpha sentence has six words. Second alpha sentence has six words. Third alpha sentence has six words."
+    articles, passages = _corpus({"a": [para, "beta two.", "beta three.", "beta four."]})
+    emb = FakeEmbedder(AXES)
+    r = Retriever(articles, passages, FakeIndex(passages, emb), emb)  # floor 0.3: 0.5 is addressed
+    [res] = r.retrieve("QDENSE")
+    assert len(res.hits) == 3 and len(res.quotes) == 2 and res.addressed
 
 
 def test_the_relevance_floor_is_inclusive_and_silences_the_rest():
@@ -248,7 +257,12 @@ def test_labels_worked_examples(title, limit, label):
     assert make_label(title, limit) == label
 
 
+def test_label_default_limit_is_42():
+    assert make_label("a" * 42) == "a" * 42 and make_label("a" * 43) == "a" * 42 + "…"
+
+
 def test_clean_text_worked_example():
+    assert clean_text("#Xylophones heading for this\n\nBody text here.")[0] == "Xylophones heading for this"
     raw = ("# XX marks the heading here\n\nSkip to content\nBody   with   spaces and “curly” quotes, cafe\u0301 and a\x8dcontrol.\n"
            "Read also\nA teaser headline to drop\nnrc.nl\nhttps://x/%2Fs3%2Fimg.jpg&w=1\nSecond paragraph.\n")
     title, body = clean_text(raw)
@@ -341,6 +355,7 @@ def test_sentence_ends_in_the_middle_of_a_text():
     assert _spans("They fear the “U.S.” The rules bite. Then more.") == ["They fear the “U.S.” The rules bite.", "Then more."]
     assert _spans("Chips, boards etc.. Then we left. Home.") == ["Chips, boards etc.. Then we left.", "Home."]
     assert _spans("It rose... and then fell. Then it rose. Then it fell.") == ["It rose... and then fell.", "Then it rose.", "Then it fell."]
+    assert _spans("I met MrX. He left.") == ["I met MrX.", "He left."]
     assert sentence_spans("Done.  ") == [Span(0, 5)] and sentence_spans("Done. \n  \nNext") == [Span(0, 5), Span(10, 14)]
 
 
@@ -359,6 +374,8 @@ def _words_article(sizes: list[int], *, sentence: bool = False) -> Article:
     ([100, 25], [125]),              # a short tail joins the previous passage
     ([100, 30], [100, 30]),          # a tail of MIN_WORDS // 2 stands alone
     ([100, 100, 20], [100, 120]),    # the tail joins the last passage, not an earlier one
+    ([100, 30, 40], [100, 70]),      # sizes count from the passage's start, not the article's
+    ([30, 30, 100], [60, 100]),      # ... and up to the piece being added, not the article's end
 ])
 def test_passage_sizes_at_their_limits(sizes, passages):
     art = _words_article(sizes)
@@ -366,6 +383,7 @@ def test_passage_sizes_at_their_limits(sizes, passages):
     assert [p.words for p in ps] == passages
     assert all(p.article_id == "a" and p.text == art.text[p.start:p.end] for p in ps)
     assert all(re_id.fullmatch(p.id) for p in ps)
+    assert all(isinstance(p.start, int) and isinstance(p.end, int) for p in ps) and ps[-1].end == len(art.text)
 
 
 import re as _re  # noqa: E402
@@ -391,6 +409,13 @@ def test_long_paragraphs_split_at_sentences(sentences, passages):
     assert [p.words for p in chunk_article(art)] == passages
 
 
+def test_a_long_paragraph_after_another_splits_by_its_own_words():
+    first = _words_article([20])
+    second = _one_paragraph([100, 40, 30])
+    art = Article(id="a", title="t", label="t", text=first.text + "\n\n" + second.text, path="a.txt", sha256="3" * 64)
+    assert [p.words for p in chunk_article(art)] == [20, 140, 30]
+
+
 # -- batch readers: bad lines in the middle, compare-mode columns, TSV ------------------------
 from app.batch.readers import read_items  # noqa: E402
 
@@ -399,6 +424,7 @@ def _read(tmp_path, name, text, **kw):
     path = tmp_path / name
     path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
     items, problems = read_items(path, **kw)
+    assert all(str(p).startswith(f"{path}:") for p in problems)
     return [(it.line, it.id, it.text, it.claim) for it in items], [(p.line, p.message) for p in problems]
 
 
@@ -441,3 +467,38 @@ def test_jsonl_problems_in_the_middle(tmp_path):
 def test_txt_invisible_line_in_the_middle(tmp_path):
     items, problems = _read(tmp_path, "q.txt", "One?\n\u200b\u200b\nTwo?\n")
     assert [i[0] for i in items] == [1, 3] and problems == [(2, "empty question (only invisible characters); line skipped.")]
+
+
+def test_tsv_by_name_even_when_the_header_has_a_comma(tmp_path):
+    items, problems = _read(tmp_path, "q.tsv", "question\tnote, more\nWhy, then?\tx\n")
+    assert [i[2] for i in items] == ["Why, then?"] and problems == []
+
+
+def test_csv_columns_and_short_rows(tmp_path):
+    items, _ = _read(tmp_path, "q.csv", "question,Xid\nWhy?,a\n")
+    assert items[0][1].startswith("q-")  # "Xid" is not an id column
+    items, problems = _read(tmp_path, "q2.csv", "question,id\nWhy?\nHow?,h1\n")
+    assert [i[1:3] for i in items][1] == ("h1", "How?") and items[0][1].startswith("q-") and problems == []
+    items, problems = _read(tmp_path, "q3.csv", "a" * 140_000 + ",question\nWhy?\n")
+    assert items == [] and problems[0][0] == 1 and "cannot read the CSV header" in problems[0][1]
+
+
+def test_jsonl_with_a_bom_and_odd_ids_and_claims(tmp_path):
+    items, problems = _read(tmp_path, "q.jsonl", b'\xef\xbb\xbf{"question": "Why?"}\n{"question": "How?", "id": [1]}\n')
+    assert [i[2] for i in items] == ["Why?"]
+    assert problems == [(2, '"id" must be a string or a number, got list; line skipped.')]
+    items, problems = _read(tmp_path, "t.jsonl", '{"topic": "chips", "claim": 5}\n{"topic": "schools"}\n', field="topic")
+    assert [i[2] for i in items] == ["schools"] and problems == [(1, '"claim" must be a string, got int; line skipped.')]
+
+
+def test_whole_file_problems(tmp_path):
+    for bom in (b"\xff\xfe", b"\xfe\xff"):
+        items, problems = _read(tmp_path, "u.txt", bom + "Why?".encode("utf-16-le"))
+        assert items == [] and problems == [(0, "the file is UTF-16; save it as UTF-8 and run again.")]
+    with pytest.raises(InputError, match="Batch file not found"):
+        read_items(tmp_path / "missing.txt")
+    (tmp_path / "dir.txt").mkdir()
+    with pytest.raises(InputError, match="is a folder"):
+        read_items(tmp_path / "dir.txt")
+    items, _ = _read(tmp_path, "x.txt", "Ask about X\r\n")
+    assert items[0][2] == "Ask about X"
