@@ -38,3 +38,20 @@ class CorpusError(PerspectivesError):
 def describe(exc: BaseException, limit: int = 200) -> str:
     """`Type: message` on one line, cut to `limit` characters, for wrapping a library's error."""
     return f"{type(exc).__name__}: {' '.join(str(exc).split())[:limit]}"
+
+
+def read_user_file(path, *, missing: str, folder: str, unreadable: str) -> bytes:
+    """The bytes of a file the user named, or an InputError with the caller's wording.
+
+    `unreadable` may use {reason} (the OS's words). One place for this, so every command says
+    "not found" / "is a folder" / "cannot read" the same way.
+    """
+    try:
+        return open(path, "rb").read()
+    except FileNotFoundError:
+        raise InputError(missing) from None
+    except IsADirectoryError:
+        raise InputError(folder) from None
+    except OSError as exc:
+        raise InputError(unreadable.format(reason=exc.strerror or exc)) from exc
+

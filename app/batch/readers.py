@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.errors import InputError
+from app.errors import InputError, read_user_file
 
 FORMATS = (".txt", ".jsonl", ".csv")
 _EXT_ALIASES = {".text": ".txt", ".ndjson": ".jsonl", ".tsv": ".csv"}
@@ -68,14 +68,8 @@ def read_items(path: str | Path, *, field: str = "question") -> tuple[list[Item]
     ext = _EXT_ALIASES.get(path.suffix.lower(), path.suffix.lower())
     if ext not in FORMATS:
         raise InputError(f"Cannot read {path}: batch files must end in .txt (one question per line), .jsonl or .csv.")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"Batch file not found: {path}") from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a folder; give a .txt, .jsonl or .csv file.") from None
-    except OSError as exc:
-        raise InputError(f"Cannot read {path}: {exc.strerror}.") from None
+    data = read_user_file(path, missing=f"Batch file not found: {path}", folder=f"{path} is a folder; give a .txt, .jsonl or .csv file.",
+                          unreadable=f"Cannot read {path}: {{reason}}.")
     name = str(path)
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return [], [Problem(name, 0, "the file is UTF-16; save it as UTF-8 and run again.")]

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from app.corpus import frontmatter
 from app.corpus.articles import ARTICLE_SUFFIXES, MAX_ARTICLE_BYTES, clean_text, load_article
-from app.errors import CorpusError, InputError, describe
+from app.errors import CorpusError, InputError, describe, read_user_file
 
 HTML_SUFFIXES = (".html", ".htm")
 PDF_SUFFIXES = (".pdf",)
@@ -87,17 +87,11 @@ def add_file(path: Path, folder: Path, *, name: str | None = None, max_bytes: in
     suffix = Path(name).suffix.lower()
     if suffix not in INGEST_SUFFIXES:
         raise InputError(f"{name}: not a web page (.html), PDF or text file (.txt/.md); cannot add it.")
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError(f"{name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:g} MB limit for one article.")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file. Give a file path or an http(s):// URL.") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder; give the article files one by one.") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read it ({exc.strerror}).") from exc
+    size = path.stat().st_size if path.is_file() else 0
+    if size > max_bytes:
+        raise InputError(f"{name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:g} MB limit for one article.")
+    data = read_user_file(path, missing=f"{path}: no such file. Give a file path or an http(s):// URL.",
+                          folder=f"{path}: is a folder; give the article files one by one.", unreadable=f"{path}: cannot read it ({{reason}}).")
     kind = "pdf" if suffix in PDF_SUFFIXES else "html" if suffix in HTML_SUFFIXES else "text"
     return add_bytes(data, kind, folder, source=Path(name).name)
 
