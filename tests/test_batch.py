@@ -376,7 +376,8 @@ def test_compare_and_batch_compare_write_the_same_csv(run, corpus, tmp_path):
     r = run(src, "--compare", "-o", tmp_path / "m.jsonl", "--csv", batched)
     assert r.exit_code == 0, r.output
     header = single.read_text(encoding="utf-8").splitlines()[0]
-    assert header == "topic,claim,article_id,title,stance,confidence,viewpoint,quotes,citations,passage_ids,offsets,method"
+    assert header == ("topic,claim,article_id,title,outlet,author,date,url,status,stance,labels,viewpoint,viewpoint_source,"
+                      "quotes,citations,passage_ids,offsets,method")
     assert batched.read_text(encoding="utf-8") == single.read_text(encoding="utf-8")  # same columns, same rows
 
 
