@@ -226,10 +226,14 @@ def read_config(path: Path) -> dict:
         data = TomlConfigSettingsSource(Settings, toml_file=path)()
     except OSError as exc:
         raise InputError(f"Cannot read the config file {path}: {exc.strerror}.") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"The config file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8.") from exc
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"The config file {path} is not valid TOML: {exc}.") from exc
     out = {}
     for key, value in data.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise InputError(f"{path}: {key} contains a NUL character (\\u0000); remove it.")
         if key in ("llm_api_key", "api_key"):
             raise InputError(f"{path}: API keys are not read from files; set the environment variable PERSPECTIVES_LLM_API_KEY instead.")
         if key not in Settings.model_fields:
