@@ -23,6 +23,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+import app.index.server
 import app.index.store
 from app.cli.main import cli
 from app.errors import ModelError
@@ -267,7 +268,7 @@ def test_chroma_server_killed_mid_batch_marks_failures_and_a_rerun_completes(chr
         return real_query(self, *a, **kw)
 
     monkeypatch.setattr(app.index.store.Index, "query", query_then_kill)
-    monkeypatch.setattr(app.index.store, "CHROMA_TIMEOUT", 5.0)
+    monkeypatch.setattr(app.index.server, "CHROMA_TIMEOUT", 5.0)
     r = _batch(shared, tmp_path, "--model", "stub", "--chroma-url", chroma["url"])
     assert r.exit_code == 1, r.output
     assert [d["question"] for d in _answers(tmp_path)] == QUESTIONS[:1]

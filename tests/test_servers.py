@@ -72,13 +72,14 @@ def test_ask_end_to_end_through_both_servers(seeds_copy, tmp_path, llm_url, chro
     pipe = build_pipeline(s)
     res = ask(pipe, QUESTION)
     assert res.model.endswith(".gguf @ " + llm_url)  # the server's model, not the in-process one
-    listed = {p["citation"] for p in res.passages}
+    listed = {p.citation for p in res.passages}
     assert res.answer.strip() and cited_numbers(res.answer) and set(cited_numbers(res.answer)) <= listed
-    addressed = [p for p in res.perspectives if p["addressed"]]
-    assert addressed and all(p["viewpoint"].strip() for p in addressed)
+    addressed = [p for p in res.perspectives if p.addressed]
+    assert addressed and all(p.viewpoint.strip() for p in addressed)
+    assert res.timing["prompt_tokens"] > 0  # the server's model was asked (its sentences checked before any is shown)
     by_id = {a.id: a for a in pipe.articles}
     for p in res.passages:  # passages come back from the Chroma server intact
-        assert by_id[p["article_id"]].text[p["start"]:p["end"]] == p["text"]
+        assert by_id[p.article_id].text[p.start:p.end] == p.text
 
 
 def test_server_streams_the_same_text_as_in_process(llm_url, real_model):
