@@ -306,11 +306,11 @@ def test_launch_does_not_open_extra_paths_or_listeners():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "launch":
                 launches.append((f.name, {k.arg: ast.unparse(k.value) for k in node.keywords}))
     print("launch() calls:", launches)
-    assert [name for name, _ in launches] == ["ui.py"]
+    assert [name for name, _ in launches] == ["app.py"]  # app/ui/app.py
     kw = launches[0][1]
     assert "allowed_paths" not in kw and "auth" not in kw
     assert kw["server_name"] == "host" and kw["share"] == "share" and kw["max_file_size"] == "MAX_UPLOAD_BYTES"
-    fn = next(n for n in ast.walk(ast.parse((APP / "ui.py").read_text(encoding="utf-8"))) if isinstance(n, ast.FunctionDef) and n.name == "launch")
+    fn = next(n for n in ast.walk(ast.parse((APP / "ui" / "app.py").read_text(encoding="utf-8"))) if isinstance(n, ast.FunctionDef) and n.name == "launch")
     defaults = {a.arg: ast.unparse(d) for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults)}
     assert defaults["host"] == "'127.0.0.1'" and defaults["share"] == "False"
 

@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -37,6 +38,10 @@ from app.errors import StoreError, describe
 COLLECTION = "passages"
 FORMAT = f"1/{CLEANER_VERSION}/{CHUNKER_VERSION}/{MODEL_ID}"  # with the bundled embedding model; see Index.format
 CHROMA_TIMEOUT = 60.0  # seconds per request to a Chroma server (chromadb's own client has none)
+# The embedded store keeps one SQLite connection per thread that uses it, and the web app's
+# handlers run on a pool of up to 40 threads that grows with load: queries go through one
+# thread so a long-running app holds one query connection (bench/soak.py saw them pile up).
+_QUERY_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="perspectives-query")
 
 Notify = Callable[[str], None]
 
@@ -350,7 +355,8 @@ class Index:
                              "Re-index: perspectives index, or the Re-index button in the web app's Corpus tab.")
         try:
             col = self._open()
-            res = col.query(query_embeddings=vector[None, :], n_results=n, where={"article_id": article_id}, include=["distances"])
+            res = _QUERY_THREAD.submit(col.query, query_embeddings=vector[None, :], n_results=n, where={"article_id": article_id},
+                                       include=["distances"]).result()
         except StoreError:
             self._collection = None
             raise
