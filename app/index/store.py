@@ -38,9 +38,10 @@ from app.errors import StoreError, describe
 COLLECTION = "passages"
 FORMAT = f"1/{CLEANER_VERSION}/{CHUNKER_VERSION}/{MODEL_ID}"  # with the bundled embedding model; see Index.format
 CHROMA_TIMEOUT = 60.0  # seconds per request to a Chroma server (chromadb's own client has none)
-# The embedded store keeps one SQLite connection per thread that uses it, and the web app's
+# The embedded store opens more SQLite handles as more threads query it, and the web app's
 # handlers run on a pool of up to 40 threads that grows with load: queries go through one
-# thread so a long-running app holds one query connection (bench/soak.py saw them pile up).
+# thread. A 3-minute soak then kept its idle open files flat (twice; 36 -> 40 before), but a
+# 15-minute soak still went from 5 to 10 chroma.sqlite3 handles: see the report of issue 16.
 _QUERY_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="perspectives-query")
 
 Notify = Callable[[str], None]
