@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -30,6 +31,11 @@ from app.index.embed import MODEL_ID, Embedder
 
 COLLECTION = "passages"
 FORMAT = f"1/{CLEANER_VERSION}/{CHUNKER_VERSION}/{MODEL_ID}"  # with the bundled embedding model; see Index.format
+# The embedded store opens more SQLite handles as more threads query it, and the web app's
+# handlers run on a pool of up to 40 threads that grows with load: queries go through one
+# thread. A 3-minute soak then kept its idle open files flat (twice; 36 -> 40 before), but a
+# 15-minute soak still went from 5 to 10 chroma.sqlite3 handles: see the report of issue 16.
+_QUERY_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="perspectives-query")
 
 Notify = Callable[[str], None]
 
@@ -209,7 +215,9 @@ class Index:
         """The `n` passages of one article nearest to `vector`, as (passage id, cosine similarity)."""
         self._check_readable()
         try:
-            res = self._open().query(query_embeddings=vector[None, :], n_results=n, where={"article_id": article_id}, include=["distances"])
+            col = self._open()
+            res = _QUERY_THREAD.submit(col.query, query_embeddings=vector[None, :], n_results=n, where={"article_id": article_id},
+                                       include=["distances"]).result()
         except StoreError:
             self._collection = None
             raise
