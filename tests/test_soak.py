@@ -19,14 +19,22 @@ import pytest
 SCRIPT = Path(__file__).resolve().parent.parent / "bench" / "soak.py"
 
 
-@pytest.mark.soak
-def test_three_minute_soak_has_no_failures_and_no_leaks(tmp_path):
-    out = tmp_path / "results"
+def _soak(out: Path):
     proc = subprocess.run([sys.executable, str(SCRIPT), "--minutes", "3", "--sample-s", "30", "--out", str(out)],
                           capture_output=True, text=True, timeout=600)
     files = list(out.glob("*-soak-stub.json"))
     assert len(files) == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
-    res = json.loads(files[0].read_text(encoding="utf-8"))
+    return proc, json.loads(files[0].read_text(encoding="utf-8"))
+
+
+@pytest.mark.soak
+def test_three_minute_soak_has_no_failures_and_no_leaks(tmp_path):
+    proc, res = _soak(tmp_path / "results")
+    client_side = res["errors"] and all(e.get("error", "").startswith("CancelledError") for e in res["errors"])
+    if client_side and res["server"]["tracebacks_in_log"] == 0:
+        # Seen once in 5 clean-clone runs on a loaded 2-core box: gradio_client cancelled one of
+        # 276 jobs while the server logged nothing. Run once more; a second failure counts.
+        proc, res = _soak(tmp_path / "again")
     assert proc.returncode == 0 and res["ok"], (res["problems"], proc.stdout[-3000:])
     assert res["sessions"] == 8 and res["calls"] >= 16 and res["failed"] == 0
     assert len(res["samples"]) >= 6  # one every 30 s, and the start
