@@ -121,15 +121,12 @@ class EvidenceFinder:
         qvec = self.retriever.embedder.embed([query or question])[0]
         per_article = self.retriever.retrieve(query or question, k=k, quotes=0, qvec=qvec)
         weights = self._weights(qt)
-        rule, self.rule = self.rule, rule or self.rule
-        try:
-            found = [self._article(ah.article, ah.hits, qt, weights, qvec, n_key) for ah in per_article]
-            self._decide(found, qt)
-        finally:
-            self.rule = rule
+        rule = rule or self.rule  # per call, never stored: web sessions ask and compare at once
+        found = [self._article(ah.article, ah.hits, qt, weights, qvec, n_key, rule) for ah in per_article]
+        self._decide(found, qt, rule)
         return found
 
-    def _article(self, art: Article, hits: list[Hit], qt: QuestionTerms, weights: list[float], qvec: np.ndarray, n_key: int) -> ArticleEvidence:
+    def _article(self, art: Article, hits: list[Hit], qt: QuestionTerms, weights: list[float], qvec: np.ndarray, n_key: int, rule: Rule) -> ArticleEvidence:
         ev = ArticleEvidence(art, hits, best=max((h.score for h in hits), default=0.0))
         sent = self.sentences.get(art)
         if not sent.spans:
@@ -137,25 +134,25 @@ class EvidenceFinder:
         cos = sent.vectors @ qvec
         words = self._sentence_words(art)
         total = sum(weights) or 1.0
-        lift = {h.passage.id: self.rule.passage_lift[i] for i, h in enumerate(hits[: len(self.rule.passage_lift)])}
+        lift = {h.passage.id: rule.passage_lift[i] for i, h in enumerate(hits[: len(rule.passage_lift)])}
         scored = []
         for i, span in enumerate(sent.spans):
             text = art.text[span.start:span.end]
-            if len(text.split()) < self.rule.min_words or not _ENDS.search(text) or text.rstrip("”’\"' ").endswith("?"):
+            if len(text.split()) < rule.min_words or not _ENDS.search(text) or text.rstrip("”’\"' ").endswith("?"):
                 continue  # too short, a heading / caption without a sentence end, or a question (it states no view)
             coverage = sum(w * t.strength_in(words[i]) for t, w in zip(qt.terms, weights)) / total
             pid = self._passage_of(art, span.start)
             if not pid:
                 continue  # outside every passage (page furniture the chunker left out): not citable
-            score = float(cos[i]) + self.rule.term_weight * coverage + lift.get(pid, 0.0)
+            score = float(cos[i]) + rule.term_weight * coverage + lift.get(pid, 0.0)
             if qt.wants_number and numbers(text) - qt.numbers:
-                score += self.rule.number_weight
+                score += rule.number_weight
             scored.append((score, i, Scored(span.start, span.end, text, pid, round(score, 4), round(float(cos[i]), 4), round(coverage, 4))))
         if not scored:
             return ev
         scored.sort(key=lambda t: (-t[0], t[1]))
         top = scored[0][0]
-        ev.key = [s for score, _, s in scored[:n_key] if score >= top - self.rule.key_margin]
+        ev.key = [s for score, _, s in scored[:n_key] if score >= top - rule.key_margin]
         ev.strength, ev.coverage = top, max(s.coverage for s in ev.key)
         ev.context = self._context(art, sent.spans, ev.key, qt)
         ev.passages = {s.passage_id: self.retriever.passages[s.passage_id] for s in ev.key + ev.context}
@@ -195,8 +192,7 @@ class EvidenceFinder:
         return ""
 
     # -- honest silence -------------------------------------------------------------------
-    def _decide(self, found: list[ArticleEvidence], qt: QuestionTerms) -> None:
-        r = self.rule
+    def _decide(self, found: list[ArticleEvidence], qt: QuestionTerms, r: Rule) -> None:
         best = max((ev.strength for ev in found if ev.key), default=0.0)
         for ev in found:
             if not ev.key or best <= 0:
