@@ -136,10 +136,13 @@ def _session(ort, model_path: Path, threads: int, cache_dir: Path | None):
         session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
         os.replace(tmp, saved)
         return session
-    except OSError:  # a read-only or full data dir: speed is optional
+    except Exception:  # a read-only or full data dir (ORT raises its own types): speed is optional
         return ort.InferenceSession(str(model_path), options(levels.ORT_ENABLE_ALL), providers=["CPUExecutionProvider"])
     finally:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # e.g. the data dir's path runs through a file: nothing was written
+            pass
 
 
 def file_fingerprint(path: Path) -> str:
