@@ -96,7 +96,7 @@ def model_options(settings: Settings) -> dict:
 def build_pipeline(settings: Settings, *, progress: bool = False, notify: Callable[[str], None] | None = None, model: Model | None = None) -> Pipeline:
     """Load the corpus, sync the index (embedding only what changed) and get ready to answer."""
     t0 = time.perf_counter()
-    embedder = Embedder(settings.embed_model, threads=settings.threads or 0)
+    embedder = Embedder(settings.embed_model, threads=settings.threads or 0, cache_dir=settings.data_dir / "models")
     t1 = time.perf_counter()
     index = open_index(settings.data_dir, embedder, chroma_url=settings.chroma_url, notify=notify)
     sentences = SentenceStore(settings.data_dir / "index" / "sentences", embedder)

@@ -133,3 +133,17 @@ def test_a_stale_or_broken_snapshot_is_not_used(seeds_copy, make_pipe, tmp_path)
     assert pipe.sync_report.passages_embedded == 0
     assert [[h.passage.id for h in r.hits] for r in pipe.retriever.retrieve(QUESTIONS[0], k=3)] == before
     assert make_pipe(seeds_copy).index._snapshot is not None
+
+
+def test_the_saved_embedding_graph_gives_the_same_vectors(tmp_path):
+    from app.index.embed import Embedder
+
+    texts = ["Who founded DeepSeek?", "US export controls on advanced chips. " * 40]
+    plain = Embedder().embed(texts)
+    first = Embedder(cache_dir=tmp_path / "models")  # builds and saves the optimized graph
+    saved = list((tmp_path / "models").glob("*.onnx"))
+    assert len(saved) == 1 and (first.embed(texts) == plain).all()
+    assert (Embedder(cache_dir=tmp_path / "models").embed(texts) == plain).all()  # loads the saved graph
+    saved[0].write_bytes(b"not an onnx graph")
+    assert (Embedder(cache_dir=tmp_path / "models").embed(texts) == plain).all()  # ignored, rebuilt
+    assert saved[0].stat().st_size > 1_000_000
