@@ -37,6 +37,7 @@ from app.resources import SEEDS_DIR
 ENV_PREFIX = "PERSPECTIVES_"
 QUANT_CHOICES = ("Q8_0", "F16", "off")
 SCHEMA_MODE_CHOICES = ("auto", "json_object", "json_schema", "none")
+PARAPHRASE_CHOICES = ("auto", "on", "off")
 
 
 def setting(default: Any, title: str, help: str, *, shown_default: str | None = None, metavar: str | None = None,
@@ -74,6 +75,10 @@ class Settings(BaseSettings):
     temperature: float = setting(0.0, "Temperature", "Sampling temperature; 0 = deterministic (recommended for small models).", ge=0, le=2)
     max_question_chars: int = setting(1000, "Longest question", "Longer questions are cut to this many characters, with a notice.",
                                       ge=1, le=1_000_000)
+    paraphrase: str = setting("auto", "Model paraphrase per article", "Ask the model for a one-sentence paraphrase of each article's evidence "
+                              "(shown only when it passes the support check). auto: only for models of 1B parameters or more, "
+                              "or of unknown size (a model server); smaller ones wrote few that passed (models.md).",
+                              choices=PARAPHRASE_CHOICES, pattern=r"^(auto|on|off)$")
     viewpoint_tokens: int = setting(60, "Viewpoint length", "Most tokens of one article's viewpoint.", ge=1, le=4096)
     answer_tokens: int = setting(160, "Answer length", "Most tokens of the contrast answer.", ge=1, le=4096)
     chroma_url: str | None = setting(None, "Chroma server", "Use a Chroma server (chroma run) instead of the embedded store, e.g. http://127.0.0.1:8001.",

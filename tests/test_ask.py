@@ -144,6 +144,21 @@ def test_a_supported_paraphrase_is_shown_with_its_citation(stub_pipe, monkeypatc
         assert cited_numbers(p.paraphrase) and set(cited_numbers(p.paraphrase)) <= set(p.citations)
 
 
+@pytest.mark.parametrize("size, setting, calls", [(135_000_000, "auto", 1), (7_000_000_000, "auto", None), (135_000_000, "on", None), (None, "off", 1)])
+def test_paraphrases_are_asked_of_models_big_enough_or_when_told(stub_pipe, monkeypatch, size, setting, calls):
+    """A small model (known weight count under 1B) is asked only for the contrast; a big one,
+    one of unknown size or `paraphrase = "on"` also for one paraphrase per addressing article."""
+    stub = StubModel()
+    stub.parameters = size
+    monkeypatch.setattr(stub_pipe, "_model", stub)
+    monkeypatch.setattr(stub_pipe, "settings", stub_pipe.settings.with_(paraphrase=setting))
+    res = ask(stub_pipe, QUESTION)
+    addressing = sum(p.status == "addresses" for p in res.perspectives)
+    assert addressing >= 2
+    assert len(stub.history) == (calls if calls is not None else addressing + 1)
+    assert all(not p.paraphrase for p in res.perspectives) if calls else any(p.paraphrase for p in res.perspectives)
+
+
 def test_streaming_events_order(stub_pipe):
     events = list(ask_stream(stub_pipe, QUESTION))
     kinds = [e.kind for e in events]

@@ -17,3 +17,18 @@ def test_real_model_answer_is_cited(stub_pipe, real_model, monkeypatch):
     addressed = [p for p in res.perspectives if p.addressed]
     assert addressed and all(p.viewpoint.startswith("“") and cited_numbers(p.viewpoint) for p in addressed)  # evidence leads
     assert res.timing["prompt_tokens"] > 0  # the model really ran (its sentences were checked, maybe all dropped)
+
+
+@pytest.mark.real_model
+def test_the_bundled_model_is_asked_little_and_paraphrases_only_when_told(stub_pipe, real_model, monkeypatch):
+    """Issue 13's budget: one ask of the 135M model costs at most 400 prompt and 120 generated
+    tokens (no paraphrases by default: too small); `paraphrase = "on"` asks for them again."""
+    monkeypatch.setattr(stub_pipe, "_model", real_model)
+    assert real_model.parameters and real_model.parameters < 1_000_000_000
+    question = "Did the Chinese government deserve credit for DeepSeek's success?"
+    res = ask(stub_pipe, question)
+    assert 0 < res.timing["prompt_tokens"] <= 400 and res.timing["completion_tokens"] <= 120
+    assert not any(p.paraphrase for p in res.perspectives)
+    monkeypatch.setattr(stub_pipe, "settings", stub_pipe.settings.with_(paraphrase="on"))
+    more = ask(stub_pipe, question)
+    assert more.timing["prompt_tokens"] > res.timing["prompt_tokens"] + 200  # one more sequence per addressing article

@@ -161,11 +161,25 @@ def _fact_lead(cards: list[Perspective], found: list[ArticleEvidence], holds) ->
 # -- model calls: one batch, each reply checked -------------------------------------------
 
 BATCH_TOKENS = 48  # one short sentence per card, two or three short ones for the contrast
+SMALL_MODEL = 1_000_000_000  # below this many weights, paraphrases are off unless asked for
 
 
-def _jobs(q: str, qt, cards: list[Perspective], found: list[ArticleEvidence]) -> list[tuple]:
+def writes_paraphrases(pipe: Pipeline) -> bool:
+    """Whether to ask for per-article paraphrases. "auto" leaves them to models of 1B
+    weights or more (or of unknown size): the bundled 135M model's mostly failed the support
+    check, and those that passed a strict reviewer often found unfaithful (models.md), while
+    they were most of the tokens of an ask."""
+    choice = pipe.settings.paraphrase
+    if choice != "auto":
+        return choice == "on"
+    size = pipe.model.parameters
+    return size is None or size >= SMALL_MODEL
+
+
+def _jobs(q: str, qt, cards: list[Perspective], found: list[ArticleEvidence], paraphrase: bool = True) -> list[tuple]:
     """What to ask the model, as (what, card or None, template, fields): a paraphrase per
-    addressing article and the contrast for a view question; one sentence for a fact one."""
+    addressing article (when `paraphrase`) and the contrast for a view question; one
+    sentence for a fact one."""
     if qt.kind == "fact":
         ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: -found[i].strength)
         if not ranked:
@@ -174,7 +188,7 @@ def _jobs(q: str, qt, cards: list[Perspective], found: list[ArticleEvidence]) ->
         evidence = [x for x in best.quotes if qt.holds_answer(x.text)] or best.quotes
         return [("fact", best, "fact", {"question": q, "excerpts": _lines(evidence)}, evidence)]
     jobs = [("paraphrase", c, "viewpoint", {"question": q, "title": c.title, "excerpts": _lines(c.quotes)}, c.quotes)
-            for c in cards if c.status == ADDRESSES]
+            for c in cards if c.status == ADDRESSES and paraphrase]
     speaking = sorted((c for c in cards if c.status == ADDRESSES), key=lambda c: c.article_id)
     if len(speaking) >= 2:
         notes = "\n".join(f"[{c.quotes[0].citation}] {c.label}: {c.quotes[0].text}" for c in speaking)
@@ -286,7 +300,7 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     for c in cards:
         yield Event("viewpoint_start", article_id=c.article_id, text=c.title, perspective=c)
         yield Event("viewpoint", text=c.viewpoint, article_id=c.article_id)
-    jobs = _jobs(q, qt, cards, found)
+    jobs = _jobs(q, qt, cards, found, writes_paraphrases(pipe))
     extra: list[str] = []
     for (what, c, _, _, evidence), reply in zip(jobs, _run(pipe, jobs, spent)):
         if what == "paraphrase":

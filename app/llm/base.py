@@ -90,6 +90,7 @@ class ModelBase:
     can_score = False
     supports_schema = False
     can_batch = False
+    parameters: int | None = None  # weight count when the backend knows it (llama.cpp does), else None
 
     def score_labels(self, messages: list[dict], labels: list[str], *, prefix: str = "") -> dict[str, float]:
         raise ModelError(f"{self.name} cannot score labels (can_score is False); "

@@ -217,6 +217,7 @@ class LlamaModel(ModelBase):
                 )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"llama.cpp could not load {path}: {exc}. The file may be truncated or not a supported GGUF; re-download it or pass another --model.") from exc
+        self.parameters = int(self._llm._model.n_params())
 
     @property
     def context_size(self) -> int:
