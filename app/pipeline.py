@@ -6,6 +6,7 @@ benchmark all call, so they run the same code. The model loads lazily (indexing 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,47 @@ from app.index.sentences import SentenceStore
 from app.retrieve.evidence import EvidenceFinder
 from app.retrieve.hybrid import Retriever
 from app.settings import Settings, llm_api_key
+
+
+class ReadWriteLock:
+    """Many readers at once, or one writer; a waiting writer holds back new readers.
+
+    The web app answers several questions at once (their retrieval reads the corpus and the
+    index) while an upload or a model change must see no reader in flight. Small enough not
+    to need a dependency.
+    """
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    @contextlib.contextmanager
+    def reading(self):
+        with self._cond:
+            self._cond.wait_for(lambda: not self._writing and not self._writers_waiting)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def writing(self):
+        with self._cond:
+            self._writers_waiting += 1
+            self._cond.wait_for(lambda: not self._writing and not self._readers)
+            self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
 
 
 @dataclass
@@ -37,6 +79,8 @@ class Pipeline:
     load_seconds: dict = field(default_factory=dict)
     sentences: SentenceStore | None = None
     evidence: EvidenceFinder | None = None
+    # Retrieval reads under `corpus_lock.reading()`; reload and set_model write (see ReadWriteLock).
+    corpus_lock: ReadWriteLock = field(default_factory=ReadWriteLock)
 
     @property
     def model(self) -> Model:
@@ -55,7 +99,7 @@ class Pipeline:
         return self.settings.llm_url or self.settings.model
 
     def set_model(self, model: Model) -> None:
-        with self._model_lock:
+        with self.corpus_lock.writing(), self._model_lock:
             self._model = model
 
     def article(self, article_id: str) -> Article:
@@ -63,6 +107,10 @@ class Pipeline:
 
     def reload(self, *, progress: bool = False, force: bool = False) -> SyncReport:
         """Re-read the article folder and bring the index up to date (after an upload, say)."""
+        with self.corpus_lock.writing():
+            return self._reload(progress, force)
+
+    def _reload(self, progress: bool, force: bool) -> SyncReport:
         skipped: list[str] = []
         articles = load_corpus(self.settings.seeds, on_skip=lambda p, m: skipped.append(m))
         report = self.index.sync(articles, progress=progress, force=force)

@@ -66,7 +66,8 @@ def server(tmp_path_factory):
         f.chmod(0o644)
     # web_urls="any": the URL box may fetch from the test's news site on 127.0.0.1. stub_delay: the
     # evidence-first stub answer takes ~0.2 s, too quick for a second user to ever see the queue.
-    pipe = build_pipeline(Settings(data_dir=root / "data", seeds=seeds, model="stub", web_urls="any", stub_delay=0.4))
+    # web_sessions=1: one answer at a time, so the second user queues.
+    pipe = build_pipeline(Settings(data_dir=root / "data", seeds=seeds, model="stub", web_urls="any", stub_delay=0.4, web_sessions=1))
     demo = launch(pipe, host="127.0.0.1", port=_free_port(), block=False, quiet=True)
     yield demo.local_url
     demo.close()

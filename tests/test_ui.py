@@ -51,7 +51,7 @@ def test_app_builds_without_launching(stub_pipe):
     fns = {f.api_name: f for f in demo.fns.values()}
     model_bound = {"ask", "compare", "upload", "reindex", "settings"}
     assert model_bound <= set(fns)
-    assert all(fns[n].concurrency_limit == 1 and fns[n].concurrency_id == "model" for n in model_bound)
+    assert all(fns[n].concurrency_limit == stub_pipe.settings.web_sessions == 4 and fns[n].concurrency_id == "model" for n in model_bound)
     assert not demo.is_running
 
 
@@ -243,11 +243,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_concurrent_users_both_get_answers(stub_pipe, monkeypatch):
+@pytest.mark.parametrize("sessions", [1, 2])
+def test_two_concurrent_users_both_get_answers(stub_pipe, monkeypatch, sessions):
+    """With web_sessions=1 the second user waits for the first; with 2 both are answered at
+    the same time: each answer waits at a barrier for the other's, which would time out (and
+    show an error turn) if they ran one after another."""
     from gradio_client import Client
 
     active, peak = [0], [0]
     lock = threading.Lock()
+    meet = threading.Barrier(2, timeout=30)
     real = chat.ask_stream
 
     def counted(*a, **kw):
@@ -255,12 +260,15 @@ def test_two_concurrent_users_both_get_answers(stub_pipe, monkeypatch):
             active[0] += 1
             peak[0] = max(peak[0], active[0])
         try:
+            if sessions > 1:
+                meet.wait()
             yield from real(*a, **kw)
         finally:
             with lock:
                 active[0] -= 1
 
     monkeypatch.setattr(chat, "ask_stream", counted)
+    monkeypatch.setattr(stub_pipe, "settings", stub_pipe.settings.with_(web_sessions=sessions))
     demo = ui.launch(stub_pipe, port=_free_port(), block=False, quiet=True)
     try:
         answers: dict[int, object] = {}
@@ -278,7 +286,7 @@ def test_two_concurrent_users_both_get_answers(stub_pipe, monkeypatch):
         for out in answers.values():
             shown = out[1]  # the /ask API's outputs keep their order: the chat is second
             assert shown[-1]["role"] == "assistant" and re.search(r"\[\d+\]", str(shown[-1]["content"]))
-        assert peak[0] == 1  # the model-bound queue ran them one at a time
+        assert peak[0] == sessions
     finally:
         demo.close()
 

@@ -287,7 +287,8 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     # A follow-up ("and the second one?") is retrieved together with the previous question.
     query = " ".join([*(history or [])[-1:], q])
     qt = analyse(q)
-    found = pipe.evidence.find(q, k=s.k, n_key=s.quotes, query=query)
+    with pipe.corpus_lock.reading():  # an upload elsewhere waits until this retrieval is done
+        found = pipe.evidence.find(q, k=s.k, n_key=s.quotes, query=query)
     sources, numbers = number_sources(found)
     cards = [card(ev, numbers) for ev in found]
     t_retrieve = time.perf_counter() - t0

@@ -6,7 +6,9 @@
 - One lock per instance: llama.cpp contexts are not thread-safe.
 - `generate_many` (`can_batch = True`): several chats decoded as parallel sequences in this
   one context (parallel.py); the context is made with room for MAX_PARALLEL sequences and
-  one KV cache they share, so an ordinary call still has the whole context size.
+  one KV cache they share, so an ordinary call still has the whole context size. Calls
+  from several threads (web users) that meet while a batch runs share the next batch
+  (sharing.py) instead of queueing one after another.
 - JSON-schema output is enforced by llama.cpp's grammar sampler.
 - `score_labels` (optional capability, `can_score = True`): the log-probability of each
   of a few fixed answers after a chat prompt, for label classification without sampling.
@@ -41,6 +43,7 @@ from typing import Callable, Iterator
 from app.errors import ModelError
 from app.llm.base import GenerationStats, ModelBase
 from app.llm.cores import ThreadChooser, auto_threads, usable_cores
+from app.llm.sharing import BatchOutput, BatchSharer
 
 GGUF_MAGIC = b"GGUF"
 MAX_PARALLEL = 8  # sequences one context can decode at once (generate_many)
@@ -209,6 +212,7 @@ class LlamaModel(ModelBase):
         self._choose_threads = ThreadChooser(threads)
         self.n_batch = 512  # tokens per prompt-processing batch (our prompts are shorter: one batch each)
         self.lock = threading.Lock()
+        self._sharer = BatchSharer(self._decode_batch, MAX_PARALLEL)
         try:
             with _model_params_override({"n_seq_max": MAX_PARALLEL, "kv_unified": True}, use_extra_bufts=self.extra_bufts):
                 self._llm = llama_cpp.Llama(
@@ -292,35 +296,42 @@ class LlamaModel(ModelBase):
                       stats: GenerationStats | None = None, on_piece: Callable[[int, str], None] | None = None) -> list[str]:
         """Replies to several chats, decoded together as parallel sequences (see parallel.py).
 
+        Calls from other threads that arrive while a batch runs are decoded together in the
+        next one (sharing.py): concurrent web users share the model's batches.
         `on_piece(i, text)` streams reply i as it grows (called under the model lock: keep it
-        short, e.g. put the piece on a queue). `stats` receives the totals over all chats.
+        short, e.g. put the piece on a queue). `stats` receives this call's own token counts.
         More chats than fit the context at once are decoded in several rounds.
         """
+        if not conversations:
+            return []
+        return self._sharer.generate_many(conversations, max_tokens=max_tokens, temperature=temperature, stats=stats, on_piece=on_piece)
+
+    def _decode_batch(self, conversations: list[list[dict]], max_tokens: int, temperature: float,
+                      on_piece: Callable[[int, str], None]) -> BatchOutput:
+        """One batch of chats as parallel sequences, under the model lock (BatchSharer's `run`)."""
         import codecs
 
         import llama_cpp
 
         from app.llm.parallel import common_prefix, decode_parallel, fit_groups
 
-        if not conversations:
-            return []
         prompts = [self._chat_prompt(m) for m in conversations]
         longest = max(len(p) for p in prompts)
         if longest + 8 > self.context_size:
             raise ModelError(f"A prompt ({longest} tokens) does not fit the context window ({self.context_size}).")
         decoders = [codecs.getincrementaldecoder("utf-8")("ignore") for _ in prompts]  # tokens may split characters
         texts: list[list[str]] = [[] for _ in prompts]
-        t0, first, reused, n_out = time.perf_counter(), None, 0, 0
+        counts = [0] * len(prompts)
+        t0, first, reused = time.perf_counter(), None, 0
 
         def on_token(i: int, tok: int) -> None:
-            nonlocal first, n_out
-            n_out += 1
+            nonlocal first
+            counts[i] += 1
             piece = decoders[i].decode(self._llm.detokenize([tok]))
             if piece:
                 first = first if first is not None else time.perf_counter() - t0
                 texts[i].append(piece)
-                if on_piece:
-                    on_piece(i, piece)
+                on_piece(i, piece)
 
         with self.lock:
             self._set_threads()
@@ -338,11 +349,8 @@ class LlamaModel(ModelBase):
                 if hasattr(self._llm, "_requires_eval"):
                     self._llm._requires_eval = True  # the logits no longer belong to the cached prefix
                 perf = llama_cpp.llama_perf_context(self._llm.ctx)
-            if stats is not None:
-                stats.prompt_tokens, stats.reused_tokens, stats.completion_tokens = sum(map(len, prompts)), reused, n_out
-                stats.llama_seconds = (perf.t_p_eval_ms + perf.t_eval_ms) / 1000
-                stats.seconds_to_first_token, stats.seconds = first or 0.0, time.perf_counter() - t0
-        return ["".join(t) for t in texts]
+        return BatchOutput(["".join(t) for t in texts], [len(p) for p in prompts], counts, reused,
+                           (perf.t_p_eval_ms + perf.t_eval_ms) / 1000, first or 0.0, time.perf_counter() - t0)
 
     def _chat_prompt(self, messages: list[dict]) -> list[int]:
         """The chat prompt as tokens, formatted with the GGUF's own chat template."""

@@ -11,12 +11,13 @@ Not here: scoring (evidence.py) or any model.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
 import snowballstemmer
 
-_STEMMER = snowballstemmer.stemmer("english")
+_PER_THREAD = threading.local()  # one stemmer per thread (see _stemmer)
 _WORD = re.compile(r"U\.S\.|[A-Za-z][A-Za-z0-9'’]*|\d[\d,.]*%?")  # hyphens split: "US-China" is "US" and "China"
 NUMBER = re.compile(r"\b\d[\d,]*(?:\.\d+)?%?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|half|dozen)s?\b", re.I)
 
@@ -50,7 +51,16 @@ _SYNONYM_GROUPS = [
 
 
 def stem(word: str) -> str:
-    return _STEMMER.stemWord(word.lower().replace("’", "'").removesuffix("'s"))
+    return _stemmer().stemWord(word.lower().replace("’", "'").removesuffix("'s"))
+
+
+def _stemmer():
+    """This thread's stemmer: a snowball stemmer keeps its word in itself, so two threads on
+    one stemmer corrupt each other (seen: IndexError with two web users at once)."""
+    found = getattr(_PER_THREAD, "stemmer", None)
+    if found is None:
+        found = _PER_THREAD.stemmer = snowballstemmer.stemmer("english")
+    return found
 
 
 @lru_cache(maxsize=1)

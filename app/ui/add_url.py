@@ -16,7 +16,7 @@ from app.corpus import ingest
 from app.errors import PerspectivesError
 from app.pipeline import Pipeline
 from app.ui import html as H
-from app.ui.shared import MODEL_QUEUE, warn
+from app.ui.shared import model_queue, warn
 
 
 def add_from_url(pipe: Pipeline, url: str) -> str:
@@ -59,5 +59,5 @@ def wire_url_row(pipe: Pipeline, box: gr.Textbox, button: gr.Button, message, vi
     def run(url, progress=gr.Progress(track_tqdm=True)):
         return (add_from_url(pipe, url), *views(), "")
 
-    triggers = dict(fn=run, inputs=[box], outputs=[message, *outputs, box], api_name="add_url", **MODEL_QUEUE)
+    triggers = dict(fn=run, inputs=[box], outputs=[message, *outputs, box], api_name="add_url", **model_queue(pipe))
     return button.click(**triggers)

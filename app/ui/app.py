@@ -6,9 +6,11 @@
 settings_tab.py) lays out its components and wires its named event handlers; this module
 puts the tabs together and launches them.
 
-Concurrency: llama.cpp contexts are not thread-safe, so every event that touches the model
-or the index shares one queue slot (`concurrency_id="model"`, limit 1); other users see
-their queue position until their turn. Settings a user changes (passages per article,
+Concurrency: every event that touches the model or the index joins one queue
+(`concurrency_id="model"`) that runs up to `web_sessions` of them at once (default 4): their
+model calls are decoded together in shared batches (app/llm/sharing.py), and an upload or
+a model change waits until no retrieval is in flight (Pipeline.corpus_lock). Other users
+see their queue position until their turn. Settings a user changes (passages per article,
 temperature) apply to that user's requests only; a model change applies to the process and
 loads the model once.
 Not here: HTML rendering (html.py), event handlers (the tab modules), anything the pipeline decides.
@@ -28,7 +30,7 @@ from app.ui import chat, corpus, settings_tab
 from app.ui.compare import build_compare_tab
 from app.ui.corpus import MAX_UPLOAD_BYTES
 from app.ui.css import CSS
-from app.ui.shared import MODEL_QUEUE, header_html
+from app.ui.shared import model_queue, header_html
 
 
 def theme():
@@ -52,14 +54,14 @@ def build_app(pipe: Pipeline) -> gr.Blocks:
             with gr.Tab("Chat", id="chat"):
                 chat_ui = chat.layout()
             with gr.Tab("Compare", id="compare"):
-                compare = build_compare_tab(pipe, settings_ui["k"], settings_ui["temperature"], MODEL_QUEUE)
+                compare = build_compare_tab(pipe, settings_ui["k"], settings_ui["temperature"], model_queue(pipe))
             with gr.Tab("Corpus", id="corpus", elem_id="pv-corpus-tab"):
                 corpus_ui = corpus.layout(pipe)
             with gr.Tab("Settings", id="settings"):
                 settings_tab.layout(settings_ui)
         chat.wire(pipe, chat_ui, settings_ui["k"], settings_ui["temperature"])
         for changed in corpus.wire(pipe, corpus_ui, header):  # new articles change the suggested topics
-            changed.then(compare["refresh"], outputs=[compare["topic"]], api_visibility="private", **MODEL_QUEUE)
+            changed.then(compare["refresh"], outputs=[compare["topic"]], api_visibility="private", **model_queue(pipe))
         settings_tab.wire(pipe, settings_ui, header)
         refresh, outputs = corpus.refresher(pipe, corpus_ui, header)
         demo.load(refresh, outputs=outputs, api_visibility="private", queue=False)

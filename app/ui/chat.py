@@ -20,7 +20,7 @@ from app.answer.question import clean_question
 from app.errors import PerspectivesError, describe
 from app.pipeline import Pipeline
 from app.ui import html as H
-from app.ui.shared import MODEL_QUEUE, by_name, download_dir, session_view, warn
+from app.ui.shared import model_queue, by_name, download_dir, session_view, warn
 
 log = logging.getLogger(__name__)
 WAITING = "_Waiting for the model… if someone else's question is being answered, yours is next in line._"
@@ -201,7 +201,7 @@ def wire(pipe: Pipeline, ui: dict, k, temperature) -> None:
     fn, outputs = by_name(events.answer, {name: ui[name] for name in
                                           ("question", "chatbot", "cards", "sources", "history", "result", "download_md", "download_json")})
     ask = dict(fn=fn, inputs=[ui["question"], ui["chatbot"], ui["history"], k, temperature], outputs=outputs,
-               show_progress="full", show_progress_on=[ui["chatbot"]], **MODEL_QUEUE)
+               show_progress="full", show_progress_on=[ui["chatbot"]], **model_queue(pipe))
     wait_fn, wait_outputs = by_name(events.waiting, {"chatbot": ui["chatbot"]})
     # A placeholder turn appears at once (outside the queue), then the answer streams in when
     # the model is free. API clients call /ask directly.

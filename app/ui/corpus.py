@@ -20,7 +20,7 @@ from app.errors import InputError, PerspectivesError
 from app.pipeline import Pipeline
 from app.ui import html as H
 from app.ui.add_url import url_row, wire_url_row
-from app.ui.shared import MODEL_QUEUE, by_name, header_html, warn
+from app.ui.shared import model_queue, by_name, header_html, warn
 
 MAX_UPLOAD_BYTES = MAX_ARTICLE_BYTES  # 2 MB: a news article is 5-50 kB
 
@@ -168,8 +168,8 @@ def wire(pipe: Pipeline, ui: dict, header) -> list:
     shown = {"message": ui["message"], "table": ui["table"], "header": header}
     add_fn, add_outputs = by_name(events.add_articles, {**shown, "files": ui["files"]})
     reindex_fn, reindex_outputs = by_name(events.reindex, shown)
-    added = ui["add"].click(add_fn, inputs=[ui["files"]], outputs=add_outputs, api_name="upload", **MODEL_QUEUE)
-    reindexed = ui["reindex"].click(reindex_fn, inputs=[ui["rebuild"]], outputs=reindex_outputs, api_name="reindex", **MODEL_QUEUE)
+    added = ui["add"].click(add_fn, inputs=[ui["files"]], outputs=add_outputs, api_name="upload", **model_queue(pipe))
+    reindexed = ui["reindex"].click(reindex_fn, inputs=[ui["rebuild"]], outputs=reindex_outputs, api_name="reindex", **model_queue(pipe))
     url_added = wire_url_row(pipe, ui["url_box"], ui["url_add"], ui["message"],
                              lambda: (corpus_view(pipe), header_html(pipe)), [ui["table"], header])
     return [added, reindexed, url_added]

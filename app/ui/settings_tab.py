@@ -19,7 +19,7 @@ from app.errors import InputError, PerspectivesError
 from app.pipeline import Pipeline, load_model_for
 from app.settings import Settings, setting_info
 from app.ui import html as H
-from app.ui.shared import MODEL_QUEUE, by_name, header_html, warn
+from app.ui.shared import model_queue, by_name, header_html, warn
 
 BUILT_IN_MODELS = ("default", "stub")
 
@@ -87,4 +87,4 @@ def layout(ui: dict) -> None:
 
 def wire(pipe: Pipeline, ui: dict, header) -> None:
     fn, outputs = by_name(SettingsEvents(pipe).apply, {"message": ui["message"], "header": header})
-    ui["apply"].click(fn, inputs=[ui["model"], ui["k"], ui["temperature"]], outputs=outputs, api_name="settings", **MODEL_QUEUE)
+    ui["apply"].click(fn, inputs=[ui["model"], ui["k"], ui["temperature"]], outputs=outputs, api_name="settings", **model_queue(pipe))

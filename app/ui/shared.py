@@ -21,7 +21,11 @@ import gradio as gr
 from app.pipeline import Pipeline
 from app.ui import html as H
 
-MODEL_QUEUE = dict(concurrency_limit=1, concurrency_id="model")
+def model_queue(pipe: Pipeline) -> dict:
+    """The queue every handler that uses the model or the index joins: up to `web_sessions` run
+    at once (their model calls share batches; uploads and model changes wait for the readers,
+    Pipeline.corpus_lock), the rest wait and see their position."""
+    return dict(concurrency_limit=pipe.settings.web_sessions, concurrency_id="model")
 
 
 def warn(message) -> None:
