@@ -96,8 +96,10 @@ class Settings(BaseSettings):
     web_urls: str = setting("public", "Web addresses in the web app", "What the web app's 'add from a web address' may fetch: public "
                             "(internet addresses only), any (also this machine and the local network), off.",
                             choices=("public", "any", "off"), pattern=r"^(public|any|off)$")
-    web_sessions: int = setting(4, "Answers at once (web app)", "How many questions the web app works on at the same time; their model "
-                                "calls are decoded together in one batch. More wait in a queue that shows their position.", ge=1, le=8)
+    web_sessions: int = setting(0, "Answers at once (web app)", "How many questions the web app works on at the same time; their model "
+                                "calls are decoded together in one batch. More wait in a queue that shows their position. "
+                                "0 = one per two usable cores, at most 4 (on 2 cores one at a time was fastest, models.md).",
+                                ge=0, le=8)
     stub_delay: float = setting(0.0, "Stub delay", "Seconds per stub model call, to test slow runs (stub model only).", ge=0, le=60)
 
     @classmethod

@@ -15,7 +15,7 @@ from app.ui import app as ui
 from app.ui import chat, corpus
 from app.ui import html as H
 from app.ui.settings_tab import SettingsEvents
-from app.ui.shared import header_html
+from app.ui.shared import answers_at_once, header_html
 from app.errors import InputError
 from app.llm.stub import StubModel
 from app.settings import setting_info
@@ -51,7 +51,7 @@ def test_app_builds_without_launching(stub_pipe):
     fns = {f.api_name: f for f in demo.fns.values()}
     model_bound = {"ask", "compare", "upload", "reindex", "settings"}
     assert model_bound <= set(fns)
-    assert all(fns[n].concurrency_limit == stub_pipe.settings.web_sessions == 4 and fns[n].concurrency_id == "model" for n in model_bound)
+    assert all(fns[n].concurrency_limit == answers_at_once(0) and fns[n].concurrency_id == "model" for n in model_bound)
     assert not demo.is_running
 
 
@@ -307,3 +307,12 @@ def test_compare_handler_streams_rows_and_offers_downloads(stub_pipe):
     session2 = outs[-1]["session"]
     assert [r.topic for r in session2] == ["export controls", "chips"]  # the heatmap and downloads cover both
     assert session2[-1].claim_source == "user"
+
+
+def test_answers_at_once_follow_the_cores_unless_set(monkeypatch):
+    import app.ui.shared as shared
+
+    for cores, expected in ((1, 1), (2, 1), (4, 2), (16, 4)):
+        monkeypatch.setattr(shared, "usable_cores", lambda cores=cores: cores)
+        assert shared.answers_at_once(0) == expected
+    assert shared.answers_at_once(3) == 3

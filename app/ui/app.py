@@ -7,7 +7,7 @@ settings_tab.py) lays out its components and wires its named event handlers; thi
 puts the tabs together and launches them.
 
 Concurrency: every event that touches the model or the index joins one queue
-(`concurrency_id="model"`) that runs up to `web_sessions` of them at once (default 4): their
+(`concurrency_id="model"`) that runs up to `web_sessions` of them at once (default: one per two cores): their
 model calls are decoded together in shared batches (app/llm/sharing.py), and an upload or
 a model change waits until no retrieval is in flight (Pipeline.corpus_lock). Other users
 see their queue position until their turn. Settings a user changes (passages per article,

@@ -18,14 +18,22 @@ from typing import Callable
 
 import gradio as gr
 
+from app.llm.cores import usable_cores
 from app.pipeline import Pipeline
 from app.ui import html as H
 
 def model_queue(pipe: Pipeline) -> dict:
-    """The queue every handler that uses the model or the index joins: up to `web_sessions` run
-    at once (their model calls share batches; uploads and model changes wait for the readers,
-    Pipeline.corpus_lock), the rest wait and see their position."""
-    return dict(concurrency_limit=pipe.settings.web_sessions, concurrency_id="model")
+    """The queue every handler that uses the model or the index joins: up to `answers_at_once`
+    run at once (their model calls share batches; uploads and model changes wait for the
+    readers, Pipeline.corpus_lock), the rest wait and see their position."""
+    return dict(concurrency_limit=answers_at_once(pipe.settings.web_sessions), concurrency_id="model")
+
+
+def answers_at_once(web_sessions: int) -> int:
+    """The setting, or with 0 one answer per two usable cores (1 to 4). On 2 cores, 8 users x 2
+    questions were served fastest one at a time: each answer's retrieval competes with the
+    model for the same cores (models.md, "Load")."""
+    return web_sessions or max(1, min(4, usable_cores() // 2))
 
 
 def warn(message) -> None:
