@@ -210,7 +210,14 @@ def bench_index(settings, seeds: Path) -> tuple[object, dict]:
     from app.index.store import open_index
     from app.pipeline import build_pipeline
 
+    from app.index.embed import Embedder
+
+    # Once per data dir (a new install's first run): the embedder's int8 graph is prepared.
+    t0 = time.perf_counter()
+    Embedder(settings.embed_model, cache_dir=settings.data_dir / "models")
+    prepare = time.perf_counter() - t0
     fresh = settings.with_(data_dir=settings.data_dir.parent / "fresh-process")
+    shutil.copytree(settings.data_dir / "models", fresh.data_dir / "models")
     process_s, process_rss, _ = run_child(["index"], child_env(fresh, "stub"))
     t0 = time.perf_counter()
     pipe = build_pipeline(settings)
@@ -229,7 +236,7 @@ def bench_index(settings, seeds: Path) -> tuple[object, dict]:
     return pipe, {
         "articles": len(pipe.articles), "passages": len(pipe.passages),
         "fresh_process_s": round(process_s, 3), "fresh_process_rss_mb": round(process_rss, 1),
-        "full_cold_s": round(cold, 3), "embedder_load_s": round(pipe.load_seconds.get("embedder", 0), 3),
+        "embedder_prepare_once_s": round(prepare, 3), "full_cold_s": round(cold, 3), "embedder_load_s": round(pipe.load_seconds.get("embedder", 0), 3),
         "full_sync_s": round(full.seconds, 3), "full_warm_s": round(warm.seconds, 3), "full_embedded": full.passages_embedded,
         "incremental_s": round(inc.seconds, 3), "incremental_embedded": inc.passages_embedded, "incremental_expected": expect,
         "noop_s": round(noop.seconds, 3),
@@ -432,6 +439,7 @@ def table(r: dict) -> str:
         ("model", f"{m['name']}  threads={m['threads']} (at load) n_ctx={m['n_ctx']} extra_bufts={m['extra_bufts']}"),
         ("index: full build, fresh process", f"{ix['fresh_process_s']:.2f} s (peak RSS {ix['fresh_process_rss_mb']:.0f} MB)"),
         ("index: full build in-process, cold / warm", f"{ix['full_cold_s']:.2f} s / {ix['full_warm_s']:.2f} s ({ix['passages']} passages; embedder load {ix['embedder_load_s']:.2f} s)"),
+        ("embedder graph prepared (once per data dir)", f"{ix.get('embedder_prepare_once_s', 0):.2f} s"),
         ("index: one article changed / unchanged", f"{ix['incremental_s']:.2f} s ({ix['incremental_embedded']} re-embedded) / {ix['noop_s']:.3f} s"),
         ("stub ask, fresh process", f"{su['wall_s']:.2f} s: before retrieval {su['before_retrieval_s']:.2f} s, retrieval {su['retrieval_s']:.2f} s; peak RSS {su['peak_rss_mb']:.0f} MB"),
         ("ask, fresh process (real model)", f"{af['wall_s']:.2f} s, first token at {af['first_token_from_start_s']:.2f} s; peak RSS {af['peak_rss_mb']:.0f} MB"),
@@ -444,10 +452,14 @@ def table(r: dict) -> str:
         rows.append((f"5 chats x 30 tokens, {k.replace('_', ' ')}", f"sequential {v['sequential_s']:.2f} s, parallel {v['parallel_s']:.2f} s -> ratio {v['ratio']:.2f}; identical {v['identical_replies']}"))
     if r.get("raw"):
         raw = r["raw"]
-        rows.append(("raw llama.cpp pp / tg", f"{raw['pp_tok_s']:.0f} / {raw['tg_tok_s']:.1f} tok/s; ask / raw replay {raw['ask_ratio'] or float('nan'):.2f}"))
+        replay = f"{raw['ask_ratio']:.2f}" if raw["ask_ratio"] else "n/a (its calls are batched; not replayed)"
+        rows.append(("raw llama.cpp pp / tg", f"{raw['pp_tok_s']:.0f} / {raw['tg_tok_s']:.1f} tok/s; ask / raw replay {replay}"))
     if r.get("compare"):
         c = r["compare"]
-        rows.append(("compare: total / raw replay", f"{c['total_s']:.2f} s / {c['raw_s']:.2f} s -> ratio {c['ratio']:.2f} ({c['calls']:.0f} calls)"))
+        if c["calls"]:
+            rows.append(("compare: total / raw replay", f"{c['total_s']:.2f} s / {c['raw_s']:.2f} s -> ratio {c['ratio']:.2f} ({c['calls']:.0f} calls)"))
+        else:
+            rows.append(("compare: total", f"{c['total_s']:.2f} s (no model call: this model's stance labels are not judged)"))
     rows += [
         ("peak RSS of this process (pipeline / all)", f"{r['peak_rss_mb_pipeline']:.0f} MB / {r['peak_rss_mb_total']:.0f} MB"),
         ("load average start / end", " / ".join(f"{x[0]:.1f}" for x in (r["machine"]["load_avg_start"], r["machine"]["load_avg_end"]))),

@@ -52,7 +52,7 @@ def index(rebuild, show_status, **kw):
         from app.index.embed import Embedder
         from app.index.store import open_index
 
-        st = open_index(s.data_dir, Embedder(s.embed_model), chroma_url=s.chroma_url).status()
+        st = open_index(s.data_dir, Embedder(s.embed_model, cache_dir=s.data_dir / "models"), chroma_url=s.chroma_url).status()
         click.echo(json.dumps(_with_sources(st, s.seeds), indent=2, ensure_ascii=False))
         return
     pipe = build_pipeline(s, progress=True, notify=notify)

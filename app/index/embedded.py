@@ -52,6 +52,8 @@ class EmbeddedIndex(Index):
             self._collection = None  # the files under our open client were deleted: start afresh
             _forget_clients()
         manifest = self._manifest_to_use(report, force)
+        if self._collection is None:  # chromadb not opened yet in this process: embed while it imports
+            self._embed_ahead(articles, manifest, force or bool(report.rebuilt))
         try:
             col = self._open()
             stored = self._stored_ids(col)

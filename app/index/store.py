@@ -83,6 +83,7 @@ class Index:
         self.embedder = embedder
         self.notify = notify or (lambda msg: None)
         self._collection = None
+        self._ahead: dict[tuple[str, str], np.ndarray] = {}  # passage vectors embedded before the store opened
         self.format = FORMAT.replace(MODEL_ID, embedder.model_id)  # another embedding model = another index
 
     # -- what each store does its own way -------------------------------------------------
@@ -145,6 +146,31 @@ class Index:
         except OSError as exc:
             raise StoreError(f"Cannot write the index manifest {self.manifest_path}: {exc.strerror}. Is the data directory writable and not full?") from exc
 
+    def _embed_ahead(self, articles: list[Article], manifest: dict, force: bool) -> None:
+        """Embed the passages of new or changed articles while chromadb is imported on another
+        thread: the import is Python work holding the interpreter, embedding is ONNX Runtime's
+        native work, so on two cores they overlap (the import alone is ~1 s of a cold build).
+        `_embed` uses these vectors; a passage it does not find here is embedded there."""
+        import importlib
+        import threading
+
+        known = manifest.get("articles", {})
+        todo = [p for a in articles if force or (known.get(a.id) or {}).get("sha256") != a.sha256 for p in chunk_article(a)]
+        if not todo:
+            return
+        importer = threading.Thread(target=importlib.import_module, args=("chromadb",), daemon=True)
+        importer.start()
+        vectors = self.embedder.embed([p.text for p in todo])
+        importer.join()
+        self._ahead = {(p.id, p.text): v for p, v in zip(todo, vectors)}
+
+    def _vectors(self, passages: list[Passage]) -> np.ndarray:
+        """The passages' vectors: those embedded ahead, else embedded now."""
+        ahead = self._ahead
+        if passages and all((p.id, p.text) in ahead for p in passages):
+            return np.stack([ahead.pop((p.id, p.text)) for p in passages])
+        return self.embedder.embed([p.text for p in passages])
+
     def _apply(self, col, articles: list[Article], manifest: dict, stored: dict[str, set[str]], report: SyncReport, t0: float, *,
                progress: bool) -> SyncReport:
         """Embed what is new or changed, delete what is gone, keep the manifest in step."""
@@ -168,6 +194,7 @@ class Index:
             known.pop(aid, None)
             report.removed.append(aid)
         self._embed(col, todo, known, report, progress)
+        self._ahead = {}
         if todo or stale or not manifest.get("complete", True) or report.rebuilt or known != manifest.get("articles"):
             self._write_manifest(known, complete=True)
         report.seconds = time.perf_counter() - t0
@@ -186,7 +213,7 @@ class Index:
                 col.delete(where={"article_id": art.id})
                 col.upsert(  # upsert: another client may be adding the same passages right now
                     ids=[p.id for p in passages],
-                    embeddings=self.embedder.embed([p.text for p in passages]),
+                    embeddings=self._vectors(passages),
                     documents=[p.text for p in passages],
                     metadatas=[{"article_id": p.article_id, "position": p.position, "start": p.start, "end": p.end} for p in passages],
                 )
