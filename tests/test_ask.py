@@ -131,6 +131,8 @@ def test_invented_model_sentences_are_dropped_and_counted(stub_pipe, monkeypatch
     shown = json.dumps(res.to_dict(), ensure_ascii=False)
     assert "Zhang Wei" not in shown and "1987" not in shown and "42 points" not in shown
     assert res.dropped == len(addressing) + 2 and res.generated == 0
+    assert len(res.dropped_reasons) == res.dropped and all(r.strip() for r in res.dropped_reasons)  # the JSON says why
+    assert any("number" in r for r in res.dropped_reasons)
     assert all(p.paraphrase == "" and p.viewpoint.startswith("“") for p in res.perspectives if p.addressed)
 
 

@@ -61,7 +61,7 @@ class _Spent:
     reused: int = 0
     dropped: int = 0
     generated: int = 0
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # the support check's reason for each dropped sentence
 
 
 # -- sources and evidence ----------------------------------------------------------------
@@ -241,7 +241,7 @@ def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, qu
         verdict = support.check(sentence, [x.text for x in evidence], question=question, titles=titles)
         if not verdict.ok:
             spent.dropped += 1
-            spent.reasons.append(verdict.reason)
+            spent.reasons.append(verdict.reason.split(":")[0])  # the kind of failure, never the refused words
             continue
         sentence = clean_citations(sentence, {x.citation for x in evidence}).strip()
         if not cited_numbers(sentence):
@@ -333,7 +333,7 @@ def _result(pipe, q, kind, answer, cards, sources, notices, spent: _Spent, t_ret
               "prompt_tokens": spent.prompt, "completion_tokens": spent.completion, "reused_prompt_tokens": spent.reused}
     return AskResult(q, kind, answer, [n for n in cited_numbers(answer) if n in allowed], cards, sources,
                      pipe.model_name,
-                     dropped=spent.dropped, generated=spent.generated, notices=notices, timing=timing)
+                     dropped=spent.dropped, generated=spent.generated, dropped_reasons=spent.reasons, notices=notices, timing=timing)
 
 
 def ask(pipe: Pipeline, question: str, *, history: list[str] | None = None) -> AskResult:

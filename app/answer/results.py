@@ -86,6 +86,7 @@ class AskResult:
     answer_generated: list[str] = field(default_factory=list)  # the answer's model-written sentences (each checked)
     dropped: int = 0  # generated sentences dropped by the support check, answer and cards together
     generated: int = 0  # generated sentences shown (each passed the check)
+    dropped_reasons: list[str] = field(default_factory=list)  # why the check refused each dropped sentence, in order
     notices: list[str] = field(default_factory=list)
     timing: dict = field(default_factory=dict)
 
