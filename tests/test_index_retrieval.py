@@ -1,3 +1,4 @@
+import numpy as np
 """The real Chroma store in tmp: incremental sync by hash, damage recovery, per-article retrieval."""
 
 import json
@@ -149,6 +150,8 @@ def test_the_prepared_embedding_graph_gives_close_vectors_and_an_index_of_its_ow
     prepared = first.embed(texts)
     assert ((prepared * plain).sum(axis=1) > 0.99).all() and not (prepared == plain).all()
     assert first.model_id != MODEL_ID == Embedder().model_id
+    alone = np.stack([first.embed([t])[0] for t in texts])
+    assert (alone == prepared).all() and (first.embed(texts[::-1])[::-1] == prepared).all()  # a vector never depends on its neighbours
     assert (Embedder(cache_dir=tmp_path / "models").embed(texts) == prepared).all()  # loads the saved graph
     saved[0].write_bytes(b"not an onnx graph")
     assert (Embedder(cache_dir=tmp_path / "models").embed(texts) == prepared).all()  # ignored, rebuilt

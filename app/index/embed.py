@@ -78,7 +78,12 @@ class Embedder:
             self.session, quantized = _session(ort, model_path, threads, cache_dir)
         except Exception as exc:  # onnxruntime/tokenizers raise many types for a bad file
             raise StoreError(f"The embedding model could not be loaded from {model_path} ({describe(exc)}). {fix}") from exc
-        if quantized:  # its vectors differ slightly (cosine >= 0.99 to the source's): an index of its own
+        # The prepared graph quantizes activations with one scale per run: a text's vector would
+        # depend on the texts batched with it, so it embeds one text per run (as fast here:
+        # no padding either; models.md). Its vectors differ slightly from the source's
+        # (cosine >= 0.99): an index of its own.
+        self.batch = 1 if quantized else BATCH
+        if quantized:
             self.model_id = f"{self.model_id}+{PREPARED}"
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()  # batches are padded here, after sorting by length
@@ -88,8 +93,10 @@ class Embedder:
         self._lock = threading.Lock()
         self.dim = 384
 
-    def embed(self, texts: list[str], batch_size: int = BATCH) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text, in the order given."""
+    def embed(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text, in the order given; a text's vector
+        does not depend on the other texts."""
+        batch_size = batch_size or self.batch
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
