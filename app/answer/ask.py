@@ -136,7 +136,7 @@ def lead(kind: str, cards: list[Perspective], found: list[ArticleEvidence], hold
 
 def _strongest(cards: list[Perspective], found: list[ArticleEvidence]) -> str:
     i = max((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: found[i].strength)
-    key = next(q for q in cards[i].quotes if q.role == "key")
+    key = max((q for q in cards[i].quotes if q.role == "key"), key=lambda q: q.score)  # the best, not the first in reading order
     return f"«{cards[i].label}»: “{key.text}” [{key.citation}]"
 
 

@@ -27,6 +27,7 @@ from app.retrieve.hybrid import Hit, Retriever
 from app.retrieve.terms import QuestionTerms, analyse, numbers, stems
 
 ADDRESSES, MENTIONS, SILENT = "addresses", "mentions", "silent"
+_DIGIT = re.compile(r"\d")
 _ENDS = re.compile(r"[.!?…][\"'”’)\]]*$")
 _LEANS_BACK = re.compile(r"^[\"“‘']?(This|That|These|Those|It|Its|They|Their|He|His|She|Her|Such|But|However|Yet|Still|So|Instead|Thus|Hence)\b")
 
@@ -158,14 +159,15 @@ class EvidenceFinder:
         top = scored[0][0]
         ev.key = [s for score, _, s in scored[:n_key] if score >= top - rule.key_margin]
         ev.strength, ev.coverage = top, max(s.coverage for s in ev.key)
-        ev.context = self._context(art, sent.spans, ev.key, qt)
+        ev.context = self._context(art, sent.spans, ev.key, qt, lambda j: sum(w * t.strength_in(words[j]) for t, w in zip(qt.terms, weights)))
         ev.passages = {s.passage_id: self.retriever.passages[s.passage_id] for s in ev.key + ev.context}
         return ev
 
-    def _context(self, art: Article, spans, key: list[Scored], qt: QuestionTerms) -> list[Scored]:
+    def _context(self, art: Article, spans, key: list[Scored], qt: QuestionTerms, coverage) -> list[Scored]:
         """Neighbours that complete a key sentence: the one before a "This…" sentence, and, when
         the key sentence lacks what a fact question asks for (a number, a date, a name), the
-        neighbour before or after that has it."""
+        neighbour before or after that has it; of two such, the one with digits ("140", not
+        "one thing"), then the one holding more of the question's words (`coverage(j)`)."""
         taken = {(s.start, s.end) for s in key}
         out = []
         index = {(s.start, s.end): i for i, s in enumerate(spans)}
@@ -177,10 +179,10 @@ class EvidenceFinder:
             if _LEANS_BACK.match(s.text) and i > 0:
                 want.append(i - 1)
             if qt.answer_type and not qt.holds_answer(s.text):
-                for j in (i - 1, i + 1):
-                    if 0 <= j < len(spans) and qt.holds_answer(art.text[spans[j].start:spans[j].end]):
-                        want.append(j)
-                        break
+                text = lambda j: art.text[spans[j].start:spans[j].end]  # noqa: E731
+                holding = [j for j in (i - 1, i + 1) if 0 <= j < len(spans) and qt.holds_answer(text(j))]
+                if holding:
+                    want.append(max(holding, key=lambda j: (bool(_DIGIT.search(text(j))), coverage(j), -j)))
             for j in want:
                 span = spans[j]
                 if (span.start, span.end) in taken:
