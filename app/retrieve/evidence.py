@@ -5,7 +5,8 @@ terms and their close synonyms (weighted by how rare each term is in the corpus,
 which every article names, counts for little) and, for "how many / when" questions, by
 holding a number; sentences inside the article's best passages get a small lift. Each
 article yields 1-3 key sentences, verbatim with offsets, plus a neighbouring sentence where a
-key sentence leans on it ("This…", "It…") or where the number sits one sentence later.
+key sentence leans on it ("This…", "It…"), where the number sits one sentence later, or where
+the next sentence turns the key one down ("The reality is more complicated.").
 Then honest silence: an article addresses the question only when its evidence holds the
 question's key terms (or synonyms) and scores near the best article's; an absolute
 similarity floor alone let every on-subject article through.
@@ -28,6 +29,17 @@ from app.retrieve.terms import QuestionTerms, analyse, numbers, stems
 
 ADDRESSES, MENTIONS, SILENT = "addresses", "mentions", "silent"
 _DIGIT = re.compile(r"\d")
+# A sentence that turns down the one before it: "The reality is more complicated.", "But this is
+# probably not the main factor.", "It is more of a propaganda strategy than the real situation."
+# A back-pointing opener, then a negation or "reality" close behind; "This is why…" explains instead.
+_REJECTS = re.compile(
+    r"^[\"“‘']?(?:(?:but|however|yet),?\s+)?(?:on the contrary\b|(?:it|this|that|the answer|the reality|in reality)\b(?!\s+is\s+why)"
+    r"[^.!?]{0,60}?\b(?:not|no|never|wrong|false|untrue|complicated|myth|exaggerated|real|reality)\b)", re.I)
+
+
+def rejects_previous(sentence: str) -> bool:
+    """Whether `sentence` rejects the sentence before it (so that one is not the article's view alone)."""
+    return bool(_REJECTS.match(sentence))
 _ENDS = re.compile(r"[.!?…][\"'”’)\]]*$")
 _LEANS_BACK = re.compile(r"^[\"“‘']?(This|That|These|Those|It|Its|They|Their|He|His|She|Her|Such|But|However|Yet|Still|So|Instead|Thus|Hence)\b")
 
@@ -178,6 +190,8 @@ class EvidenceFinder:
             want = []
             if _LEANS_BACK.match(s.text) and i > 0:
                 want.append(i - 1)
+            if i + 1 < len(spans) and rejects_previous(art.text[spans[i + 1].start:spans[i + 1].end]):
+                want.append(i + 1)  # the article quotes the key sentence to turn it down: show that too
             if qt.answer_type and not qt.holds_answer(s.text):
                 text = lambda j: art.text[spans[j].start:spans[j].end]  # noqa: E731
                 holding = [j for j in (i - 1, i + 1) if 0 <= j < len(spans) and qt.holds_answer(text(j))]
