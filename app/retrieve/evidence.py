@@ -61,7 +61,7 @@ class Rule:
     behind: float = 0.8  # evidence scoring below this share of the best article's...
     weak_coverage: float = 0.24  # ...and holding less than this share of the question's words: silent
     min_coverage: float = 0.01  # evidence without a single key term (or synonym) is silent anyway
-    relative: float = 0.0  # a hard floor on the share of the best article's score (0: none)
+    relative: float = 0.35  # far behind the best article (under this share): silent whatever its words
     sure_relative: float = 0.8  # not silent but below this share: "mentions" rather than "addresses"
     min_cosine: float = 0.2  # the best sentence's cosine below this: silent whatever the words
 
@@ -140,7 +140,7 @@ class EvidenceFinder:
         weights = self._weights(qt)
         rule = rule or self.rule  # per call, never stored: web sessions ask and compare at once
         found = [self._article(ah.article, ah.hits, qt, weights, qvec, n_key, rule) for ah in per_article]
-        self._decide(found, qt, rule)
+        decide(found, qt, rule)
         return found
 
     def _article(self, art: Article, hits: list[Hit], qt: QuestionTerms, weights: list[float], qvec: np.ndarray, n_key: int, rule: Rule) -> ArticleEvidence:
@@ -192,9 +192,14 @@ class EvidenceFinder:
                 want.append(i - 1)
             if i + 1 < len(spans) and rejects_previous(art.text[spans[i + 1].start:spans[i + 1].end]):
                 want.append(i + 1)  # the article quotes the key sentence to turn it down: show that too
-            if qt.answer_type and not qt.holds_answer(s.text):
+            holds = qt.holds_answer(s.text)
+            # A number only in words ("One thing is clear…") may not be the asked-for one: a
+            # neighbour with digits is then shown too.
+            weak_number = holds and qt.answer_type in ("number", "date") and not _DIGIT.search(s.text)
+            if qt.answer_type and (weak_number or not holds):
                 text = lambda j: art.text[spans[j].start:spans[j].end]  # noqa: E731
-                holding = [j for j in (i - 1, i + 1) if 0 <= j < len(spans) and qt.holds_answer(text(j))]
+                holding = [j for j in (i - 1, i + 1) if 0 <= j < len(spans) and qt.holds_answer(text(j))
+                           and (not weak_number or _DIGIT.search(text(j)))]
                 if holding:
                     want.append(max(holding, key=lambda j: (bool(_DIGIT.search(text(j))), coverage(j), -j)))
             for j in want:
@@ -211,19 +216,22 @@ class EvidenceFinder:
                 return p.id
         return ""
 
-    # -- honest silence -------------------------------------------------------------------
-    def _decide(self, found: list[ArticleEvidence], qt: QuestionTerms, r: Rule) -> None:
-        best = max((ev.strength for ev in found if ev.key), default=0.0)
-        for ev in found:
-            if not ev.key or best <= 0:
-                ev.status = SILENT
-                continue
-            cosine = max(s.cosine for s in ev.key)
-            share = ev.strength / best
-            weak = share < r.behind and ev.coverage < r.weak_coverage
-            if weak or ev.coverage < r.min_coverage or cosine < r.min_cosine or share < r.relative:
-                ev.status = SILENT
-            elif share < r.sure_relative or not any(qt.holds_answer(s.text) for s in ev.key + ev.context):
-                ev.status = MENTIONS
-            else:
-                ev.status = ADDRESSES
+
+# -- honest silence ---------------------------------------------------------------------
+
+def decide(found: list[ArticleEvidence], qt: QuestionTerms, r: Rule) -> None:
+    """Set each article's status from its evidence, compared with the best article's."""
+    best = max((ev.strength for ev in found if ev.key), default=0.0)
+    for ev in found:
+        if not ev.key or best <= 0:
+            ev.status = SILENT
+            continue
+        cosine = max(s.cosine for s in ev.key)
+        share = ev.strength / best
+        weak = share < r.behind and ev.coverage < r.weak_coverage  # behind AND weak on words
+        if weak or ev.coverage < r.min_coverage or cosine < r.min_cosine or share < r.relative:
+            ev.status = SILENT
+        elif share < r.sure_relative or not any(qt.holds_answer(s.text) for s in ev.key + ev.context):
+            ev.status = MENTIONS
+        else:
+            ev.status = ADDRESSES
