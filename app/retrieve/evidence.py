@@ -178,8 +178,8 @@ class EvidenceFinder:
     def _context(self, art: Article, spans, key: list[Scored], qt: QuestionTerms, coverage) -> list[Scored]:
         """Neighbours that complete a key sentence: the one before a "This…" sentence, and, when
         the key sentence lacks what a fact question asks for (a number, a date, a name), the
-        neighbour before or after that has it; of two such, the one with digits ("140", not
-        "one thing"), then the one holding more of the question's words (`coverage(j)`)."""
+        neighbour before or after that has it (of two such, the one holding more of the
+        question's words, `coverage(j)`); and the next sentence when it turns the key one down."""
         taken = {(s.start, s.end) for s in key}
         out = []
         index = {(s.start, s.end): i for i, s in enumerate(spans)}
@@ -201,7 +201,7 @@ class EvidenceFinder:
                 holding = [j for j in (i - 1, i + 1) if 0 <= j < len(spans) and qt.holds_answer(text(j))
                            and (not weak_number or _DIGIT.search(text(j)))]
                 if holding:
-                    want.append(max(holding, key=lambda j: (bool(_DIGIT.search(text(j))), coverage(j), -j)))
+                    want.append(max(holding, key=lambda j: (coverage(j), -j)))
             for j in want:
                 span = spans[j]
                 if (span.start, span.end) in taken:
