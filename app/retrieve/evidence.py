@@ -7,9 +7,9 @@ holding a number; sentences inside the article's best passages get a small lift.
 article yields 1-3 key sentences, verbatim with offsets, plus a neighbouring sentence where a
 key sentence leans on it ("This…", "It…"), where the number sits one sentence later, or where
 the next sentence turns the key one down ("The reality is more complicated.").
-Then honest silence: an article addresses the question only when its evidence holds the
-question's key terms (or synonyms) and scores near the best article's; an absolute
-similarity floor alone let every on-subject article through.
+Then honest silence: an article is silent when its evidence both scores well behind the best
+article's and holds few of the question's key terms (or synonyms), or is far behind whatever
+its words; an absolute similarity floor alone let every on-subject article through.
 Not here: passages (hybrid.py), model calls, wording of cards.
 """
 
@@ -35,13 +35,13 @@ _DIGIT = re.compile(r"\d")
 _REJECTS = re.compile(
     r"^[\"“‘']?(?:(?:but|however|yet),?\s+)?(?:on the contrary\b|(?:it|this|that|the answer|the reality|in reality)\b(?!\s+is\s+why)"
     r"[^.!?]{0,60}?\b(?:not|no|never|wrong|false|untrue|complicated|myth|exaggerated|real|reality)\b)", re.I)
+_ENDS = re.compile(r"[.!?…][\"'”’)\]]*$")
+_LEANS_BACK = re.compile(r"^[\"“‘']?(This|That|These|Those|It|Its|They|Their|He|His|She|Her|Such|But|However|Yet|Still|So|Instead|Thus|Hence)\b")
 
 
 def rejects_previous(sentence: str) -> bool:
     """Whether `sentence` rejects the sentence before it (so that one is not the article's view alone)."""
     return bool(_REJECTS.match(sentence))
-_ENDS = re.compile(r"[.!?…][\"'”’)\]]*$")
-_LEANS_BACK = re.compile(r"^[\"“‘']?(This|That|These|Those|It|Its|They|Their|He|His|She|Her|Such|But|However|Yet|Still|So|Instead|Thus|Hence)\b")
 
 
 @dataclass(frozen=True)
@@ -153,11 +153,14 @@ class EvidenceFinder:
         total = sum(weights) or 1.0
         lift = {h.passage.id: rule.passage_lift[i] for i, h in enumerate(hits[: len(rule.passage_lift)])}
         scored = []
+        def cover(i: int) -> float:  # the share of the question's (rarity-weighted) terms sentence i holds
+            return sum(w * t.strength_in(words[i]) for t, w in zip(qt.terms, weights)) / total
+
         for i, span in enumerate(sent.spans):
             text = art.text[span.start:span.end]
             if len(text.split()) < rule.min_words or not _ENDS.search(text) or text.rstrip("”’\"' ").endswith("?"):
                 continue  # too short, a heading / caption without a sentence end, or a question (it states no view)
-            coverage = sum(w * t.strength_in(words[i]) for t, w in zip(qt.terms, weights)) / total
+            coverage = cover(i)
             pid = self._passage_of(art, span.start)
             if not pid:
                 continue  # outside every passage (page furniture the chunker left out): not citable
@@ -171,7 +174,7 @@ class EvidenceFinder:
         top = scored[0][0]
         ev.key = [s for score, _, s in scored[:n_key] if score >= top - rule.key_margin]
         ev.strength, ev.coverage = top, max(s.coverage for s in ev.key)
-        ev.context = self._context(art, sent.spans, ev.key, qt, lambda j: sum(w * t.strength_in(words[j]) for t, w in zip(qt.terms, weights)))
+        ev.context = self._context(art, sent.spans, ev.key, qt, cover)
         ev.passages = {s.passage_id: self.retriever.passages[s.passage_id] for s in ev.key + ev.context}
         return ev
 
