@@ -28,7 +28,7 @@ from app.answer.question import clean_question
 from app.answer.results import ADDRESSES, MENTIONS, NOT_ADDRESSED_TEXT, SILENT, AskResult, Evidence, Perspective, SourcePassage
 from app.llm import GenerationStats
 from app.pipeline import Pipeline
-from app.retrieve.evidence import ArticleEvidence
+from app.retrieve.evidence import ArticleEvidence, rejects_previous
 from app.retrieve.terms import analyse
 
 NOT_ADDRESSED = NOT_ADDRESSED_TEXT  # the card text of a silent article (kept for importers)
@@ -136,8 +136,10 @@ def lead(kind: str, cards: list[Perspective], found: list[ArticleEvidence], hold
 
 def _strongest(cards: list[Perspective], found: list[ArticleEvidence]) -> str:
     i = max((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: found[i].strength)
-    key = next(q for q in cards[i].quotes if q.role == "key")
-    return f"«{cards[i].label}»: “{key.text}” [{key.citation}]"
+    key = max((q for q in cards[i].quotes if q.role == "key"), key=lambda q: q.score)  # the best, not the first in reading order
+    after = min((q for q in cards[i].quotes if q.start >= key.end), key=lambda q: q.start, default=None)
+    turned_down = f" “{after.text}” [{after.citation}]" if after and rejects_previous(after.text) else ""
+    return f"«{cards[i].label}»: “{key.text}” [{key.citation}]{turned_down}"
 
 
 def _silence_note(silent: list[Perspective]) -> str:

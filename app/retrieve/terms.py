@@ -142,7 +142,8 @@ class QuestionTerms:
             return found
         if self.answer_type == "name":
             asked = {w.lower() for w in _WORD.findall(self.text)}
-            return any(m.group(0).lower() not in asked | _COMMON_NAMES for m in _PROPER.finditer(text))
+            # A capital that starts a quote or clause ("“If the US…") is no name: stopwords never are.
+            return any(m.group(0).lower() not in asked | _COMMON_NAMES | STOPWORDS for m in _PROPER.finditer(text))
         return True
 
 

@@ -1,0 +1,150 @@
+"""Evidence rules: honest silence, facts that carry the fact, sentences an article turns down.
+
+A worked example of the silence rule small enough to follow by hand (`decide` on made-up
+scores), then a three-article corpus (real embedder and Chroma in tmp_path, stub model) where
+one article addresses each question and two are silent.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.answer.ask import ask, lead
+from app.answer.results import Evidence, Perspective
+from app.corpus.articles import Article
+from app.pipeline import build_pipeline
+from app.retrieve.evidence import ADDRESSES, MENTIONS, SILENT, TOPIC_RULE, ArticleEvidence, Rule, Scored, decide, rejects_previous
+from app.retrieve.terms import analyse
+from app.settings import Settings
+
+LIGHTHOUSE = """The lighthouse of Port Velmar
+
+The lighthouse of Port Velmar was closed by the harbour board after a winter storm cracked its lamp room. The board said that repairing the tower would cost more than the town could pay, and that modern satellite navigation had made the light unnecessary for most ships.
+
+Fishermen protested against the closure of the lighthouse. They said that small boats without satellite receivers still depend on the light to find the harbour entrance at night. Some say the closure will save the town money for years. The reality is more complicated.
+
+The harbour board has held two meetings since the storm. One thing is clear about the harbour board. Among its 14 members, most are retired captains, with an average age of 61.
+"""
+MARKET = """A new fish market for Port Velmar
+
+Port Velmar opened a covered fish market on the quay this spring. Traders who used to sell from open stalls now have cold rooms, running water and a roof against the rain.
+
+The market hall was paid for by the regional government and by a group of local traders. It holds forty stalls and a small cafe where visitors can taste the morning catch.
+
+Tourists have started to visit the market on weekends, and the traders hope that the new hall will bring more visitors to the old town during the summer season.
+"""
+SCHOOL = """Port Velmar's school gets a science lab
+
+The primary school of Port Velmar received a new science laboratory this year. Children can now run simple experiments with water, light and magnets during their lessons.
+
+Teachers say the lab has changed how pupils learn. Instead of reading about experiments, they carry them out themselves and write down what they see.
+
+Parents raised part of the money at a summer fair, and a local engineering firm donated microscopes and tools for the workbenches.
+"""
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory):
+    root = tmp_path_factory.mktemp("town")
+    seeds = root / "seeds"
+    seeds.mkdir()
+    for name, text in (("a_lighthouse", LIGHTHOUSE), ("b_market", MARKET), ("c_school", SCHOOL)):
+        (seeds / f"{name}.txt").write_text(text, encoding="utf-8")
+    return build_pipeline(Settings(data_dir=root / "data", seeds=seeds, model="stub"))
+
+
+# -- the silence rule, by hand ------------------------------------------------------------
+
+def _evidence(name: str, strength: float, coverage: float, cosine: float = 0.6) -> ArticleEvidence:
+    text = f"The {name} article says something about the harbour."
+    art = Article(name, name, name, text, f"{name}.txt", sha256=name)
+    key = Scored(0, len(text), text, f"{name}:0", strength, cosine, coverage)
+    return ArticleEvidence(art, [], key=[key], strength=strength, coverage=coverage)
+
+
+def test_silent_only_when_behind_the_best_and_weak_on_the_questions_words():
+    found = [
+        _evidence("best", 1.0, 0.5),
+        _evidence("behind_but_wordy", 0.65, 0.5),  # the subject in many of the question's words, scored lower
+        _evidence("close_but_few_words", 0.9, 0.15),  # near the best article in meaning
+        _evidence("behind_and_few_words", 0.7, 0.15),
+        _evidence("far_behind", 0.3, 0.5),
+    ]
+    decide(found, analyse("Why was the harbour lighthouse closed?"), Rule())
+    assert [ev.status for ev in found] == [ADDRESSES, MENTIONS, ADDRESSES, SILENT, SILENT]
+
+
+def test_topic_rule_keeps_articles_that_touch_the_topic_in_few_words():
+    found = [_evidence("best", 1.0, 0.5), _evidence("behind_and_few_words", 0.7, 0.15)]
+    decide(found, analyse("harbour lighthouse"), TOPIC_RULE)
+    assert found[1].status != SILENT
+
+
+# -- on a small corpus --------------------------------------------------------------------
+
+def _status(pipe, question: str) -> dict[str, str]:
+    return {ev.article.id: ev.status for ev in pipe.evidence.find(question)}
+
+
+def test_articles_about_something_else_are_silent_and_named(town):
+    assert _status(town, "Why was the lighthouse closed?") == {"a_lighthouse": ADDRESSES, "b_market": SILENT, "c_school": SILENT}
+    res = ask(town, "Why was the lighthouse closed?")
+    assert "«A new fish market for Port Velmar» and «Port Velmar's school gets a science lab» do not address it." in res.answer
+    assert [p.quotes for p in res.perspectives if p.status == SILENT] == [[], []]
+
+
+def test_a_number_in_words_brings_the_neighbour_with_digits(town):
+    res = ask(town, "How old are the harbour board's members?")
+    card = res.perspectives[0]
+    assert "Among its 14 members, most are retired captains, with an average age of 61." in [q.text for q in card.quotes]
+    assert "two meetings" not in " ".join(q.text for q in card.quotes)  # the neighbour with a word number is not taken
+    assert "average age of 61" in res.answer
+
+
+def test_a_sentence_the_article_turns_down_is_shown_with_its_rejection(town):
+    res = ask(town, "Will closing the lighthouse save the town money?")
+    card = res.perspectives[0]
+    texts = [q.text for q in card.quotes]
+    assert texts[texts.index("Some say the closure will save the town money for years.") + 1] == "The reality is more complicated."
+    assert "“Some say the closure will save the town money for years.” [1] “The reality is more complicated.” [1]" in res.answer
+
+
+@pytest.mark.parametrize("sentence, rejects", [
+    ("The reality is more complicated.", True),
+    ("But this is probably not the main factor.", True),
+    ("It is more of a propaganda strategy than the real situation.", True),
+    ("On the contrary, it should be taken seriously.", True),
+    ("The answer is no.", True),
+    ("This is why the town has no lighthouse today.", False),  # explains, does not reject
+    ("That is a contrast with the other harbours.", False),
+    ("But the market is really good.", False),
+])
+def test_rejects_previous(sentence, rejects):
+    assert rejects_previous(sentence) is rejects
+
+
+def test_of_two_neighbours_with_numbers_the_one_about_the_question(stub_pipe):
+    # In the seeds, 004's key sentence on its young team has "However, one thing is certain…"
+    # before it and "Among the 140 members, … an average age of 26." after it.
+    res = ask(stub_pipe, "How old is DeepSeek's team on average?")
+    assert "average age of 26" in res.answer
+
+
+# -- what counts as holding the asked-for fact ---------------------------------------------
+
+def test_a_capital_that_opens_a_quote_is_not_a_name():
+    qt = analyse("Which harbour captain warned that the town must repair its lighthouse?")
+    assert not qt.holds_answer("“If the town does not repair the light, boats will be lost,” he wrote online.")
+    assert qt.holds_answer("Anna Berg, a retired captain, said the light must be repaired.")
+
+
+# -- the lead quotes the best key sentence --------------------------------------------------
+
+def test_most_direct_line_quotes_the_best_key_sentence_not_the_first():
+    first = Evidence("Port Velmar has a harbour and a lighthouse.", 0, 43, "a:0", 1, "key", 0.5)
+    best = Evidence("The lighthouse was closed because the storm cracked its lamp room.", 44, 110, "a:0", 1, "key", 0.9)
+    cards = [Perspective("a", "A", "A", ADDRESSES, 0.9, "", [first, best], [1])]
+    found = [ArticleEvidence(Article("a", "A", "A", "", "a.txt", sha256="a"), [], strength=0.9)]
+    text = lead("view", cards, found, lambda s: True)
+    assert text.endswith("Most direct: «A»: “The lighthouse was closed because the storm cracked its lamp room.” [1]")
+
