@@ -212,7 +212,7 @@ def bench_index(settings, seeds: Path) -> tuple[object, dict]:
 
     from app.index.embed import Embedder
 
-    # Once per data dir (a new install's first run): the embedder's int8 graph is prepared.
+    # Once per data dir (a new install's first run): the embedder's optimized graph is saved.
     t0 = time.perf_counter()
     Embedder(settings.embed_model, cache_dir=settings.data_dir / "models")
     prepare = time.perf_counter() - t0
@@ -439,7 +439,7 @@ def table(r: dict) -> str:
         ("model", f"{m['name']}  threads={m['threads']} (at load) n_ctx={m['n_ctx']} extra_bufts={m['extra_bufts']}"),
         ("index: full build, fresh process", f"{ix['fresh_process_s']:.2f} s (peak RSS {ix['fresh_process_rss_mb']:.0f} MB)"),
         ("index: full build in-process, cold / warm", f"{ix['full_cold_s']:.2f} s / {ix['full_warm_s']:.2f} s ({ix['passages']} passages; embedder load {ix['embedder_load_s']:.2f} s)"),
-        ("embedder graph prepared (once per data dir)", f"{ix.get('embedder_prepare_once_s', 0):.2f} s"),
+        ("embedder graph optimized and saved (once per data dir)", f"{ix.get('embedder_prepare_once_s', 0):.2f} s"),
         ("index: one article changed / unchanged", f"{ix['incremental_s']:.2f} s ({ix['incremental_embedded']} re-embedded) / {ix['noop_s']:.3f} s"),
         ("stub ask, fresh process", f"{su['wall_s']:.2f} s: before retrieval {su['before_retrieval_s']:.2f} s, retrieval {su['retrieval_s']:.2f} s; peak RSS {su['peak_rss_mb']:.0f} MB"),
         ("ask, fresh process (real model)", f"{af['wall_s']:.2f} s, first token at {af['first_token_from_start_s']:.2f} s; peak RSS {af['peak_rss_mb']:.0f} MB"),

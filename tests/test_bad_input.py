@@ -299,7 +299,7 @@ def test_a_full_disk_during_indexing_is_reported_and_the_next_run_finishes(tmp_p
     from app.index.embed import Embedder
 
     data = tmp_path / "d"
-    Embedder(cache_dir=data / "models")  # the embedder's graph is prepared (an earlier run did it): the disk fills while indexing
+    Embedder(cache_dir=data / "models")  # the embedder's graph is saved (an earlier run did it): the disk fills while indexing
     r = _proc(["index"], data=data, seeds=seeds_copy, preexec_fn=_disk_full)
     err = r.stderr.decode()
     assert r.returncode == 4, err

@@ -136,41 +136,16 @@ def test_a_stale_or_broken_snapshot_is_not_used(seeds_copy, make_pipe, tmp_path)
     assert make_pipe(seeds_copy).index._snapshot is not None
 
 
-def test_the_prepared_embedding_graph_gives_close_vectors_and_an_index_of_its_own(tmp_path):
-    """The int8-prepared graph: saved once, loaded afterwards, rebuilt when damaged; its vectors
-    are within cosine 0.99 of the source model's and the same on every load; its model id
-    differs, so an index is never mixed from both."""
-    from app.index.embed import MODEL_ID, Embedder
+def test_the_saved_embedding_graph_gives_the_same_vectors(tmp_path):
+    from app.index.embed import Embedder
 
-    texts = ["Who founded DeepSeek?", "US export controls on advanced chips. " * 40, "Liang Wenfeng studied at Zhejiang University."]
+    texts = ["Who founded DeepSeek?", "US export controls on advanced chips. " * 40]
     plain = Embedder().embed(texts)
-    first = Embedder(cache_dir=tmp_path / "models")  # prepares and saves the graph
+    first = Embedder(cache_dir=tmp_path / "models")  # builds and saves the optimized graph
     saved = list((tmp_path / "models").glob("*.onnx"))
-    assert len(saved) == 1 and "dq8" in saved[0].name and 1_000_000 < saved[0].stat().st_size < 40_000_000
-    prepared = first.embed(texts)
-    assert ((prepared * plain).sum(axis=1) > 0.99).all() and not (prepared == plain).all()
-    assert first.model_id != MODEL_ID == Embedder().model_id
-    alone = np.stack([first.embed([t])[0] for t in texts])
-    assert (alone == prepared).all() and (first.embed(texts[::-1])[::-1] == prepared).all()  # a vector never depends on its neighbours
-    assert (Embedder(cache_dir=tmp_path / "models").embed(texts) == prepared).all()  # loads the saved graph
+    assert len(saved) == 1 and (first.embed(texts) == plain).all()
+    assert (Embedder(cache_dir=tmp_path / "models").embed(texts) == plain).all()  # loads the saved graph
+    assert (np.stack([first.embed([t])[0] for t in texts]) == plain).all()  # a vector does not depend on its batch
     saved[0].write_bytes(b"not an onnx graph")
-    assert (Embedder(cache_dir=tmp_path / "models").embed(texts) == prepared).all()  # ignored, rebuilt
-    assert saved[0].stat().st_size > 1_000_000 and len(list((tmp_path / "models").iterdir())) == 1  # no leftovers
-
-
-def test_without_the_onnx_package_the_source_graph_is_used(tmp_path, monkeypatch):
-    import builtins
-
-    from app.index.embed import MODEL_ID, Embedder
-
-    real_import = builtins.__import__
-
-    def no_onnx(name, *a, **kw):
-        if name == "onnxruntime.quantization" or name.startswith("onnx."):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *a, **kw)
-
-    monkeypatch.setattr(builtins, "__import__", no_onnx)
-    emb = Embedder(cache_dir=tmp_path / "models")
-    assert emb.model_id == MODEL_ID and (emb.embed(["DeepSeek"]) == Embedder().embed(["DeepSeek"])).all()
-    assert not list((tmp_path / "models").glob("*.onnx"))
+    assert (Embedder(cache_dir=tmp_path / "models").embed(texts) == plain).all()  # ignored, rebuilt
+    assert saved[0].stat().st_size > 1_000_000

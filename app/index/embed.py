@@ -8,15 +8,11 @@ time goes into padding and ONNX Runtime's working memory stays small (models.md,
 and memory": batches of 16 in arrival order took twice as long). After a bulk call
 (indexing) the last batch asks ONNX Runtime to give its grown memory arena back, so a model
 loaded afterwards does not stack on top of it (about 90 MB).
-With a `cache_dir` (the pipeline passes `<data dir>/models`), a prepared graph is saved
-there once (`_prepare`: ONNX Runtime's optimized graph with its matrix multiplies quantized
-to int8, activations quantized on the fly) and loaded afterwards: embedding takes about
-half the time, a faster start and a quarter of the file (models.md, "Index"). Its vectors
-are within cosine 0.99 of the source model's (tested) and the dev eval's figures did not
-move beyond a pair or two, but they are not identical, so it has a model id of its own and
-an index built with the source is re-embedded. The saved file's name carries the source's
-fingerprint and the ONNX Runtime version; a copy that does not load is rebuilt, and when
-preparing fails (no `onnx` package, a read-only folder) the source is used as is.
+With a `cache_dir` (the pipeline passes `<data dir>/models`), the graph ONNX Runtime builds
+from the model file (int8 weights folded into float32, operators fused) is saved there once
+and loaded as is afterwards: a faster start with a lower memory peak (models.md). The saved
+file's name carries the source's fingerprint and the ONNX Runtime version; a copy that does
+not load is ignored and the source is used. Vectors are identical either way (tested).
 Not here: storage or ranking.
 """
 
@@ -34,7 +30,6 @@ from app.errors import StoreError, describe
 
 MODEL_ID = "all-MiniLM-L6-v2-int8"
 MAX_TOKENS = 256  # the length sentence-transformers uses for this model
-PREPARED = "dq8"  # the prepared graph's tag: optimized, then matmuls dynamically quantized to int8
 BATCH = 8  # texts per ONNX run: larger batches gain no speed on CPU and cost memory (models.md)
 _TOKENIZER_REL = "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
 
@@ -75,16 +70,9 @@ class Embedder:
         self.model_id = f"custom-{file_fingerprint(model_path)}" if custom else MODEL_ID
         try:
             self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
-            self.session, quantized = _session(ort, model_path, threads, cache_dir)
+            self.session = _session(ort, model_path, threads, cache_dir)
         except Exception as exc:  # onnxruntime/tokenizers raise many types for a bad file
             raise StoreError(f"The embedding model could not be loaded from {model_path} ({describe(exc)}). {fix}") from exc
-        # The prepared graph quantizes activations with one scale per run: a text's vector would
-        # depend on the texts batched with it, so it embeds one text per run (as fast here:
-        # no padding either; models.md). Its vectors differ slightly from the source's
-        # (cosine >= 0.99): an index of its own.
-        self.batch = 1 if quantized else BATCH
-        if quantized:
-            self.model_id = f"{self.model_id}+{PREPARED}"
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()  # batches are padded here, after sorting by length
         self._input_names = {i.name for i in self.session.get_inputs()}
@@ -93,10 +81,8 @@ class Embedder:
         self._lock = threading.Lock()
         self.dim = 384
 
-    def embed(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text, in the order given; a text's vector
-        does not depend on the other texts."""
-        batch_size = batch_size or self.batch
+    def embed(self, texts: list[str], batch_size: int = BATCH) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text, in the order given."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
@@ -125,7 +111,7 @@ class Embedder:
 
 
 def _session(ort, model_path: Path, threads: int, cache_dir: Path | None):
-    """(session, quantized): from the saved prepared graph when there is a usable one."""
+    """An inference session, from the saved optimized graph when there is a usable one."""
     def options(level):
         opts = ort.SessionOptions()
         opts.graph_optimization_level = level
@@ -138,48 +124,28 @@ def _session(ort, model_path: Path, threads: int, cache_dir: Path | None):
 
     levels = ort.GraphOptimizationLevel
     if cache_dir is None:
-        return ort.InferenceSession(str(model_path), options(levels.ORT_ENABLE_ALL), providers=["CPUExecutionProvider"]), False
-    saved = Path(cache_dir) / f"{model_path.stem}.{file_fingerprint(model_path)}.ort{ort.__version__}.{PREPARED}.onnx"
+        return ort.InferenceSession(str(model_path), options(levels.ORT_ENABLE_ALL), providers=["CPUExecutionProvider"])
+    saved = Path(cache_dir) / f"{model_path.stem}.{file_fingerprint(model_path)}.ort{ort.__version__}.onnx"
     if saved.is_file():
-        try:  # already prepared: only the cheap basic passes are left to do at load
-            return ort.InferenceSession(str(saved), options(levels.ORT_ENABLE_BASIC), providers=["CPUExecutionProvider"]), True
+        try:  # already optimized: nothing left to do at load
+            return ort.InferenceSession(str(saved), options(levels.ORT_DISABLE_ALL), providers=["CPUExecutionProvider"])
         except Exception:  # damaged or foreign: rebuild it below
             saved.unlink(missing_ok=True)
+    opts = options(levels.ORT_ENABLE_EXTENDED)  # the highest level whose saved graph is portable
+    tmp = saved.with_name(saved.name + f".tmp{os.getpid()}")
     try:
-        _prepare(ort, model_path, saved, options(levels.ORT_ENABLE_EXTENDED))
-        return ort.InferenceSession(str(saved), options(levels.ORT_ENABLE_BASIC), providers=["CPUExecutionProvider"]), True
-    except Exception:  # no `onnx` package, a read-only or full data dir (ORT raises its own types): speed is optional
-        return ort.InferenceSession(str(model_path), options(levels.ORT_ENABLE_ALL), providers=["CPUExecutionProvider"]), False
-
-
-def _prepare(ort, model_path: Path, saved: Path, opts) -> None:
-    """Write the prepared graph: ONNX Runtime's optimized graph (int8 weights folded into
-    float32, operators fused), then its matrix multiplies quantized per channel to int8
-    with activations quantized on the fly, so they run as integer matmuls (onnxruntime's
-    quantize_dynamic; needs the `onnx` package). Written under a temporary name first."""
-    import logging
-
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    saved.parent.mkdir(parents=True, exist_ok=True)
-    # quantize_dynamic advises pre-processing through the root logger; unhandled, that call
-    # would also set up root logging for the whole process (other libraries' debug lines).
-    quiet = logging.NullHandler()
-    logging.getLogger().addHandler(quiet)
-    floats = saved.with_name(saved.name + f".float{os.getpid()}.onnx")
-    tmp = saved.with_name(saved.name + f".tmp{os.getpid()}.onnx")
-    try:
-        opts.optimized_model_filepath = str(floats)
-        ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
-        quantize_dynamic(str(floats), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        opts.optimized_model_filepath = str(tmp)
+        session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
         os.replace(tmp, saved)
+        return session
+    except Exception:  # a read-only or full data dir (ORT raises its own types): speed is optional
+        return ort.InferenceSession(str(model_path), options(levels.ORT_ENABLE_ALL), providers=["CPUExecutionProvider"])
     finally:
-        logging.getLogger().removeHandler(quiet)
-        for leftover in (floats, tmp):
-            try:
-                leftover.unlink(missing_ok=True)
-            except OSError:  # e.g. the data dir's path runs through a file: nothing was written
-                pass
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # e.g. the data dir's path runs through a file: nothing was written
+            pass
 
 
 def file_fingerprint(path: Path) -> str:
