@@ -219,3 +219,19 @@ def test_help_teaches(run):
     assert r.exit_code == 0 and "perspectives ask" in r.output
     r = CliRunner().invoke(cli, ["ask", "--help"])
     assert "--json" in r.output and "--model" in r.output
+
+
+def test_a_checked_sentence_cites_exactly_the_quotes_it_was_checked_against():
+    """A model sentence without a citation gets the citations of every quote it was checked
+    against; one that cites a quote is checked against that quote alone (a reader follows [n])."""
+    from app.answer.ask import _checked, _Spent
+    from app.answer.results import Evidence
+
+    quotes = [Evidence("DeepSeek trained its model with 2,048 Nvidia H800 chips.", 0, 10, "p1", 4, "key", 1.0),
+              Evidence("The company spent about six million dollars on the final training run.", 20, 30, "p2", 5, "key", 0.9)]
+    both = "DeepSeek trained its model with 2,048 Nvidia H800 chips and spent about six million dollars."
+    spent = _Spent(0.0)
+    assert _checked(both, 1, quotes, spent, "How did DeepSeek train its model?", []) == [f"{both} [4][5]"]
+    spent = _Spent(0.0)
+    assert _checked(both[:-1] + " [4].", 1, quotes, spent, "How did DeepSeek train its model?", []) == []  # [4] alone lacks the dollars
+    assert spent.dropped == 1

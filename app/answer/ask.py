@@ -236,18 +236,21 @@ def _run(pipe: Pipeline, jobs: list[tuple], spent: _Spent) -> list[str]:
     return replies
 
 
-def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, question: str, titles: list[str], cite: int) -> list[str]:
-    """The reply's whole sentences that pass the support check, each ending with a citation."""
+def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, question: str, titles: list[str]) -> list[str]:
+    """The reply's whole sentences that pass the support check, each citing exactly the quotes
+    it was checked against (its own citations, or else every quote it was given)."""
     kept = []
     for sentence in support.whole_sentences(reply, limit):
-        verdict = support.check(sentence, [x.text for x in evidence], question=question, titles=titles)
+        # Checked against the quotes it cites (a reader follows [n] to those), else all it was given.
+        cited = [x for x in evidence if x.citation in set(cited_numbers(sentence))] or evidence
+        verdict = support.check(sentence, [x.text for x in cited], question=question, titles=titles)
         if not verdict.ok:
             spent.dropped += 1
             spent.reasons.append(verdict.reason.split(":")[0])  # the kind of failure, never the refused words
             continue
         sentence = clean_citations(sentence, {x.citation for x in evidence}).strip()
         if not cited_numbers(sentence):
-            sentence = f"{sentence} [{cite}]"
+            sentence = f"{sentence} " + "".join(f"[{n}]" for n in sorted({x.citation for x in cited}))
         kept.append(sentence)
         spent.generated += 1
     return kept
@@ -264,7 +267,7 @@ def contrast_sentences(reply: str, question: str, cards: list[Perspective], spen
             spent.dropped += 1
             spent.reasons.append("names or cites no addressing article")
             continue
-        out += _checked(sentence, 1, about.quotes, spent, question, titles, about.citations[0])
+        out += _checked(sentence, 1, about.quotes, spent, question, titles)
     return out
 
 
@@ -307,14 +310,14 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     extra: list[str] = []
     for (what, c, _, _, evidence), reply in zip(jobs, _run(pipe, jobs, spent)):
         if what == "paraphrase":
-            kept = _checked(reply, 1, evidence, spent, q, [c.title, c.label], c.citations[0])
+            kept = _checked(reply, 1, evidence, spent, q, [c.title, c.label])
             c.paraphrase = kept[0] if kept else ""
             if c.paraphrase:
                 yield Event("paraphrase", text=c.paraphrase, article_id=c.article_id)
         elif what == "contrast":
             extra = contrast_sentences(reply, q, cards, spent)
         else:
-            extra = _checked(reply, 1, evidence, spent, q, [c.title, c.label], evidence[0].citation)
+            extra = _checked(reply, 1, evidence, spent, q, [c.title, c.label])
     if extra:
         answer += " " + " ".join(extra)
         yield Event("contrast", text=" ".join(extra))
