@@ -13,7 +13,7 @@ from app.answer.ask import ask, lead
 from app.answer.results import Evidence, Perspective
 from app.corpus.articles import Article
 from app.pipeline import build_pipeline
-from app.retrieve.evidence import ADDRESSES, MENTIONS, SILENT, TOPIC_RULE, ArticleEvidence, Rule, Scored, decide, rejects_previous
+from app.retrieve.evidence import ADDRESSES, MENTIONS, SILENT, TOPIC_RULE, ArticleEvidence, Rule, Scored, decide, leans_back, rejects_previous
 from app.retrieve.terms import analyse
 from app.settings import Settings
 
@@ -148,3 +148,27 @@ def test_most_direct_line_quotes_the_best_key_sentence_not_the_first():
     text = lead("view", cards, found, lambda s: True)
     assert text.endswith("Most direct: «A»: “The lighthouse was closed because the storm cracked its lamp room.” [1]")
 
+
+
+def test_most_direct_line_gives_the_question_an_answer_sentence_replies_to():
+    """Reviewed, session 12: "The answer is no." was the most direct line, without the
+    article's question it answers, so it read as a no to the user's question."""
+    asked = Evidence("Is the lighthouse the oldest building in town?", 0, 46, "a:0", 1, "context", 0.0)
+    answer = Evidence("The answer is no, the chapel is older.", 47, 85, "a:0", 1, "key", 0.9)
+    cards = [Perspective("a", "A", "A", ADDRESSES, 0.9, "", [asked, answer], [1])]
+    found = [ArticleEvidence(Article("a", "A", "A", "", "a.txt", sha256="a"), [], strength=0.9)]
+    text = lead("view", cards, found, lambda s: True)
+    assert text.endswith("Most direct: «A»: “Is the lighthouse the oldest building in town?” [1] “The answer is no, the chapel is older.” [1]")
+
+
+@pytest.mark.parametrize("sentence, leans", [
+    ("The answer is no.", True),
+    ("The short answer is yes, for now.", True),
+    ("No, the board did not vote.", True),
+    ("This made the harbour quieter.", True),
+    ("Nobody voted against the market.", False),
+    ("The answers came from the board.", False),
+    ("Port Velmar has a harbour.", False),
+])
+def test_leans_back(sentence, leans):
+    assert leans_back(sentence) is leans

@@ -17,6 +17,8 @@ EVIDENCE = [
     "DeepSeek’s success was not achieved under the care of government funds.",
     "DeepSeek’s V3 model was developed with 2,000 H800 chips from Nvidia.",
     "Liang Wenfeng studied at Zhejiang University, where he majored in electronic information engineering.",
+    "A report analyzing AI job openings in China shows three major AI technology hubs centered on the cities of Beijing, "
+    "Shanghai and Shenzhen, creating the possibility of multiple Chinese “Silicon Valleys.”",
 ]
 QUESTION = "How did DeepSeek succeed?"
 
@@ -46,6 +48,9 @@ def test_faithful_restatements_pass(sentence):
     ("DeepSeek is facing detention due to financial disputes in 2023.", "number"),
     ("[1] What the success of Deepseek tells us about China.", "title"),  # the prompt's label copied back
     ("DeepSeek’s V3 model was developed with...", "whole"),
+    # reviewed, session 12: 79% of its words are the quote's, but it adds a claim of its own
+    ("The report highlights three major AI technology hubs in China, showcasing the potential for multiple Chinese "
+     "\"Silicon Valleys\" to be transformed by AI.", "words of its own"),
 ])
 def test_unsupported_sentences_fail_with_a_reason(sentence, reason):
     verdict = check(sentence, EVIDENCE, question=QUESTION, titles=["What the success of Deepseek tells us about China's ability to cherish talent"])

@@ -4,7 +4,8 @@ Scope: deterministic rules, in code, that a tiny model's sentence must pass befo
 sees it. A sentence fails when
 - it has a number that is not in the cited sentences (or the question),
 - it has a name or capitalised term that is not in them (or the question, or the titles),
-- too few of its content words come from them (it says something they do not),
+- too few of its content words come from them, or more than two are its own (it says
+  something they do not),
 - it negates what they state, or states what they negate (the cases a cue word shows),
 - it adds a judgement or a prescription they do not make ("should", "must", "a concern"),
 - it is a fragment, a question, a list item or a copy of the prompt's scaffolding.
@@ -24,6 +25,10 @@ from app.retrieve.terms import numbers, stem, stems
 # that reuse a quote's words but add a claim of their own ("… is a concern for the country"):
 # 4 of 7 shown sentences in the strict review of 2026-11-24; raised after it.
 MIN_OVERLAP = 0.75
+# And at most this many content words of its own, however long the sentence: a long sentence
+# could otherwise carry a new claim inside the 25% ("… showcasing the potential … to be
+# transformed by AI", the one model sentence shown in the review of session 12, unsupported).
+MAX_NEW_WORDS = 2
 # Words that turn a report into a judgement or a prescription; the evidence must have them too.
 _JUDGEMENT = re.compile(r"\b(should|must|ought|need(s|ed)? to|have to|has to|lesson|concern(s|ed|ing)?|worr(y|ies|ied)|proves?|clearly|undoubtedly)\b", re.I)
 _NEGATION = re.compile(r"\b(not|no|never|neither|nor|without|cannot|hardly|none|nothing|nobody|isn't|wasn't|aren't|weren't|doesn't|didn't|don't|won't|can't|couldn't|shouldn't|wouldn't|lacks?|lacking|failed|fails)\b|n[’']t\b", re.I)
@@ -81,6 +86,9 @@ def check(sentence: str, cited: list[str], *, question: str = "", titles: list[s
         overlap = sum(w in have for w in content) / len(content)
         if overlap < MIN_OVERLAP:
             return Verdict(False, f"says more than the evidence ({overlap:.0%} of its words are there)")
+        new = sorted({w for w in content if w not in have})
+        if len(new) > MAX_NEW_WORDS:
+            return Verdict(False, f"adds {len(new)} words of its own")
     if bool(_NEGATION.search(plain)) != bool(_NEGATION.search(_closest(plain, cited))):
         return Verdict(False, "negation differs from the evidence")
     added = {m.group(0).lower() for m in _JUDGEMENT.finditer(plain)} - {m.group(0).lower() for m in _JUDGEMENT.finditer(evidence)}

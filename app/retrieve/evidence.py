@@ -36,7 +36,15 @@ _REJECTS = re.compile(
     r"^[\"“‘']?(?:(?:but|however|yet),?\s+)?(?:on the contrary\b|(?:it|this|that|the answer|the reality|in reality)\b(?!\s+is\s+why)"
     r"[^.!?]{0,60}?\b(?:not|no|never|wrong|false|untrue|complicated|myth|exaggerated|real|reality)\b)", re.I)
 _ENDS = re.compile(r"[.!?…][\"'”’)\]]*$")
-_LEANS_BACK = re.compile(r"^[\"“‘']?(This|That|These|Those|It|Its|They|Their|He|His|She|Her|Such|But|However|Yet|Still|So|Instead|Thus|Hence)\b")
+# A sentence that needs the one before it to be understood: a pronoun or connective opener, or
+# the answer to a question the article just asked ("The answer is no." in the review of session 12).
+_LEANS_BACK = re.compile(r"^[\"“‘']?(?:(?:This|That|These|Those|It|Its|They|Their|He|His|She|Her|Such|But|However|Yet|Still|So|Instead|Thus|Hence)\b"
+                         r"|The (?:short |simple )?answer\b|(?:Yes|No)[,.!])")
+
+
+def leans_back(sentence: str) -> bool:
+    """Whether `sentence` needs the one before it to be understood (that one is shown with it)."""
+    return bool(_LEANS_BACK.match(sentence))
 
 
 def rejects_previous(sentence: str) -> bool:
@@ -191,7 +199,7 @@ class EvidenceFinder:
             if i is None:
                 continue
             want = []
-            if _LEANS_BACK.match(s.text) and i > 0:
+            if leans_back(s.text) and i > 0:
                 want.append(i - 1)
             if i + 1 < len(spans) and rejects_previous(art.text[spans[i + 1].start:spans[i + 1].end]):
                 want.append(i + 1)  # the article quotes the key sentence to turn it down: show that too
