@@ -143,10 +143,14 @@ def test_a_capital_that_opens_a_quote_is_not_a_name():
 def test_most_direct_line_quotes_the_best_key_sentence_not_the_first():
     first = Evidence("Port Velmar has a harbour and a lighthouse.", 0, 43, "a:0", 1, "key", 0.5)
     best = Evidence("The lighthouse was closed because the storm cracked its lamp room.", 44, 110, "a:0", 1, "key", 0.9)
-    cards = [Perspective("a", "A", "A", ADDRESSES, 0.9, "", [first, best], [1])]
+    assert _view_lead([first, best]).endswith("Most direct: «A»: “The lighthouse was closed because the storm cracked its lamp room.” [1]")
+
+
+def _view_lead(quotes: list[Evidence]) -> str:
+    """The lead of a view question over one addressing article with these quotes."""
+    cards = [Perspective("a", "A", "A", ADDRESSES, 0.9, "", quotes, [1])]
     found = [ArticleEvidence(Article("a", "A", "A", "", "a.txt", sha256="a"), [], strength=0.9)]
-    text = lead("view", cards, found, lambda s: True)
-    assert text.endswith("Most direct: «A»: “The lighthouse was closed because the storm cracked its lamp room.” [1]")
+    return lead("view", cards, found, lambda s: True)
 
 
 
@@ -155,10 +159,7 @@ def test_most_direct_line_gives_the_question_an_answer_sentence_replies_to():
     article's question it answers, so it read as a no to the user's question."""
     asked = Evidence("Is the lighthouse the oldest building in town?", 0, 46, "a:0", 1, "context", 0.0)
     answer = Evidence("The answer is no, the chapel is older.", 47, 85, "a:0", 1, "key", 0.9)
-    cards = [Perspective("a", "A", "A", ADDRESSES, 0.9, "", [asked, answer], [1])]
-    found = [ArticleEvidence(Article("a", "A", "A", "", "a.txt", sha256="a"), [], strength=0.9)]
-    text = lead("view", cards, found, lambda s: True)
-    assert text.endswith("Most direct: «A»: “Is the lighthouse the oldest building in town?” [1] “The answer is no, the chapel is older.” [1]")
+    assert _view_lead([asked, answer]).endswith("Most direct: «A»: “Is the lighthouse the oldest building in town?” [1] “The answer is no, the chapel is older.” [1]")
 
 
 @pytest.mark.parametrize("sentence, leans", [
