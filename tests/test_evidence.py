@@ -173,3 +173,14 @@ def test_most_direct_line_gives_the_question_an_answer_sentence_replies_to():
 ])
 def test_leans_back(sentence, leans):
     assert leans_back(sentence) is leans
+
+
+@pytest.mark.parametrize("sentence, holds", [
+    ("After graduation, he launched a new company named High-Flyer that tracked investments.", True),
+    ("The fund, known as Ningbo Capital, was small.", True),
+    ("Liang Wenfeng studied at Zhejiang University before he ran a fund.", False),  # names, but not the one asked for
+])
+def test_a_question_for_the_name_itself_wants_the_sentence_that_names_it(sentence, holds):
+    qt = analyse("What was the name of the investment company Liang Wenfeng ran before DeepSeek?")
+    assert qt.answer_type == "name" and qt.holds_answer(sentence) is holds
+    assert analyse("Which university did Liang Wenfeng attend?").holds_answer(sentence)  # other name questions: any name counts

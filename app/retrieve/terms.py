@@ -141,10 +141,18 @@ class QuestionTerms:
             found = bool(numbers(text) - self.numbers) or (self.answer_type == "date" and bool(_MONTH.search(text)))
             return found
         if self.answer_type == "name":
+            if _ASKS_THE_NAME.search(self.text) and not _NAMING.search(text):
+                return False
             asked = {w.lower() for w in _WORD.findall(self.text)}
             # A capital that starts a quote or clause ("“If the US…") is no name: stopwords never are.
             return any(m.group(0).lower() not in asked | _COMMON_NAMES | STOPWORDS for m in _PROPER.finditer(text))
         return True
+
+
+# "What was the name of…" asks for the name itself: the answer sentence names it ("a company
+# named High-Flyer"), which is stronger than any capitalised word near the topic.
+_ASKS_THE_NAME = re.compile(r"\bwhat (?:is|was|are|were) the names? of\b|\bwhat (?:is|was) (?:it|\w+) called\b", re.I)
+_NAMING = re.compile(r"\b(?:named|called|known as|dubbed|nicknamed)\s+[“\"'‘]?[A-Z]")
 
 
 def analyse(question: str) -> QuestionTerms:
