@@ -82,11 +82,12 @@ def test_relevance_floor_marks_silence(stub_pipe):
     assert any(r.addressed for r in res)
 
 
-def test_quotes_are_verbatim_sentences(stub_pipe):
-    for r in stub_pipe.retriever.retrieve("Did US export restrictions on chips hurt DeepSeek?", k=3):
-        for q in r.quotes:
-            assert r.article.text[q.start:q.end] == q.text
-            assert q.article_id == r.article.id
+def test_evidence_sentences_are_verbatim(stub_pipe):
+    found = stub_pipe.evidence.find("Did US export restrictions on chips hurt DeepSeek?", k=3)
+    assert any(ev.sentences for ev in found)
+    for ev in found:
+        for s in ev.sentences:
+            assert ev.article.text[s.start:s.end] == s.text and s.passage_id.startswith(ev.article.id)
 
 
 def test_lexical_scores_find_rare_terms(stub_pipe):

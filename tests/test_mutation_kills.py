@@ -78,7 +78,7 @@ AXES = {"QDENSE": [1.0, 0.0, 0.0, 0.0], "alpha": [1.0, 0.0, 0.0, 0.0], "beta": [
 
 def test_dense_signal_alone_orders_the_passages():
     r, index = _retriever({"a": ["gamma words here for one.", "beta words here for two.", "alpha words here for three."]}, AXES)
-    [res] = r.retrieve("QDENSE", k=3, quotes=0)  # no word in common with any passage: dense only
+    [res] = r.retrieve("QDENSE", k=3)  # no word in common with any passage: dense only
     assert [h.passage.id for h in res.hits] == ["a:2", "a:1", "a:0"]
     assert [h.score for h in res.hits] == [1.0, 0.5, 0.0] and all(h.lexical == 0.0 for h in res.hits)
     assert res.hits[0].fused == pytest.approx(1 / 60) and res.hits[1].fused == pytest.approx(1 / 61)
@@ -88,7 +88,7 @@ def test_dense_signal_alone_orders_the_passages():
 def test_lexical_signal_lifts_a_passage_the_dense_rank_puts_last():
     paras = ["alpha one two three.", "beta four five six.", "gamma submarine submarine submarine."]
     r, _ = _retriever({"a": paras}, AXES)
-    [res] = r.retrieve("QDENSE submarine", k=3, quotes=0)
+    [res] = r.retrieve("QDENSE submarine", k=3)
     assert res.hits[0].passage.id == "a:2"  # lexical rank 0 + dense rank 2 beats dense rank 0 alone
     assert res.hits[0].lexical > 0 and res.hits[1].lexical == 0.0
     assert res.hits[0].fused == pytest.approx(1 / 62 + 1 / 60)
@@ -98,7 +98,7 @@ def test_lexical_signal_lifts_a_passage_the_dense_rank_puts_last():
 def test_both_signals_add_up_and_k_limits_the_hits():
     paras = ["alpha rocket.", "beta rocket rocket.", "gamma plain.", "gamma other."]
     r, _ = _retriever({"a": paras}, AXES)
-    [res] = r.retrieve("QDENSE rocket", k=2, quotes=0)
+    [res] = r.retrieve("QDENSE rocket", k=2)
     assert len(res.hits) == 2
     fused = {h.passage.id: h.fused for h in res.hits}
     assert set(fused) == {"a:0", "a:1"}
@@ -114,7 +114,7 @@ def test_lexical_scores_are_bm25_per_passage_and_zero_for_stopword_questions():
 
 def test_each_article_is_searched_separately_in_corpus_order():
     r, index = _retriever({"b": ["gamma far away."], "c": [], "a": ["alpha close by."]}, AXES)
-    res = r.retrieve("QDENSE", k=3, quotes=0)
+    res = r.retrieve("QDENSE", k=3)
     assert [x.article.id for x in res] == ["b", "c", "a"]  # an article without passages does not stop the others
     assert [len(x.hits) for x in res] == [1, 0, 1] and res[1].addressed is False and res[1].best == 0.0
     assert [c[0] for c in index.calls] == ["b", "a"]
@@ -126,48 +126,14 @@ def test_retrieval_defaults():
     emb = FakeEmbedder(AXES)
     r = Retriever(articles, passages, FakeIndex(passages, emb), emb)  # floor 0.3: 0.5 is addressed
     [res] = r.retrieve("QDENSE")
-    assert len(res.hits) == 3 and len(res.quotes) == 2 and res.addressed
+    assert len(res.hits) == 3 and res.addressed
 
 
 def test_the_relevance_floor_is_inclusive_and_silences_the_rest():
     r, _ = _retriever({"on": ["beta exactly at the floor."], "off": ["gamma below the floor."]}, AXES, floor=0.5)
-    on, off = r.retrieve("QDENSE", k=1, quotes=2)
+    on, off = r.retrieve("QDENSE", k=1)
     assert on.best == 0.5 and on.addressed is True
-    assert off.best == 0.0 and off.addressed is False and off.quotes == []
-
-
-def test_quotes_are_the_best_sentences_in_text_order():
-    para = ("First gamma sentence has six words. Second beta sentence has six words too. "
-            "Third alpha sentence is the best one. Tiny alpha.")
-    r, _ = _retriever({"a": [para]}, AXES)
-    [res] = r.retrieve("QDENSE", k=1, quotes=2)
-    texts = [q.text for q in res.quotes]
-    assert texts == ["Second beta sentence has six words too.", "Third alpha sentence is the best one."]
-    assert [q.start for q in res.quotes] == sorted(q.start for q in res.quotes)
-    art = r.articles[0]
-    assert all(art.text[q.start:q.end] == q.text and q.article_id == "a" and q.passage_id == "a:0" for q in res.quotes)
-    assert [q.score for q in res.quotes] == [0.5, 1.0]  # the 2-word "Tiny alpha." is never a quote
-    [one] = r.retrieve("QDENSE", k=1, quotes=1)
-    assert [q.text for q in one.quotes] == ["Third alpha sentence is the best one."]
-
-
-def test_question_words_lift_a_sentence_among_equals():
-    para = "One gamma sentence about plain things here. Two gamma sentence about rockets and launches here."
-    r, _ = _retriever({"a": [para]}, {**AXES, "QDENSE": [0.0, 1.0, 0.0, 0.0]})
-    [res] = r.retrieve("QDENSE rockets launches", k=1, quotes=1)
-    assert res.quotes[0].text == "Two gamma sentence about rockets and launches here."
-    assert res.quotes[0].score == pytest.approx(1.0 + 0.2 * 2 / 3, abs=1e-4)  # 2 of the 3 long question words
-
-
-def test_sentence_vectors_are_cached_per_passage():
-    para = "First alpha sentence has six words here. Second beta sentence has six words too."
-    r, _ = _retriever({"a": [para]}, AXES)
-    calls = []
-    real = r.embedder.embed
-    r.embedder.embed = lambda texts: calls.append(list(texts)) or real(texts)
-    r.retrieve("QDENSE", k=1, quotes=1)
-    r.retrieve("QDENSE again", k=1, quotes=1)
-    assert sum(len(c) == 2 for c in calls) == 1  # the two sentences were embedded once
+    assert off.best == 0.0 and off.addressed is False
 
 
 # -- quotes and citations --------------------------------------------------------------------
@@ -197,33 +163,12 @@ def test_dense_results_are_capped_and_missing_passages_score_zero():
     r, index = _retriever({"a": paras}, AXES)
     for k, n in ((1, 8), (3, 9), (4, 12)):
         index.calls.clear()
-        r.retrieve("QDENSE matters", k=k, quotes=0)
+        r.retrieve("QDENSE matters", k=k)
         assert index.calls == [("a", n)]  # min(passages, max(3k, 8))
-    [res] = r.retrieve("QDENSE zebra", k=3, quotes=0)
+    [res] = r.retrieve("QDENSE zebra", k=3)
     assert [h.passage.id for h in res.hits] == ["a:17", "a:19", "a:0"]
     assert [h.score for h in res.hits] == [0.0, 1.0, 0.0]  # a:17 is found by BM25 alone: no dense similarity
     assert res.hits[0].fused == pytest.approx(1 / 60) and res.hits[0].lexical > 0
-
-
-def test_sentence_length_and_question_word_rules():
-    para = ("Alpha short five word one. Beta sentence with exactly six words. "
-            "Gamma sentence about the rockets here today.")
-    r, _ = _retriever({"a": [para]}, AXES)
-    [res] = r.retrieve("QDENSE", k=1, quotes=3)
-    assert [q.text for q in res.quotes] == ["Beta sentence with exactly six words.", "Gamma sentence about the rockets here today."]
-    assert [q.score for q in res.quotes] == [0.5, 0.0]
-    # Question words are those longer than 3 letters ("qdense", "here"; not "sky"): 1 of 2 present.
-    [res] = r.retrieve("QDENSE here sky", k=1, quotes=3)
-    assert [q.score for q in res.quotes] == [0.5, 0.1]
-    [res] = r.retrieve("QDENSE here rockets", k=1, quotes=3)  # 2 of 3: 0.2 * 2/3, rounded to 4 places
-    assert [q.score for q in res.quotes] == [0.5, 0.1333]
-
-
-def test_quotes_only_come_from_their_own_passage():
-    r, _ = _retriever({"a": ["Alpha sentence in the first passage here.", "Beta sentence in the second passage here."]}, AXES)
-    [res] = r.retrieve("QDENSE", k=1, quotes=2)
-    assert [h.passage.id for h in res.hits] == ["a:0"] and [q.passage_id for q in res.quotes] == ["a:0"]
-    assert [q.text for q in res.quotes] == ["Alpha sentence in the first passage here."]
 
 
 def test_lexical_search_ignores_english_stopwords():
@@ -231,12 +176,6 @@ def test_lexical_search_ignores_english_stopwords():
     scores = r.lexical_scores("the rockets")
     assert scores["a:0"] == 0.0 and scores["a:1"] > 0
     assert isinstance(r.passages, dict) and set(r.passages) == {"a:0", "a:1"}
-
-
-def test_an_article_not_addressed_gets_no_quotes_even_when_quotes_are_asked():
-    r, _ = _retriever({"off": ["Gamma sentence well below the floor for this question."]}, AXES, floor=0.5)
-    [off] = r.retrieve("QDENSE", k=1, quotes=2)
-    assert off.addressed is False and off.quotes == []
 
 
 # -- corpus: repair, titles, labels, loading -----------------------------------------------

@@ -144,7 +144,7 @@ class EvidenceFinder:
         finder's own for this call (compare uses TOPIC_RULE)."""
         qt = analyse(question)
         qvec = self.retriever.embedder.embed([query or question])[0]
-        per_article = self.retriever.retrieve(query or question, k=k, quotes=0, qvec=qvec)
+        per_article = self.retriever.retrieve(query or question, k=k, qvec=qvec)
         weights = self._weights(qt)
         rule = rule or self.rule  # per call, never stored: web sessions ask and compare at once
         found = [self._article(ah.article, ah.hits, qt, weights, qvec, n_key, rule) for ah in per_article]

@@ -1,20 +1,19 @@
 """Per-article hybrid retrieval: dense (Chroma) and lexical (BM25) ranks fused by RRF.
 
 Scope: for a question, the top passages of *each* article separately, so a terse article
-is never crowded out by a verbose one; the best sentences in them (verbatim quotes with
-offsets); and the relevance floor that decides "this article does not address it".
-Not here: prompting or generation.
+is never crowded out by a verbose one, and the passage-level relevance floor.
+Not here: sentences and whether an article addresses the question (evidence.py), prompting
+or generation.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import bm25s
 import numpy as np
 
-from app.corpus.chunks import Passage, sentence_spans
+from app.corpus.chunks import Passage
 from app.corpus.articles import Article
 from app.index.embed import Embedder
 from app.index.store import Index
@@ -31,21 +30,10 @@ class Hit:
 
 
 @dataclass
-class Quote:
-    article_id: str
-    passage_id: str
-    text: str
-    start: int  # offsets into Article.text
-    end: int
-    score: float
-
-
-@dataclass
 class ArticleHits:
     article: Article
     hits: list[Hit]
     addressed: bool
-    quotes: list[Quote] = field(default_factory=list)
 
     @property
     def best(self) -> float:
@@ -71,7 +59,6 @@ class Retriever:
         self._order = [p.id for p in passages]
         self._bm25 = bm25s.BM25()
         self._bm25.index(_tokenize([p.text for p in passages]), show_progress=False)
-        self._sentence_cache: dict[str, tuple[list, np.ndarray]] = {}
 
     def lexical_scores(self, question: str) -> dict[str, float]:
         tokens = _tokenize([question])[0]
@@ -80,8 +67,8 @@ class Retriever:
         scores = self._bm25.get_scores(tokens)
         return dict(zip(self._order, map(float, scores)))
 
-    def retrieve(self, question: str, k: int = 3, *, quotes: int = 2, qvec: np.ndarray | None = None) -> list[ArticleHits]:
-        """Top-`k` passages and best `quotes` sentences for every article, in corpus order."""
+    def retrieve(self, question: str, k: int = 3, *, qvec: np.ndarray | None = None) -> list[ArticleHits]:
+        """Top-`k` passages for every article, in corpus order."""
         qvec = self.embedder.embed([question])[0] if qvec is None else qvec
         lexical = self.lexical_scores(question)
         results = []
@@ -105,33 +92,5 @@ class Retriever:
                 fused[p.id] = f
             top = sorted(own, key=lambda p: -fused[p.id])[:k]
             hits = [Hit(p, sims.get(p.id, 0.0), lexical.get(p.id, 0.0), fused[p.id]) for p in top]
-            ah = ArticleHits(art, hits, addressed=max((h.score for h in hits), default=0.0) >= self.floor)
-            if ah.addressed and quotes:
-                ah.quotes = self.best_sentences(art, [h.passage for h in hits], qvec, question, quotes)
-            results.append(ah)
+            results.append(ArticleHits(art, hits, addressed=max((h.score for h in hits), default=0.0) >= self.floor))
         return results
-
-    def _sentences(self, art: Article, passage: Passage):
-        cached = self._sentence_cache.get(passage.id)
-        if cached is None:
-            spans = [s for s in sentence_spans(art.text, passage.start, passage.end) if len(art.text[s.start:s.end].split()) >= 6]
-            vecs = self.embedder.embed([art.text[s.start:s.end] for s in spans]) if spans else np.zeros((0, self.embedder.dim), np.float32)
-            cached = (spans, vecs)
-            self._sentence_cache[passage.id] = cached
-        return cached
-
-    def best_sentences(self, art: Article, passages: list[Passage], qvec: np.ndarray, question: str, n: int) -> list[Quote]:
-        """The `n` sentences closest to the question, verbatim from the article."""
-        qwords = {w for w in re.findall(r"[a-z0-9]+", question.lower()) if len(w) > 3}
-        scored = []
-        for p in passages:
-            spans, vecs = self._sentences(art, p)
-            for span, vec in zip(spans, vecs):
-                text = art.text[span.start:span.end]
-                overlap = len(qwords & set(re.findall(r"[a-z0-9]+", text.lower()))) / (len(qwords) or 1)
-                scored.append((float(vec @ qvec) + 0.2 * overlap, p, span, text))
-        scored.sort(key=lambda t: -t[0])
-        out: list[Quote] = []
-        for score, p, span, text in scored[:n]:
-            out.append(Quote(art.id, p.id, text, span.start, span.end, round(score, 4)))
-        return sorted(out, key=lambda q: q.start)
