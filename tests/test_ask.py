@@ -235,3 +235,15 @@ def test_a_checked_sentence_cites_exactly_the_quotes_it_was_checked_against():
     spent = _Spent(0.0)
     assert _checked(both[:-1] + " [4].", 1, quotes, spent, "How did DeepSeek train its model?", []) == []  # [4] alone lacks the dollars
     assert spent.dropped == 1
+
+
+def test_a_question_no_article_addresses_never_loads_the_model(tmp_path):
+    """All articles silent: the answer is built in code, and the model is not even loaded
+    (deciding whether to ask for paraphrases must not load it either)."""
+    from app.pipeline import build_pipeline
+    from app.settings import Settings
+
+    pipe = build_pipeline(Settings(data_dir=tmp_path / "d", model="stub"))
+    res = ask(pipe, "How do I bake sourdough bread?")
+    assert all(p.status == "silent" for p in res.perspectives) and res.answer == "None of the articles addresses this question."
+    assert pipe._model is None and res.timing["prompt_tokens"] == 0

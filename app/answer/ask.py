@@ -180,10 +180,9 @@ def writes_paraphrases(pipe: Pipeline) -> bool:
     return size is None or size >= SMALL_MODEL
 
 
-def _jobs(q: str, qt, cards: list[Perspective], found: list[ArticleEvidence], paraphrase: bool = True) -> list[tuple]:
+def _jobs(q: str, qt, cards: list[Perspective], found: list[ArticleEvidence]) -> list[tuple]:
     """What to ask the model, as (what, card or None, template, fields): a paraphrase per
-    addressing article (when `paraphrase`) and the contrast for a view question; one
-    sentence for a fact one."""
+    addressing article and the contrast for a view question; one sentence for a fact one."""
     if qt.kind == "fact":
         ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: -found[i].strength)
         if not ranked:
@@ -192,7 +191,7 @@ def _jobs(q: str, qt, cards: list[Perspective], found: list[ArticleEvidence], pa
         evidence = [x for x in best.quotes if qt.holds_answer(x.text)] or best.quotes
         return [("fact", best, "fact", {"question": q, "excerpts": _lines(evidence)}, evidence)]
     jobs = [("paraphrase", c, "viewpoint", {"question": q, "title": c.title, "excerpts": _lines(c.quotes)}, c.quotes)
-            for c in cards if c.status == ADDRESSES and paraphrase]
+            for c in cards if c.status == ADDRESSES]
     speaking = sorted((c for c in cards if c.status == ADDRESSES), key=lambda c: c.article_id)
     if len(speaking) >= 2:
         notes = "\n".join(f"[{c.quotes[0].citation}] {c.label}: {c.quotes[0].text}" for c in speaking)
@@ -244,7 +243,8 @@ def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, qu
     kept = []
     for sentence in support.whole_sentences(reply, limit):
         # Checked against the quotes it cites (a reader follows [n] to those), else all it was given.
-        cited = [x for x in evidence if x.citation in set(cited_numbers(sentence))] or evidence
+        cites = set(cited_numbers(sentence))
+        cited = [x for x in evidence if x.citation in cites] or evidence
         verdict = support.check(sentence, [x.text for x in cited], question=question, titles=titles)
         if not verdict.ok:
             spent.dropped += 1
@@ -308,7 +308,9 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     for c in cards:
         yield Event("viewpoint_start", article_id=c.article_id, text=c.title, perspective=c)
         yield Event("viewpoint", text=c.viewpoint, article_id=c.article_id)
-    jobs = _jobs(q, qt, cards, found, writes_paraphrases(pipe))
+    jobs = _jobs(q, qt, cards, found)
+    if jobs and not writes_paraphrases(pipe):  # asked only when there is model work: it loads the model
+        jobs = [job for job in jobs if job[0] != "paraphrase"]
     extra: list[str] = []
     for (what, c, _, _, evidence), reply in zip(jobs, _run(pipe, jobs, spent)):
         if what == "paraphrase":
