@@ -18,7 +18,7 @@ from app.index.embed import Embedder
 from app.index.store import Index, SyncReport, open_index
 from app.llm import Model, load_model
 from app.index.sentences import SentenceStore
-from app.retrieve.evidence import EvidenceFinder
+from app.retrieve.evidence import ArticleEvidence, EvidenceFinder
 from app.retrieve.hybrid import Retriever
 from app.settings import Settings, llm_api_key
 
@@ -79,7 +79,7 @@ class Pipeline:
     load_seconds: dict = field(default_factory=dict)
     sentences: SentenceStore | None = None
     evidence: EvidenceFinder | None = None
-    # Retrieval reads under `corpus_lock.reading()`; reload and set_model write (see ReadWriteLock).
+    # find_evidence reads under `corpus_lock`; reload and set_model write (see ReadWriteLock).
     corpus_lock: ReadWriteLock = field(default_factory=ReadWriteLock)
 
     @property
@@ -101,6 +101,12 @@ class Pipeline:
     def set_model(self, model: Model) -> None:
         with self.corpus_lock.writing(), self._model_lock:
             self._model = model
+
+    def find_evidence(self, question: str, **options) -> list[ArticleEvidence]:
+        """Each article's evidence for a question (EvidenceFinder.find), read under the corpus
+        lock, so an upload or model change in another session waits until it is done."""
+        with self.corpus_lock.reading():
+            return self.evidence.find(question, **options)
 
     def article(self, article_id: str) -> Article:
         return next(a for a in self.articles if a.id == article_id)

@@ -70,7 +70,7 @@ def main() -> None:
     labels, yes_no, pmi, strength = [], [], [], []
     for q in (q for q in load_questions() if q["split"] == "dev"):
         base = likelihood.mean_logprob("Question:", " " + q["question"])
-        for ev in pipe.evidence.find(q["question"], k=3, n_key=2, query=q["question"]):
+        for ev in pipe.find_evidence(q["question"], k=3, n_key=2, query=q["question"]):
             if not ev.key:
                 continue
             text = " ".join(s.text for s in ev.key[:2])

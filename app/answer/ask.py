@@ -294,8 +294,7 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     # A follow-up ("and the second one?") is retrieved together with the previous question.
     query = " ".join([*(history or [])[-1:], q])
     qt = analyse(q)
-    with pipe.corpus_lock.reading():  # an upload elsewhere waits until this retrieval is done
-        found = pipe.evidence.find(q, k=s.k, n_key=s.quotes, query=query)
+    found = pipe.find_evidence(q, k=s.k, n_key=s.quotes, query=query)
     sources, numbers = number_sources(found)
     cards = [card(ev, numbers) for ev in found]
     t_retrieve = time.perf_counter() - t0

@@ -137,8 +137,7 @@ def _rows(pipe: Pipeline, topic: str, claim: str, n_quotes: int) -> list[tuple]:
     """(evidence, quotes) per article, by article id; quotes numbered in that order. The topic's
     words decide what is about it; the claim only joins the meaning searched for."""
     query = f"{topic}. {claim}" if claim else topic
-    with pipe.corpus_lock.reading():
-        found = sorted(pipe.evidence.find(topic, k=pipe.settings.k, n_key=n_quotes, query=query, rule=TOPIC_RULE), key=lambda e: e.article.id)
+    found = sorted(pipe.find_evidence(topic, k=pipe.settings.k, n_key=n_quotes, query=query, rule=TOPIC_RULE), key=lambda e: e.article.id)
     numbers: dict[str, int] = {}
     out = []
     for ev in found:
