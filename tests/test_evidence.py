@@ -13,7 +13,7 @@ from app.answer.ask import ask, lead
 from app.answer.results import Evidence, Perspective
 from app.corpus.articles import Article
 from app.pipeline import build_pipeline
-from app.retrieve.evidence import ADDRESSES, MENTIONS, SILENT, TOPIC_RULE, ArticleEvidence, Rule, Scored, decide, leans_back, rejects_previous
+from app.retrieve.evidence import ADDRESSES, MENTIONS, SILENT, TOPIC_RULE, ArticleEvidence, Rule, Scored, absent_share, decide, leans_back, rejects_previous
 from app.retrieve.terms import analyse
 from app.settings import Settings
 
@@ -72,6 +72,39 @@ def test_silent_only_when_behind_the_best_and_weak_on_the_questions_words():
     ]
     decide(found, analyse("Why was the harbour lighthouse closed?"), Rule())
     assert [ev.status for ev in found] == [ADDRESSES, MENTIONS, ADDRESSES, SILENT, SILENT]
+
+
+@pytest.mark.parametrize("absent, share, status", [
+    (0.8, 0.9, SILENT),  # never uses most of the question's words, and not the best article
+    (0.8, 1.0, MENTIONS),  # ...but it is the best article: never silenced for words, only unsure
+    (0.6, 0.9, MENTIONS),  # lacks more than half of them: the card says it may not address it
+    (0.3, 0.9, ADDRESSES),
+])
+def test_an_article_that_never_uses_the_questions_words_is_silent_or_unsure(absent, share, status):
+    """Session 13 (dev split): articles close to the question's subject in meaning ("DeepSeek's
+    founder") but never naming what it asks about ("Xi Jinping", "approval") were shown as
+    addressing it."""
+    found = [_evidence("best", 1.0, 0.5), _evidence("other", share, 0.5)]
+    found[1].absent = absent
+    decide(found, analyse("How did Xi Jinping show his approval of the founder?"), Rule())
+    assert found[1].status == status
+
+
+def test_absent_words_are_measured_over_the_whole_article(town):
+    """The lighthouse article never names a market, a stall or a trader."""
+    found = town.find_evidence("How many stalls does the covered fish market hold, and who paid for the hall?")
+    absent = {ev.article.id: ev.absent for ev in found}
+    assert absent["b_market"] == 0.0
+    assert absent["a_lighthouse"] > 0.5
+
+
+def test_synonyms_in_a_question_are_one_idea_when_counting_absent_words():
+    """ "Did the state deserve credit…" in an article that never says "credit": one idea is
+    missing, not two (it made the best article on the corpus's main question unsure)."""
+    qt = analyse("Does the harbour board deserve credit for the lighthouse?")
+    assert [t.stem for t in qt.terms] == ["harbour", "board", "deserv", "credit", "lighthous"]
+    assert absent_share(qt, [1.0] * 5, {"harbour", "board", "lighthous"}) == pytest.approx(1 / 4)
+    assert absent_share(qt, [1.0] * 5, {"harbour", "board", "lighthous", "merit"}) == 0.0
 
 
 def test_topic_rule_keeps_articles_that_touch_the_topic_in_few_words():
@@ -151,6 +184,15 @@ def _view_lead(quotes: list[Evidence]) -> str:
     cards = [Perspective("a", "A", "A", ADDRESSES, 0.9, "", quotes, [1])]
     found = [ArticleEvidence(Article("a", "A", "A", "", "a.txt", sha256="a"), [], strength=0.9)]
     return lead("view", cards, found, lambda s: True)
+
+
+def test_a_lead_with_only_unsure_articles_names_none_as_addressing():
+    quotes = [Evidence("Port Velmar has a harbour and a lighthouse.", 0, 43, "a:0", 1, "key", 0.5)]
+    cards = [Perspective("a", "A", "A", MENTIONS, 0.9, "", quotes, [1]), Perspective("b", "B", "B", "silent", 0.1, "", [], [])]
+    found = [ArticleEvidence(Article(x, x, x, "", f"{x}.txt", sha256=x), [], strength=0.9) for x in "ab"]
+    text = lead("view", cards, found, lambda s: True)
+    assert text.startswith("No article clearly addresses this") and "address this:" not in text
+    assert text.endswith("«B» does not address it. Closest: «A»: “Port Velmar has a harbour and a lighthouse.” [1]")
 
 
 

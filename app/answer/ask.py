@@ -125,12 +125,12 @@ def lead(kind: str, cards: list[Perspective], found: list[ArticleEvidence], hold
         return _fact_lead(cards, found, holds) + _silence_note(silent)
     addressing = [c for c in speaking if c.status == ADDRESSES]
     mentioning = [c for c in speaking if c.status == MENTIONS]
-    parts = []
-    if addressing:
-        verb = "addresses" if len(addressing) == 1 else "address"
-        parts.append(f"{len(addressing)} of {len(cards)} articles {verb} this: " + ", ".join(f"«{c.label}» [{c.citations[0]}]" for c in addressing) + ".")
+    if not addressing:  # only unsure articles: say so rather than name any of them as addressing it
+        return "No article clearly addresses this; the closest sentences are below." + _silence_note(silent) + " Closest: " + _strongest(cards, found)
+    verb = "addresses" if len(addressing) == 1 else "address"
+    parts = [f"{len(addressing)} of {len(cards)} articles {verb} this: " + ", ".join(f"«{c.label}» [{c.citations[0]}]" for c in addressing) + "."]
     if mentioning:
-        parts.append(f"{_names(mentioning)} only touch{'es' if len(mentioning) == 1 else ''} on it.")
+        parts.append(f"{_names(mentioning)} may not address it (closest sentences below).")
     return " ".join(parts) + _silence_note(silent) + " Most direct: " + _strongest(cards, found)
 
 

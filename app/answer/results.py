@@ -13,13 +13,16 @@ from dataclasses import asdict, dataclass, field, fields
 from app.corpus.articles import Source
 
 NOT_ADDRESSED_TEXT = "Does not address this."  # what a silent article's card says
+# What a "mentions" card says: about half of these articles address the question and half do
+# not (dev split, models.md), so the reader is told so and judges from the quotes.
+UNSURE_TEXT = "may not address the question: these are its closest sentences"
 NOT_ADDRESSED = "not addressed"  # the stance value of a silent article in compare
 NOT_JUDGED = "not judged"  # the stance value when the model cannot judge stance (calibration)
 NOT_JUDGED_TEXT = "not judged (model too small to judge stance; read the evidence)"
 
 # How much an article has to say about a question (decided in code from its evidence).
 ADDRESSES = "addresses"  # evidence about the question, near the best article's
-MENTIONS = "mentions"  # some evidence, but weak: shown with a caution
+MENTIONS = "mentions"  # weak evidence, or an article that lacks most of the question's words: unsure
 SILENT = "silent"  # nothing about the question: no evidence, no model call
 
 

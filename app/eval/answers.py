@@ -5,6 +5,8 @@ Per model and per split (dev, holdout), over every question:
 - fact in a cited sentence: it is in one of the verbatim quotes shown;
 - silent caught: articles the gold marks silent that are shown as silent;
 - wrongly silenced: articles that address the question (gold) shown as silent;
+- the unsure middle ("mentions": the card says the article may not address the question):
+  silent articles shown as addressing it outright, and addressing articles shown as unsure;
 - generated sentences shown and dropped by the support check, and shown sentences that fail
   the check when re-run here (must be 0), answers cut mid-sentence (must be 0);
 - citation validity ([n] points at a listed source), quote validity (verbatim at offsets),
@@ -30,7 +32,7 @@ import click
 from app.answer import support
 from app.answer.ask import ask
 from app.answer.citations import cited_numbers
-from app.answer.results import SILENT, AskResult
+from app.answer.results import ADDRESSES, MENTIONS, SILENT, AskResult
 from app.pipeline import build_pipeline
 from app.resources import EVAL_DIR
 from app.settings import Settings
@@ -71,6 +73,8 @@ def score_question(q: dict, res: AskResult, articles: dict) -> dict:
         "silent_caught": sum(status.get(a) == SILENT for a in q.get("silent", [])),
         "addressing_gold": len(q.get("articles", [])),
         "wrongly_silenced": sum(status.get(a) == SILENT for a in q.get("articles", [])),
+        "silent_as_addressing": sum(status.get(a) == ADDRESSES for a in q.get("silent", [])),
+        "addressing_as_unsure": sum(status.get(a) == MENTIONS for a in q.get("articles", [])),
         "generated": res.generated, "dropped": res.dropped, "unsupported_shown": unsupported,
         "cut": not _ENDS_WHOLE.search(res.answer.strip()),
         "cites": len(cites), "cites_valid": sum(n in listed for n in cites),
@@ -90,6 +94,8 @@ def summarise(rows: list[dict], seconds: list[float]) -> dict:
         "silent_caught": share(total("silent_caught"), total("silent_gold")),
         "silent_pairs": total("silent_gold"),
         "wrongly_silenced": share(total("wrongly_silenced"), total("addressing_gold")),
+        "silent_shown_addressing": share(total("silent_as_addressing"), total("silent_gold")),
+        "addressing_shown_unsure": share(total("addressing_as_unsure"), total("addressing_gold")),
         "generated_shown": total("generated"), "dropped": total("dropped"),
         "unsupported_shown": total("unsupported_shown"), "cut_mid_sentence": total("cut"),
         "citation_validity": share(total("cites_valid"), total("cites")) or 1.0,
@@ -114,6 +120,7 @@ def evaluate(pipe, questions: list[dict]) -> dict:
 def line(name: str, m: dict) -> str:
     return (f"{name:<8} fact in answer {m['fact_in_answer']} · in a cited sentence {m['fact_in_cited_sentence']} · both {m['fact_in_both']} "
             f"({m['fact_questions']} fact q) · silent caught {m['silent_caught']} of {m['silent_pairs']} · wrongly silenced {m['wrongly_silenced']} · "
+            f"unsure: silent shown addressing {m['silent_shown_addressing']}, addressing shown unsure {m['addressing_shown_unsure']} · "
             f"generated {m['generated_shown']} shown / {m['dropped']} dropped · unsupported shown {m['unsupported_shown']} · "
             f"cut {m['cut_mid_sentence']} · cites {m['citation_validity']} · quotes {m['quote_validity']} · {m['seconds_per_question']} s/q")
 

@@ -11,7 +11,7 @@ import json
 import textwrap
 from typing import TextIO
 
-from app.answer.results import MENTIONS, SILENT, AskResult, Perspective
+from app.answer.results import MENTIONS, SILENT, UNSURE_TEXT, AskResult, Perspective
 from app.corpus.articles import Source
 
 MODEL_NOTE = "model-written, checked against the quotes"
@@ -49,7 +49,7 @@ def card_text(p: Perspective) -> str:
     head = f"  • {p.title}" + (f" — {by}" if by else "")
     if p.status == SILENT:
         return f"{head}\n    Does not address this."
-    caution = "    (only touches on the question)\n" if p.status == MENTIONS else ""
+    caution = f"    ({UNSURE_TEXT})\n" if p.status == MENTIONS else ""
     return f"{head}\n{caution}{quotes_text(p)}"
 
 
@@ -94,7 +94,7 @@ def markdown(result: AskResult) -> str:
         by = byline(p.source)
         out.append(f"- **{p.title}**" + (f" ({by})" if by else "") + ("" if p.status != SILENT else ": does not address this."))
         if p.status == MENTIONS:
-            out.append("  - _only touches on the question_")
+            out.append(f"  - _{UNSURE_TEXT}_")
         for q in p.quotes:
             out.append(f"  - “{q.text}” [{q.citation}]")
         if p.paraphrase:

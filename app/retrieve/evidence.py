@@ -8,8 +8,10 @@ article yields 1-3 key sentences, verbatim with offsets, plus a neighbouring sen
 key sentence leans on it ("This…", "It…"), where the number sits one sentence later, or where
 the next sentence turns the key one down ("The reality is more complicated.").
 Then honest silence: an article is silent when its evidence both scores well behind the best
-article's and holds few of the question's key terms (or synonyms), or is far behind whatever
-its words; an absolute similarity floor alone let every on-subject article through.
+article's and holds few of the question's key terms (or synonyms), when the whole article
+never uses most of the question's key terms, or when it is far behind whatever its words; an
+absolute similarity floor alone let every on-subject article through. In between, "mentions":
+the reader is told the article may not address the question and is shown its closest sentences.
 Not here: passages (hybrid.py), model calls, wording of cards.
 """
 
@@ -72,6 +74,13 @@ class Rule:
     relative: float = 0.35  # far behind the best article (under this share): silent whatever its words
     sure_relative: float = 0.8  # not silent but below this share: "mentions" rather than "addresses"
     min_cosine: float = 0.2  # the best sentence's cosine below this: silent whatever the words
+    # Words the article never uses (session 13, dev split): the rarity-weighted share of the
+    # question's key terms, synonyms included, found nowhere in the whole article. An article
+    # that lacks most of what the question names ("Xi Jinping", "brain drain", "headquartered")
+    # cannot answer it, however close its sentences sit to the question's subject in meaning.
+    absent_silent: float = 0.8  # at least this much of the question absent, and not the best article: silent
+    absent_silent_share: float = 0.95  # ("not the best": its evidence below this share of the best's)
+    absent_unsure: float = 0.5  # at least this much absent: "mentions" (the card says it may not address it)
 
 
 # A topic ("computing power") is short and every article on the event touches several: the
@@ -79,7 +88,8 @@ class Rule:
 # tests/eval/topic_gold.jsonl (18 topics, 73 discussing pairs): this rule marks all 73 as
 # addressed, and catches few silent pairs (models.md, "Compare"); at least one of the topic's
 # words (or a synonym) must be in the evidence.
-TOPIC_RULE = Rule(relative=0.3, sure_relative=0.6, min_coverage=0.01, min_cosine=0.0, weak_coverage=0.0)
+TOPIC_RULE = Rule(relative=0.3, sure_relative=0.6, min_coverage=0.01, min_cosine=0.0, weak_coverage=0.0,
+                  absent_silent=1.01, absent_unsure=1.01)  # a topic's two words: absence is measured by min_coverage
 
 
 @dataclass
@@ -103,6 +113,7 @@ class ArticleEvidence:
     status: str = SILENT
     strength: float = 0.0  # best sentence score (what the relative rule compares)
     coverage: float = 0.0  # best key-term coverage among the key sentences
+    absent: float = 0.0  # rarity-weighted share of the question's key terms found nowhere in the article
     best: float = 0.0  # best passage cosine (kept for the JSON's best_score)
     passages: dict[str, Passage] = field(default_factory=dict)  # every passage that holds a key or context sentence
 
@@ -159,6 +170,7 @@ class EvidenceFinder:
         cos = sent.vectors @ qvec
         words = self._sentence_words(art)
         total = sum(weights) or 1.0
+        ev.absent = absent_share(qt, weights, set().union(*words))
         lift = {h.passage.id: rule.passage_lift[i] for i, h in enumerate(hits[: len(rule.passage_lift)])}
         scored = []
         def cover(i: int) -> float:  # the share of the question's (rarity-weighted) terms sentence i holds
@@ -230,6 +242,17 @@ class EvidenceFinder:
 
 # -- honest silence ---------------------------------------------------------------------
 
+def absent_share(qt: QuestionTerms, weights: list[float], article_words: set[str]) -> float:
+    """The rarity-weighted share of the question's ideas found nowhere in the article. Terms
+    of one synonym group are one idea ("deserve credit"): counted twice, an article without
+    the word "credit" that discusses who deserves it looked as if it lacked half the question."""
+    ideas: dict[frozenset[str], float] = {}
+    for term, weight in zip(qt.terms, weights):
+        ideas[term.alternatives] = max(weight, ideas.get(term.alternatives, 0.0))
+    missing = sum(w for alts, w in ideas.items() if alts.isdisjoint(article_words))
+    return missing / (sum(ideas.values()) or 1.0)
+
+
 def decide(found: list[ArticleEvidence], qt: QuestionTerms, r: Rule) -> None:
     """Set each article's status from its evidence, compared with the best article's."""
     best = max((ev.strength for ev in found if ev.key), default=0.0)
@@ -240,9 +263,10 @@ def decide(found: list[ArticleEvidence], qt: QuestionTerms, r: Rule) -> None:
         cosine = max(s.cosine for s in ev.key)
         share = ev.strength / best
         weak = share < r.behind and ev.coverage < r.weak_coverage  # behind AND weak on words
-        if weak or ev.coverage < r.min_coverage or cosine < r.min_cosine or share < r.relative:
+        lacks = ev.absent >= r.absent_silent and share < r.absent_silent_share  # never uses the question's words
+        if weak or lacks or ev.coverage < r.min_coverage or cosine < r.min_cosine or share < r.relative:
             ev.status = SILENT
-        elif share < r.sure_relative or not any(qt.holds_answer(s.text) for s in ev.key + ev.context):
+        elif share < r.sure_relative or ev.absent >= r.absent_unsure or not any(qt.holds_answer(s.text) for s in ev.key + ev.context):
             ev.status = MENTIONS
         else:
             ev.status = ADDRESSES

@@ -80,7 +80,7 @@ def cards_streaming(order: list[str], cards: dict[str, dict], index_of: dict[str
 
 _STATUS_BADGE = {
     "addresses": '<span class="pv-badge pv-yes">addresses it</span>',
-    "mentions": '<span class="pv-badge pv-maybe" title="its evidence is weaker than the other articles\' ">only touches on it</span>',
+    "mentions": '<span class="pv-badge pv-maybe" title="its evidence is weaker than the other articles\' or lacks most of the question\'s words: read its closest sentences">may not address it</span>',
     "silent": '<span class="pv-badge pv-no">does not address this</span>',
 }
 
