@@ -196,6 +196,14 @@ def test_a_lead_with_only_unsure_articles_names_none_as_addressing():
 
 
 
+def test_most_direct_line_quotes_an_addressing_article_over_a_stronger_unsure_one():
+    unsure = Evidence("Port Velmar has a harbour and a lighthouse.", 0, 43, "a:0", 1, "key", 0.9)
+    sure = Evidence("The lighthouse was closed after the storm.", 0, 41, "b:0", 2, "key", 0.7)
+    cards = [Perspective("a", "A", "A", MENTIONS, 0.9, "", [unsure], [1]), Perspective("b", "B", "B", ADDRESSES, 0.7, "", [sure], [2])]
+    found = [ArticleEvidence(Article(x, x, x, "", f"{x}.txt", sha256=x), [], strength=s) for x, s in (("a", 0.9), ("b", 0.7))]
+    assert lead("view", cards, found, lambda s: True).endswith("Most direct: «B»: “The lighthouse was closed after the storm.” [2]")
+
+
 def test_most_direct_line_gives_the_question_an_answer_sentence_replies_to():
     """Reviewed, session 12: "The answer is no." was the most direct line, without the
     article's question it answers, so it read as a no to the user's question."""

@@ -135,7 +135,8 @@ def lead(kind: str, cards: list[Perspective], found: list[ArticleEvidence], hold
 
 
 def _strongest(cards: list[Perspective], found: list[ArticleEvidence]) -> str:
-    i = max((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: found[i].strength)
+    sure = [i for i, c in enumerate(cards) if c.status == ADDRESSES]  # never quote an unsure article over one said to address it
+    i = max(sure or [i for i, c in enumerate(cards) if c.status != SILENT], key=lambda i: found[i].strength)
     key = max((q for q in cards[i].quotes if q.role == "key"), key=lambda q: q.score)  # the best, not the first in reading order
     after = min((q for q in cards[i].quotes if q.start >= key.end), key=lambda q: q.start, default=None)
     turned_down = f" “{after.text}” [{after.citation}]" if after and rejects_previous(after.text) else ""
