@@ -98,6 +98,13 @@ def test_absent_words_are_measured_over_the_whole_article(town):
     assert absent["a_lighthouse"] > 0.5
 
 
+def test_the_form_of_a_question_is_not_its_subject():
+    """ "How old… how big…" asks for numbers; "old" and "big" are not what an article must
+    name to address it (they counted as absent words), and neither is "let"."""
+    assert [t.stem for t in analyse("How old are the harbour board's members, and how big is the board?").terms] == ["harbour", "board", "member"]
+    assert [t.stem for t in analyse("What let the town close the lighthouse?").terms] == ["town", "close", "lighthous"]
+
+
 def test_synonyms_in_a_question_are_one_idea_when_counting_absent_words():
     """ "Did the state deserve credit…" in an article that never says "credit": one idea is
     missing, not two (it made the best article on the corpus's main question unsure)."""

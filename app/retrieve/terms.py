@@ -29,7 +29,7 @@ some such than that the their theirs them then there these they this those throu
 what when where which while who whom whose why will with would you your yours
 article articles author authors say says said think thinks view views viewpoint opinion according tell tells told describe
 describes described explain explains mention mentions mentioned discuss discusses discussed piece pieces writer text
-many much use used uses make makes made get gets got way ways thing things like one's
+many much use used uses make makes made get gets got way ways thing things like one's let lets
 """.split())
 
 # Close synonyms (plain words, stemmed on use). Symmetric: each word stands for its whole group.
@@ -155,11 +155,15 @@ _ASKS_THE_NAME = re.compile(r"\bwhat (?:is|was|are|were) the names? of\b|\bwhat 
 _NAMING = re.compile(r"\b(?:named|called|known as|dubbed|nicknamed)\s+[“\"'‘]?[A-Z]")
 
 
+_HOW = re.compile(r"\bhow\s+([a-z]+)", re.I)
+
+
 def analyse(question: str) -> QuestionTerms:
     syn = _synonyms()
     seen: list[str] = []
+    asked_as = {stem(w) for w in _HOW.findall(question)}  # "how old / how big": the question's form, not its subject
     for s in stems(question):
-        if s not in seen:
+        if s not in seen and s not in asked_as:
             seen.append(s)
     terms = tuple(Term(s, frozenset({s} | syn.get(s, frozenset()))) for s in seen)
     kind = "fact" if _FACT_START.search(question) else "view"
