@@ -13,7 +13,7 @@ from app.answer.ask import ask, lead
 from app.answer.results import Evidence, Perspective
 from app.corpus.articles import Article
 from app.pipeline import build_pipeline
-from app.retrieve.evidence import ADDRESSES, MENTIONS, SILENT, TOPIC_RULE, ArticleEvidence, Rule, Scored, absent_share, decide, leans_back, rejects_previous
+from app.retrieve.evidence import ADDRESSES, MENTIONS, SILENT, TOPIC_RULE, ArticleEvidence, Rule, Scored, later_turn, absent_share, decide, leans_back, rejects_previous
 from app.retrieve.terms import analyse
 from app.settings import Settings
 
@@ -113,6 +113,35 @@ def test_synonyms_in_a_question_are_one_idea_when_counting_absent_words():
     assert absent_share(qt, [1.0] * 5, {"harbour", "board", "lighthous", "merit"}) == 0.0
 
 
+def _spans(text: str):
+    """Sentence spans of `text`, one per sentence (a sentence ends at ". ")."""
+    import re
+    from types import SimpleNamespace
+    return [SimpleNamespace(start=m.start(), end=m.end()) for m in re.finditer(r"[^\s][^.]*\.", text)]
+
+
+POPULAR_VIEW_THEN_TURN = (
+    "For many people, the new harbour is a victory for the town.\n\n"
+    "The mayor said so at the opening. Crowds cheered.\n\n"
+    "Boats came from far away.\n\n"
+    "The reality is more complicated. The harbour silts up every winter.\n\n"
+)
+
+
+def test_a_paragraph_that_turns_down_the_ones_before_comes_with_the_view_it_answers():
+    """Session 12/13 review: 000's opening "victory for the Chinese education system" was quoted
+    without "The reality is more complicated.", three paragraphs on."""
+    spans = _spans(POPULAR_VIEW_THEN_TURN)
+    turn = next(j for j, s in enumerate(spans) if POPULAR_VIEW_THEN_TURN[s.start:s.end] == "The reality is more complicated.")
+    assert later_turn(POPULAR_VIEW_THEN_TURN, spans, 0) == [turn]
+    assert later_turn(POPULAR_VIEW_THEN_TURN, spans, turn + 1) == []  # nothing after it turns it down
+
+
+def test_a_turn_further_than_four_paragraphs_on_answers_something_else():
+    far = POPULAR_VIEW_THEN_TURN.replace("Boats came from far away.\n\n", "Boats came.\n\nNets dried.\n\nGulls flew.\n\n")
+    assert later_turn(far, _spans(far), 0) == []
+
+
 def test_topic_rule_keeps_articles_that_touch_the_topic_in_few_words():
     found = [_evidence("best", 1.0, 0.5), _evidence("behind_and_few_words", 0.7, 0.15)]
     decide(found, analyse("harbour lighthouse"), TOPIC_RULE)
@@ -208,6 +237,12 @@ def test_most_direct_line_quotes_an_addressing_article_over_a_stronger_unsure_on
     cards = [Perspective("a", "A", "A", MENTIONS, 0.9, "", [unsure], [1]), Perspective("b", "B", "B", ADDRESSES, 0.7, "", [sure], [2])]
     found = [ArticleEvidence(Article(x, x, x, "", f"{x}.txt", sha256=x), [], strength=s) for x, s in (("a", 0.9), ("b", 0.7))]
     assert lead("view", cards, found, lambda s: True).endswith("Most direct: «B»: “The lighthouse was closed after the storm.” [2]")
+
+
+def test_most_direct_line_marks_a_turn_that_comes_paragraphs_later():
+    view = Evidence("For many people, the harbour is a victory.", 0, 42, "a:0", 1, "key", 0.9)
+    turn = Evidence("The reality is more complicated.", 300, 332, "a:2", 2, "context", 0.0)
+    assert _view_lead([view, turn]).endswith("“For many people, the harbour is a victory.” [1] … later: “The reality is more complicated.” [2]")
 
 
 def test_most_direct_line_gives_the_question_an_answer_sentence_replies_to():

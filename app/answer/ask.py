@@ -139,7 +139,8 @@ def _strongest(cards: list[Perspective], found: list[ArticleEvidence]) -> str:
     i = max(sure or [i for i, c in enumerate(cards) if c.status != SILENT], key=lambda i: found[i].strength)
     key = max((q for q in cards[i].quotes if q.role == "key"), key=lambda q: q.score)  # the best, not the first in reading order
     after = min((q for q in cards[i].quotes if q.start >= key.end), key=lambda q: q.start, default=None)
-    turned_down = f" “{after.text}” [{after.citation}]" if after and rejects_previous(after.text) else ""
+    gap = " … later: " if after and after.start - key.end > 3 else " "  # paragraphs later (evidence._later_turn)
+    turned_down = f"{gap}“{after.text}” [{after.citation}]" if after and rejects_previous(after.text) else ""
     before = max((q for q in cards[i].quotes if q.end <= key.start and q.role == "context"), key=lambda q: q.end, default=None)
     leaned_on = f"“{before.text}” [{before.citation}] " if before and leans_back(key.text) else ""
     return f"«{cards[i].label}»: {leaned_on}“{key.text}” [{key.citation}]{turned_down}"

@@ -217,6 +217,8 @@ class EvidenceFinder:
                 want.append(i - 1)
             if i + 1 < len(spans) and rejects_previous(art.text[spans[i + 1].start:spans[i + 1].end]):
                 want.append(i + 1)  # the article quotes the key sentence to turn it down: show that too
+            else:
+                want.extend(later_turn(art.text, spans, i))
             holds = qt.holds_answer(s.text)
             # A number only in words ("One thing is clear…") may not be the asked-for one: a
             # neighbour with digits is then shown too.
@@ -240,6 +242,27 @@ class EvidenceFinder:
             if p.start <= offset < p.end:
                 return p.id
         return ""
+
+
+TURN_WITHIN = 4  # paragraphs: how far ahead a paragraph that turns down the ones before may stand
+
+
+def later_turn(text: str, spans, i: int) -> list[int]:
+    """The sentence that opens a later paragraph by turning down what came before ("The
+    reality is more complicated."), when it follows key sentence `i` within TURN_WITHIN
+    paragraphs. An article that opens with the popular view ("For many Chinese, the success
+    of Deepseek is a victory for the Chinese education system…") and rebuts it four paragraphs
+    on was quoted as holding that view (strict review, sessions 12 and 13)."""
+    paragraphs = 0
+    for j in range(i + 1, len(spans)):
+        if "\n" not in text[spans[j - 1].end:spans[j].start]:
+            continue  # inside a paragraph: only a paragraph's first sentence turns down the ones before
+        paragraphs += 1
+        if paragraphs > TURN_WITHIN:
+            return []
+        if rejects_previous(text[spans[j].start:spans[j].end]):
+            return [j]
+    return []
 
 
 # -- honest silence ---------------------------------------------------------------------
