@@ -137,6 +137,11 @@ def test_a_paragraph_that_turns_down_the_ones_before_comes_with_the_view_it_answ
     assert later_turn(POPULAR_VIEW_THEN_TURN, spans, turn + 1) == []  # nothing after it turns it down
 
 
+def test_a_paragraph_that_concedes_is_no_turn():
+    conceding = POPULAR_VIEW_THEN_TURN.replace("The reality is more complicated.", "This does not deny that the harbour works.")
+    assert later_turn(conceding, _spans(conceding), 0) == []
+
+
 def test_a_turn_further_than_four_paragraphs_on_answers_something_else():
     far = POPULAR_VIEW_THEN_TURN.replace("Boats came from far away.\n\n", "Boats came.\n\nNets dried.\n\nGulls flew.\n\n")
     assert later_turn(far, _spans(far), 0) == []

@@ -245,6 +245,9 @@ class EvidenceFinder:
 
 
 TURN_WITHIN = 4  # paragraphs: how far ahead a paragraph that turns down the ones before may stand
+# "This does not deny that the United States' technology control … has been effective" concedes
+# instead: two negations. Shown after an unrelated key sentence in the session-13 review.
+_CONCEDES = re.compile(r"\bnot (?:deny|denying|to say)\b|\bno doubt\b", re.I)
 
 
 def later_turn(text: str, spans, i: int) -> list[int]:
@@ -260,7 +263,8 @@ def later_turn(text: str, spans, i: int) -> list[int]:
         paragraphs += 1
         if paragraphs > TURN_WITHIN:
             return []
-        if rejects_previous(text[spans[j].start:spans[j].end]):
+        sentence = text[spans[j].start:spans[j].end]
+        if rejects_previous(sentence) and not _CONCEDES.search(sentence):
             return [j]
     return []
 
