@@ -10,7 +10,10 @@ Per model and per split (dev, holdout), over every question:
 - generated sentences shown and dropped by the support check, and shown sentences that fail
   the check when re-run here (must be 0), answers cut mid-sentence (must be 0);
 - citation validity ([n] points at a listed source), quote validity (verbatim at offsets),
-  seconds per question.
+  seconds per question;
+- for view questions, with tests/eval/key_gold.jsonl (each addressing article's sentences that
+  state its answer, annotated by a separate session): the share of those articles whose card
+  quotes one of them, and of answers whose "Most direct" line does.
 Holdout questions are reported apart and must not be used for tuning.
 
     python -m app.eval                 # stub and the default model
@@ -38,11 +41,45 @@ from app.resources import EVAL_DIR
 from app.settings import Settings
 
 EVAL_FILE = EVAL_DIR / "questions.jsonl"
+KEY_GOLD_FILE = EVAL_DIR / "key_gold.jsonl"
 _ENDS_WHOLE = re.compile(r"[.!?…][\"'”’)\]]*(\s*\[\d+\])*\s*$")
 
 
 def load_questions(path: Path = EVAL_FILE) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_key_gold(path: Path = KEY_GOLD_FILE) -> dict[str, dict[str, list[str]]]:
+    """Question id -> article id -> the article's answer sentences, verbatim from the seed files."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for row in (load_questions(path) if path.exists() else []):
+        out.setdefault(row["id"], {})[row["article_id"]] = row["answers"]
+    return out
+
+
+# The seed files keep their damage ("DeepSeekās"); the text read has the quote marks repaired,
+# one character for one, so sentences are found with every quote mark made the same.
+_SAME_QUOTES = str.maketrans({c: "'" for c in "ā’‘“”\""})
+
+
+def find_sentence(text: str, sentence: str) -> int:
+    return text.translate(_SAME_QUOTES).find(sentence.translate(_SAME_QUOTES))
+
+
+def _quotes_an_answer(quotes, text: str, answers: list[str]) -> bool:
+    """Whether a quote overlaps one of the answer sentences in the article's text."""
+    spans = [(i, i + len(a)) for a in answers if (i := find_sentence(text, a)) >= 0]
+    return any(q.start < end and start < q.end for q in quotes for start, end in spans)
+
+
+def key_scores(res: AskResult, gold: dict[str, list[str]], articles: dict) -> dict:
+    """Cards (and the Most direct line) that quote an article's own answer sentence."""
+    cards = {p.article_id: p for p in res.perspectives}
+    hit = sum(a in cards and _quotes_an_answer(cards[a].quotes, articles[a].text, answers) for a, answers in gold.items())
+    direct = res.answer.split("Most direct:", 1)[1] if "Most direct:" in res.answer else ""
+    direct_hit = any(q.text in direct and _quotes_an_answer([q], articles[aid].text, answers)
+                     for aid, answers in gold.items() if aid in cards for q in cards[aid].quotes)
+    return {"answer_cards": len(gold), "answer_cards_quoted": hit, "direct_answers": int(bool(gold)), "direct_answers_quoted": int(bool(gold) and direct_hit)}
 
 
 def shown_generated(res: AskResult) -> list[tuple[str, list[str]]]:
@@ -54,7 +91,7 @@ def shown_generated(res: AskResult) -> list[tuple[str, list[str]]]:
     return out
 
 
-def score_question(q: dict, res: AskResult, articles: dict) -> dict:
+def score_question(q: dict, res: AskResult, articles: dict, key_gold: dict | None = None) -> dict:
     """The per-question counts (see the module docstring)."""
     needs = q.get("needs", "").lower()
     quotes = " ".join(x.text for p in res.perspectives for x in p.quotes).lower()
@@ -79,6 +116,7 @@ def score_question(q: dict, res: AskResult, articles: dict) -> dict:
         "cut": not _ENDS_WHOLE.search(res.answer.strip()),
         "cites": len(cites), "cites_valid": sum(n in listed for n in cites),
         "quotes": len(quote_ok), "quotes_valid": sum(quote_ok),
+        **key_scores(res, (key_gold or {}).get(q["id"], {}), articles),
     }
 
 
@@ -101,19 +139,22 @@ def summarise(rows: list[dict], seconds: list[float]) -> dict:
         "citation_validity": share(total("cites_valid"), total("cites")) or 1.0,
         "quote_validity": share(total("quotes_valid"), total("quotes")) or 1.0,
         "seconds_per_question": round(sum(seconds) / len(seconds), 2) if seconds else None,
+        "cards_quoting_the_answer": share(total("answer_cards_quoted"), total("answer_cards")),
+        "most_direct_quoting_an_answer": share(total("direct_answers_quoted"), total("direct_answers")),
     }
 
 
 def evaluate(pipe, questions: list[dict]) -> dict:
     """Run every question; figures per split."""
     articles = {a.id: a for a in pipe.articles}
+    key_gold = load_key_gold()
     by_split: dict[str, tuple[list, list]] = {}
     for q in questions:
         t0 = time.perf_counter()
         res = ask(pipe, q["question"])
         rows, secs = by_split.setdefault(q.get("split", "dev"), ([], []))
         secs.append(time.perf_counter() - t0)
-        rows.append(score_question(q, res, articles))
+        rows.append(score_question(q, res, articles, key_gold))
     return {split: summarise(rows, secs) for split, (rows, secs) in sorted(by_split.items())}
 
 
@@ -122,7 +163,9 @@ def line(name: str, m: dict) -> str:
             f"({m['fact_questions']} fact q) · silent caught {m['silent_caught']} of {m['silent_pairs']} · wrongly silenced {m['wrongly_silenced']} · "
             f"unsure: silent shown addressing {m['silent_shown_addressing']}, addressing shown unsure {m['addressing_shown_unsure']} · "
             f"generated {m['generated_shown']} shown / {m['dropped']} dropped · unsupported shown {m['unsupported_shown']} · "
-            f"cut {m['cut_mid_sentence']} · cites {m['citation_validity']} · quotes {m['quote_validity']} · {m['seconds_per_question']} s/q")
+            f"cut {m['cut_mid_sentence']} · cites {m['citation_validity']} · quotes {m['quote_validity']} · "
+            f"view cards quoting the article's answer {m['cards_quoting_the_answer']} · most direct line quoting one {m['most_direct_quoting_an_answer']} · "
+            f"{m['seconds_per_question']} s/q")
 
 
 @click.command()
