@@ -77,6 +77,8 @@ def key_scores(res: AskResult, gold: dict[str, list[str]], articles: dict) -> di
     cards = {p.article_id: p for p in res.perspectives}
     hit = sum(a in cards and _quotes_an_answer(cards[a].quotes, articles[a].text, answers) for a, answers in gold.items())
     direct = res.answer.split("Most direct:", 1)[1] if "Most direct:" in res.answer else ""
+    for sentence in res.answer_generated:  # the line as built in code, not a model sentence after it
+        direct = direct.replace(sentence, "")
     direct_hit = any(q.text in direct and _quotes_an_answer([q], articles[aid].text, answers)
                      for aid, answers in gold.items() if aid in cards for q in cards[aid].quotes)
     return {"answer_cards": len(gold), "answer_cards_quoted": hit, "direct_answers": int(bool(gold)), "direct_answers_quoted": int(bool(gold) and direct_hit)}
