@@ -153,8 +153,10 @@ def _silence_note(silent: list[Perspective]) -> str:
 
 
 def _fact_lead(cards: list[Perspective], found: list[ArticleEvidence], holds) -> str:
-    """The sentence that holds the fact, from the strongest article whose evidence has one."""
-    ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: -found[i].strength)
+    """The sentence that holds the fact, from the article whose best key sentence ranks highest
+    among those whose evidence has one (the article's strength for silence is another score)."""
+    top = lambda c: max((q.score for q in c.quotes if q.role == "key"), default=0.0)  # noqa: E731
+    ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: -top(cards[i]))
     with_fact = [i for i in ranked if any(holds(q.text) for q in cards[i].quotes)] or ranked
     best = cards[with_fact[0]]
     keys = [q for q in best.quotes if holds(q.text)] or best.quotes

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,7 @@ from app.retrieve.hybrid import Hit, Retriever
 from app.retrieve.terms import QuestionTerms, analyse, numbers, stems
 
 ADDRESSES, MENTIONS, SILENT = "addresses", "mentions", "silent"
+SUBJECT_SHARE = 0.2  # a word in this share of the corpus's sentences is its subject (see EvidenceFinder._focus)
 _DIGIT = re.compile(r"\d")
 # A sentence that turns down the one before it: "The reality is more complicated.", "But this is
 # probably not the main factor.", "It is more of a propaganda strategy than the real situation."
@@ -37,6 +39,9 @@ _DIGIT = re.compile(r"\d")
 _REJECTS = re.compile(
     r"^[\"“‘']?(?:(?:but|however|yet),?\s+)?(?:on the contrary\b|(?:it|this|that|the answer|the reality|in reality)\b(?!\s+is\s+why)"
     r"[^.!?]{0,60}?\b(?:not|no|never|wrong|false|untrue|complicated|myth|exaggerated|real|reality)\b)", re.I)
+# "This does not deny that the United States' technology control … has been effective" concedes
+# instead: two negations. Shown after an unrelated key sentence in the session-13 review.
+_CONCEDES = re.compile(r"\bnot (?:deny|denying|to say)\b|\bno doubt\b", re.I)
 _ENDS = re.compile(r"[.!?…][\"'”’)\]]*$")
 # A sentence that needs the one before it to be understood: a pronoun or connective opener, or
 # the answer to a question the article just asked ("The answer is no." in the review of session 12).
@@ -50,8 +55,9 @@ def leans_back(sentence: str) -> bool:
 
 
 def rejects_previous(sentence: str) -> bool:
-    """Whether `sentence` rejects the sentence before it (so that one is not the article's view alone)."""
-    return bool(_REJECTS.match(sentence))
+    """Whether `sentence` rejects the sentence before it (so that one is not the article's view
+    alone). "This does not deny that…" concedes instead: two negations."""
+    return bool(_REJECTS.match(sentence)) and not _CONCEDES.search(sentence)
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,7 @@ class ArticleEvidence:
     status: str = SILENT
     strength: float = 0.0  # best sentence score (what the relative rule compares)
     coverage: float = 0.0  # best key-term coverage among the key sentences
+    cosine: float = 0.0  # best cosine with the whole question among its key sentences by the whole question
     absent: float = 0.0  # rarity-weighted share of the question's key terms found nowhere in the article
     best: float = 0.0  # best passage cosine (kept for the JSON's best_score)
     passages: dict[str, Passage] = field(default_factory=dict)  # every passage that holds a key or context sentence
@@ -150,26 +157,43 @@ class EvidenceFinder:
         n = len(everything) or 1
         return [math.log(1 + n / (1 + sum(t.found_in(w) for w in everything))) for t in qt.terms]
 
+    def _focus(self, text: str) -> str:
+        """`text` without the corpus's subject words (stems in at least SUBJECT_SHARE of all
+        sentences: here "DeepSeek", "China", "Chinese", "technology"). MiniLM's cosine is carried
+        by such a name: for "Did DeepSeek get funding … from the Chinese government?" it put "DeepSeek
+        was not in any of the plans." (0.61) far above "… with money that CEO Liang Wenfeng earned
+        in the financial sector, without government support." (0.34). "" when nothing is left
+        out, or nothing would be left."""
+        everything = self._all_sentence_words()
+        counts = Counter(w for words in everything for w in words)
+        subject = {w for w, n in counts.items() if n >= SUBJECT_SHARE * len(everything)}
+        kept = [w for w in text.split() if not (set(stems(w)) and set(stems(w)) <= subject)]
+        return " ".join(kept) if kept and len(kept) < len(text.split()) else ""
+
     # -- per article ----------------------------------------------------------------------
     def find(self, question: str, *, k: int = 3, n_key: int = 2, query: str | None = None, rule: Rule | None = None) -> list[ArticleEvidence]:
         """Evidence for every article, in corpus order. `query` (default: the question) is what
         is embedded, e.g. a follow-up joined to the previous question; `rule` replaces the
         finder's own for this call (compare uses TOPIC_RULE)."""
         qt = analyse(question)
-        qvec = self.retriever.embedder.embed([query or question])[0]
+        focus = self._focus(query or question)
+        qvec, *rest = self.retriever.embedder.embed([query or question] + ([focus] if focus else []))
         per_article = self.retriever.retrieve(query or question, k=k, qvec=qvec)
         weights = self._weights(qt)
         rule = rule or self.rule  # per call, never stored: web sessions ask and compare at once
-        found = [self._article(ah.article, ah.hits, qt, weights, qvec, n_key, rule) for ah in per_article]
+        vectors = (qvec, rest[0] if rest else qvec)
+        found = [self._article(ah.article, ah.hits, qt, weights, vectors, n_key, rule) for ah in per_article]
         decide(found, qt, rule)
         return found
 
-    def _article(self, art: Article, hits: list[Hit], qt: QuestionTerms, weights: list[float], qvec: np.ndarray, n_key: int, rule: Rule) -> ArticleEvidence:
+    def _article(self, art: Article, hits: list[Hit], qt: QuestionTerms, weights: list[float], vectors, n_key: int, rule: Rule) -> ArticleEvidence:
+        """`vectors`: the question's and its focus's (see _focus). The focus ranks the sentences
+        shown; the whole question's scores decide silence (measured and tuned that way)."""
         ev = ArticleEvidence(art, hits, best=max((h.score for h in hits), default=0.0))
         sent = self.sentences.get(art)
         if not sent.spans:
             return ev
-        cos = sent.vectors @ qvec
+        cos, focus = sent.vectors @ vectors[0], sent.vectors @ vectors[1]
         words = self._sentence_words(art)
         total = sum(weights) or 1.0
         ev.absent = absent_share(qt, weights, set().union(*words))
@@ -186,16 +210,20 @@ class EvidenceFinder:
             pid = self._passage_of(art, span.start)
             if not pid:
                 continue  # outside every passage (page furniture the chunker left out): not citable
-            score = float(cos[i]) + rule.term_weight * coverage + lift.get(pid, 0.0)
+            extra = rule.term_weight * coverage + lift.get(pid, 0.0)
             if qt.wants_number and numbers(text) - qt.numbers:
-                score += rule.number_weight
-            scored.append((score, i, Scored(span.start, span.end, text, pid, round(score, 4), round(float(cos[i]), 4), round(coverage, 4))))
+                extra += rule.number_weight
+
+            shown = Scored(span.start, span.end, text, pid, round(float(focus[i]) + extra, 4), round(float(focus[i]), 4), round(coverage, 4))
+            scored.append((float(focus[i]) + extra, float(cos[i]) + extra, float(cos[i]), i, shown))
         if not scored:
             return ev
-        scored.sort(key=lambda t: (-t[0], t[1]))
-        top = scored[0][0]
-        ev.key = [s for score, _, s in scored[:n_key] if score >= top - rule.key_margin]
-        ev.strength, ev.coverage = top, max(s.coverage for s in ev.key)
+        ev.key = _best(scored, 0, n_key, rule.key_margin)
+        # Silence from the whole question: the best score, and the words and cosine of its own key sentences.
+        plain = _best(scored, 1, n_key, rule.key_margin)
+        ev.strength = max(t[1] for t in scored)
+        ev.coverage = max(s.coverage for s in plain)
+        ev.cosine = max(t[2] for t in scored if t[4] in plain)
         ev.context = self._context(art, sent.spans, ev.key, qt, cover)
         ev.passages = {s.passage_id: self.retriever.passages[s.passage_id] for s in ev.key + ev.context}
         return ev
@@ -244,10 +272,13 @@ class EvidenceFinder:
         return ""
 
 
+def _best(scored: list[tuple], by: int, n: int, margin: float) -> list[Scored]:
+    """The top `n` sentences by score `by` (0: focus, 1: whole question) within `margin` of the first."""
+    ranked = sorted(scored, key=lambda t: (-t[by], t[3]))
+    return [t[4] for t in ranked[:n] if t[by] >= ranked[0][by] - margin]
+
+
 TURN_WITHIN = 4  # paragraphs: how far ahead a paragraph that turns down the ones before may stand
-# "This does not deny that the United States' technology control … has been effective" concedes
-# instead: two negations. Shown after an unrelated key sentence in the session-13 review.
-_CONCEDES = re.compile(r"\bnot (?:deny|denying|to say)\b|\bno doubt\b", re.I)
 
 
 def later_turn(text: str, spans, i: int) -> list[int]:
@@ -263,8 +294,7 @@ def later_turn(text: str, spans, i: int) -> list[int]:
         paragraphs += 1
         if paragraphs > TURN_WITHIN:
             return []
-        sentence = text[spans[j].start:spans[j].end]
-        if rejects_previous(sentence) and not _CONCEDES.search(sentence):
+        if rejects_previous(text[spans[j].start:spans[j].end]):
             return [j]
     return []
 
@@ -289,11 +319,10 @@ def decide(found: list[ArticleEvidence], qt: QuestionTerms, r: Rule) -> None:
         if not ev.key or best <= 0:
             ev.status = SILENT
             continue
-        cosine = max(s.cosine for s in ev.key)
         share = ev.strength / best
         weak = share < r.behind and ev.coverage < r.weak_coverage  # behind AND weak on words
         lacks = ev.absent >= r.absent_silent and share < r.absent_silent_share  # never uses the question's words
-        if weak or lacks or ev.coverage < r.min_coverage or cosine < r.min_cosine or share < r.relative:
+        if weak or lacks or ev.coverage < r.min_coverage or ev.cosine < r.min_cosine or share < r.relative:
             ev.status = SILENT
         elif share < r.sure_relative or not any(qt.holds_answer(s.text) for s in ev.key + ev.context):
             ev.status = MENTIONS

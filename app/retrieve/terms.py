@@ -143,6 +143,8 @@ class QuestionTerms:
         if self.answer_type == "name":
             if _ASKS_THE_NAME.search(self.text) and not _NAMING.search(text):
                 return False
+            if _ASKS_A_SCHOOL.search(self.text):  # "Which universities…?": a university's name, not any name
+                return bool(_SCHOOL_NAME.search(text))
             asked = {w.lower() for w in _WORD.findall(self.text)}
             # A capital that starts a quote or clause ("“If the US…") is no name: stopwords never are.
             return any(m.group(0).lower() not in asked | _COMMON_NAMES | STOPWORDS for m in _PROPER.finditer(text))
@@ -152,6 +154,10 @@ class QuestionTerms:
 # "What was the name of…" asks for the name itself: the answer sentence names it ("a company
 # named High-Flyer"), which is stronger than any capitalised word near the topic.
 _ASKS_THE_NAME = re.compile(r"\bwhat (?:is|was|are|were) the names? of\b|\bwhat (?:is|was) (?:it|\w+) called\b", re.I)
+# "Which (Chinese) universities…" asks for schools by name ("Tsinghua University", "University of
+# Oxford"): "the United States" in a sentence about education is no answer (dev q08, session 13).
+_ASKS_A_SCHOOL = re.compile(r"\bwhich (?:\w+ )?(?:universit(?:y|ies)|colleges?|schools?|institutes?)\b", re.I)
+_SCHOOL_NAME = re.compile(r"\b[A-Z][\w-]+ (?:University|College|School|Institute)\b|\b(?:University|College|Institute) of [A-Z]")
 _NAMING = re.compile(r"\b(?:named|called|known as|dubbed|nicknamed)\s+[“\"'‘]?[A-Z]")
 
 
