@@ -229,15 +229,13 @@ def test_most_direct_line_quotes_the_best_key_sentence_not_the_first():
 def _view_lead(quotes: list[Evidence]) -> str:
     """The lead of a view question over one addressing article with these quotes."""
     cards = [Perspective("a", "A", "A", ADDRESSES, 0.9, "", quotes, [1])]
-    found = [ArticleEvidence(Article("a", "A", "A", "", "a.txt", sha256="a"), [], strength=0.9)]
-    return lead("view", cards, found, lambda s: True)
+    return lead("view", cards, lambda s: True)
 
 
 def test_a_lead_with_only_unsure_articles_names_none_as_addressing():
     quotes = [Evidence("Port Velmar has a harbour and a lighthouse.", 0, 43, "a:0", 1, "key", 0.5)]
     cards = [Perspective("a", "A", "A", MENTIONS, 0.9, "", quotes, [1]), Perspective("b", "B", "B", "silent", 0.1, "", [], [])]
-    found = [ArticleEvidence(Article(x, x, x, "", f"{x}.txt", sha256=x), [], strength=0.9) for x in "ab"]
-    text = lead("view", cards, found, lambda s: True)
+    text = lead("view", cards, lambda s: True)
     assert text.startswith("No article clearly addresses this") and "address this:" not in text
     assert text.endswith("«B» does not address it. Closest: «A»: “Port Velmar has a harbour and a lighthouse.” [1]")
 
@@ -247,8 +245,14 @@ def test_most_direct_line_quotes_an_addressing_article_over_a_stronger_unsure_on
     unsure = Evidence("Port Velmar has a harbour and a lighthouse.", 0, 43, "a:0", 1, "key", 0.9)
     sure = Evidence("The lighthouse was closed after the storm.", 0, 41, "b:0", 2, "key", 0.7)
     cards = [Perspective("a", "A", "A", MENTIONS, 0.9, "", [unsure], [1]), Perspective("b", "B", "B", ADDRESSES, 0.7, "", [sure], [2])]
-    found = [ArticleEvidence(Article(x, x, x, "", f"{x}.txt", sha256=x), [], strength=s) for x, s in (("a", 0.9), ("b", 0.7))]
-    assert lead("view", cards, found, lambda s: True).endswith("Most direct: «B»: “The lighthouse was closed after the storm.” [2]")
+    assert lead("view", cards, lambda s: True).endswith("Most direct: «B»: “The lighthouse was closed after the storm.” [2]")
+
+
+def test_most_direct_line_quotes_the_article_whose_key_sentence_ranks_highest():
+    weaker = Evidence("Port Velmar has a harbour.", 0, 26, "a:0", 1, "key", 0.6)
+    better = Evidence("The lighthouse was closed after the storm.", 0, 41, "b:0", 2, "key", 0.8)
+    cards = [Perspective("a", "A", "A", ADDRESSES, 0.9, "", [weaker], [1]), Perspective("b", "B", "B", ADDRESSES, 0.5, "", [better], [2])]
+    assert lead("view", cards, lambda s: True).endswith("Most direct: «B»: “The lighthouse was closed after the storm.” [2]")
 
 
 def test_most_direct_line_marks_a_turn_that_comes_paragraphs_later():

@@ -115,28 +115,34 @@ def _names(cards: list[Perspective]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def lead(kind: str, cards: list[Perspective], found: list[ArticleEvidence], holds) -> str:
+def lead(kind: str, cards: list[Perspective], holds) -> str:
     """The first lines of the answer, decided in code and named from the record."""
     speaking = [c for c in cards if c.status != SILENT]
     silent = [c for c in cards if c.status == SILENT]
     if not speaking:
         return "None of the articles addresses this question."
     if kind == "fact":
-        return _fact_lead(cards, found, holds) + _silence_note(silent)
+        return _fact_lead(cards, holds) + _silence_note(silent)
     addressing = [c for c in speaking if c.status == ADDRESSES]
     mentioning = [c for c in speaking if c.status == MENTIONS]
     if not addressing:  # only unsure articles: say so rather than name any of them as addressing it
-        return "No article clearly addresses this; the closest sentences are below." + _silence_note(silent) + " Closest: " + _strongest(cards, found)
+        return "No article clearly addresses this; the closest sentences are below." + _silence_note(silent) + " Closest: " + _strongest(cards)
     verb = "addresses" if len(addressing) == 1 else "address"
     parts = [f"{len(addressing)} of {len(cards)} articles {verb} this: " + ", ".join(f"«{c.label}» [{c.citations[0]}]" for c in addressing) + "."]
     if mentioning:
         parts.append(f"{_names(mentioning)} may not address it (closest sentences below).")
-    return " ".join(parts) + _silence_note(silent) + " Most direct: " + _strongest(cards, found)
+    return " ".join(parts) + _silence_note(silent) + " Most direct: " + _strongest(cards)
 
 
-def _strongest(cards: list[Perspective], found: list[ArticleEvidence]) -> str:
+def _top_key(card: Perspective) -> float:
+    return max((q.score for q in card.quotes if q.role == "key"), default=0.0)
+
+
+def _strongest(cards: list[Perspective]) -> str:
     sure = [i for i, c in enumerate(cards) if c.status == ADDRESSES]  # never quote an unsure article over one said to address it
-    i = max(sure or [i for i, c in enumerate(cards) if c.status != SILENT], key=lambda i: found[i].strength)
+    # The article whose best key sentence ranks highest for the question (dev: 5 -> 7 of 15 Most
+    # direct lines quote an article's own answer), not the one strongest for the silence rule.
+    i = max(sure or [i for i, c in enumerate(cards) if c.status != SILENT], key=lambda i: _top_key(cards[i]))
     key = max((q for q in cards[i].quotes if q.role == "key"), key=lambda q: q.score)  # the best, not the first in reading order
     after = min((q for q in cards[i].quotes if q.start >= key.end), key=lambda q: q.start, default=None)
     gap = " … later: " if after and after.start - key.end > 3 else " "  # paragraphs later (evidence._later_turn)
@@ -152,11 +158,10 @@ def _silence_note(silent: list[Perspective]) -> str:
     return f" {_names(silent)} {'does' if len(silent) == 1 else 'do'} not address it."
 
 
-def _fact_lead(cards: list[Perspective], found: list[ArticleEvidence], holds) -> str:
+def _fact_lead(cards: list[Perspective], holds) -> str:
     """The sentence that holds the fact, from the article whose best key sentence ranks highest
     among those whose evidence has one (the article's strength for silence is another score)."""
-    top = lambda c: max((q.score for q in c.quotes if q.role == "key"), default=0.0)  # noqa: E731
-    ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: -top(cards[i]))
+    ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: -_top_key(cards[i]))
     with_fact = [i for i in ranked if any(holds(q.text) for q in cards[i].quotes)] or ranked
     best = cards[with_fact[0]]
     keys = [q for q in best.quotes if holds(q.text)] or best.quotes
@@ -304,7 +309,7 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     t_retrieve = time.perf_counter() - t0
     yield Event("sources", text=str(len(sources)))
 
-    answer = lead(qt.kind, cards, found, qt.holds_answer)
+    answer = lead(qt.kind, cards, qt.holds_answer)
     yield Event("answer_start")
     yield Event("answer", text=answer)
     spent = _Spent(t0)
