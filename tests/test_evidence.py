@@ -255,6 +255,16 @@ def test_most_direct_line_quotes_the_article_whose_key_sentence_ranks_highest():
     assert lead("view", cards, lambda s: True).endswith("Most direct: «B»: “The lighthouse was closed after the storm.” [2]")
 
 
+def test_a_fact_lead_names_every_article_once():
+    """Session-13 review: a fact answer left the unsure articles unnamed, so its lists did not add up."""
+    fact = Evidence("The lighthouse was closed in 1998.", 0, 34, "a:0", 1, "key", 0.9)
+    other = Evidence("Port Velmar has a harbour.", 0, 26, "b:0", 2, "key", 0.5)
+    cards = [Perspective("a", "A", "A", ADDRESSES, 0.9, "", [fact], [1]), Perspective("b", "B", "B", MENTIONS, 0.5, "", [other], [2]),
+             Perspective("c", "C", "C", SILENT, 0.1, "", [], [])]
+    text = lead("fact", cards, analyse("When was the lighthouse closed?").holds_answer)
+    assert text == "«A»: “The lighthouse was closed in 1998.” [1] «B» may not address it. «C» does not address it."
+
+
 def test_most_direct_line_marks_a_turn_that_comes_paragraphs_later():
     view = Evidence("For many people, the harbour is a victory.", 0, 42, "a:0", 1, "key", 0.9)
     turn = Evidence("The reality is more complicated.", 300, 332, "a:2", 2, "context", 0.0)

@@ -121,10 +121,13 @@ def lead(kind: str, cards: list[Perspective], holds) -> str:
     silent = [c for c in cards if c.status == SILENT]
     if not speaking:
         return "None of the articles addresses this question."
-    if kind == "fact":
-        return _fact_lead(cards, holds) + _silence_note(silent)
     addressing = [c for c in speaking if c.status == ADDRESSES]
     mentioning = [c for c in speaking if c.status == MENTIONS]
+    if kind == "fact":  # the unsure and the silent articles are named too, as in a view answer
+        text = _fact_lead(cards, holds)
+        unnamed = [c for c in mentioning if f"«{c.label}»" not in text]
+        unsure = f" {_names(unnamed)} may not address it." if unnamed else ""
+        return text + unsure + _silence_note(silent)
     if not addressing:  # only unsure articles: say so rather than name any of them as addressing it
         return "No article clearly addresses this; the closest sentences are below." + _silence_note(silent) + " Closest: " + _strongest(cards)
     verb = "addresses" if len(addressing) == 1 else "address"
