@@ -13,7 +13,7 @@ from app.answer.ask import ask, lead
 from app.answer.results import Evidence, Perspective
 from app.corpus.articles import Article
 from app.pipeline import build_pipeline
-from app.retrieve.evidence import ADDRESSES, MENTIONS, SILENT, TOPIC_RULE, ArticleEvidence, Rule, Scored, later_turn, absent_share, decide, leans_back, rejects_previous
+from app.retrieve.evidence import ADDRESSES, MENTIONS, SILENT, TOPIC_RULE, ArticleEvidence, Rule, Scored, later_turn, absent_share, decide, leans_back, qualifies_previous, rejects_previous
 from app.retrieve.terms import analyse
 from app.settings import Settings
 
@@ -142,6 +142,30 @@ def test_a_paragraph_that_turns_down_the_ones_before_comes_with_the_view_it_answ
     turn = next(j for j, s in enumerate(spans) if POPULAR_VIEW_THEN_TURN[s.start:s.end] == "The reality is more complicated.")
     assert later_turn(POPULAR_VIEW_THEN_TURN, spans, 0) == [turn]
     assert later_turn(POPULAR_VIEW_THEN_TURN, spans, turn + 1) == []  # nothing after it turns it down
+
+
+def test_a_connective_turn_answers_only_the_paragraph_before_it():
+    """Session-13 review, Q8/004: "However, this so-called independent innovation path…" was
+    shown after a key sentence two paragraphs up; it answers its own antecedent only."""
+    local = POPULAR_VIEW_THEN_TURN.replace("The reality is more complicated.", "However, this is not the whole story.")
+    spans = _spans(local)
+    turn = next(j for j, s in enumerate(spans) if local[s.start:s.end].startswith("However"))
+    assert later_turn(local, spans, 0) == []  # three paragraphs up
+    boats = next(j for j, s in enumerate(spans) if local[s.start:s.end].startswith("Boats"))
+    assert later_turn(local, spans, boats) == [turn]  # the paragraph right before
+
+
+@pytest.mark.parametrize("sentence, qualifies", [
+    ("But it is important that the right conclusions are drawn from this.", True),
+    ("However, the board disagreed.", True),
+    ("The reality is more complicated.", True),
+    ("Butter prices rose.", False),
+    ("The board met twice.", False),
+])
+def test_a_sentence_that_qualifies_the_one_before_comes_with_it(sentence, qualifies):
+    """Session-13 review, Q5/002: "Apparently, the government has done certain things well." was
+    the Most direct line without the article's "But it is important that the right conclusions…"."""
+    assert qualifies_previous(sentence) is qualifies
 
 
 def test_a_paragraph_that_concedes_is_no_turn():

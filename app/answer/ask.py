@@ -28,7 +28,7 @@ from app.answer.question import clean_question
 from app.answer.results import ADDRESSES, MENTIONS, NOT_ADDRESSED_TEXT, SILENT, AskResult, Evidence, Perspective, SourcePassage
 from app.llm import GenerationStats
 from app.pipeline import Pipeline
-from app.retrieve.evidence import ArticleEvidence, leans_back, rejects_previous
+from app.retrieve.evidence import ArticleEvidence, leans_back, qualifies_previous
 from app.retrieve.terms import analyse
 
 NOT_ADDRESSED = NOT_ADDRESSED_TEXT  # the card text of a silent article (kept for importers)
@@ -149,7 +149,7 @@ def _strongest(cards: list[Perspective]) -> str:
     key = max((q for q in cards[i].quotes if q.role == "key"), key=lambda q: q.score)  # the best, not the first in reading order
     after = min((q for q in cards[i].quotes if q.start >= key.end), key=lambda q: q.start, default=None)
     gap = " … later: " if after and after.start - key.end > 3 else " "  # paragraphs later (evidence._later_turn)
-    turned_down = f"{gap}“{after.text}” [{after.citation}]" if after and rejects_previous(after.text) else ""
+    turned_down = f"{gap}“{after.text}” [{after.citation}]" if after and qualifies_previous(after.text) else ""
     before = max((q for q in cards[i].quotes if q.end <= key.start and q.role == "context"), key=lambda q: q.end, default=None)
     leaned_on = f"“{before.text}” [{before.citation}] " if before and leans_back(key.text) else ""
     return f"«{cards[i].label}»: {leaned_on}“{key.text}” [{key.citation}]{turned_down}"

@@ -42,6 +42,13 @@ _REJECTS = re.compile(
 # "This does not deny that the United States' technology control … has been effective" concedes
 # instead: two negations. Shown after an unrelated key sentence in the session-13 review.
 _CONCEDES = re.compile(r"\bnot (?:deny|denying|to say)\b|\bno doubt\b", re.I)
+# A sentence that qualifies the one before it: "Apparently, the government has done certain
+# things well. But it is important that the right conclusions are drawn from this." (the
+# first was quoted alone as an article's lesson in the session-13 review).
+_QUALIFIES = re.compile(r"^[\"“‘']?(?:But|However|Yet|Still|Nevertheless|That said)\b")
+# Turns that answer more than the paragraph before them ("The reality is more complicated."):
+# "However, this so-called independent innovation path…" answers only its own antecedent.
+_GLOBAL_TURN = re.compile(r"^[\"“‘']?(?:The reality|In reality|The truth|In truth|On the contrary)\b", re.I)
 _ENDS = re.compile(r"[.!?…][\"'”’)\]]*$")
 # A sentence that needs the one before it to be understood: a pronoun or connective opener, or
 # the answer to a question the article just asked ("The answer is no." in the review of session 12).
@@ -52,6 +59,11 @@ _LEANS_BACK = re.compile(r"^[\"“‘']?(?:(?:This|That|These|Those|It|Its|They|
 def leans_back(sentence: str) -> bool:
     """Whether `sentence` needs the one before it to be understood (that one is shown with it)."""
     return bool(_LEANS_BACK.match(sentence))
+
+
+def qualifies_previous(sentence: str) -> bool:
+    """Whether `sentence` turns down or qualifies the one before it (shown with that one)."""
+    return rejects_previous(sentence) or bool(_QUALIFIES.match(sentence))
 
 
 def rejects_previous(sentence: str) -> bool:
@@ -232,7 +244,8 @@ class EvidenceFinder:
         """Neighbours that complete a key sentence: the one before a "This…" sentence, and, when
         the key sentence lacks what a fact question asks for (a number, a date, a name), the
         neighbour before or after that has it (of two such, the one holding more of the
-        question's words, `coverage(j)`); and the next sentence when it turns the key one down."""
+        question's words, `coverage(j)`); the next sentence when it turns the key one down or
+        qualifies it ("But…"), or a later paragraph that turns it down (later_turn)."""
         taken = {(s.start, s.end) for s in key}
         out = []
         index = {(s.start, s.end): i for i, s in enumerate(spans)}
@@ -243,8 +256,8 @@ class EvidenceFinder:
             want = []
             if leans_back(s.text) and i > 0:
                 want.append(i - 1)
-            if i + 1 < len(spans) and rejects_previous(art.text[spans[i + 1].start:spans[i + 1].end]):
-                want.append(i + 1)  # the article quotes the key sentence to turn it down: show that too
+            if i + 1 < len(spans) and qualifies_previous(art.text[spans[i + 1].start:spans[i + 1].end]):
+                want.append(i + 1)  # the article turns the key sentence down or qualifies it: show that too
             else:
                 want.extend(later_turn(art.text, spans, i))
             holds = qt.holds_answer(s.text)
@@ -294,7 +307,8 @@ def later_turn(text: str, spans, i: int) -> list[int]:
         paragraphs += 1
         if paragraphs > TURN_WITHIN:
             return []
-        if rejects_previous(text[spans[j].start:spans[j].end]):
+        sentence = text[spans[j].start:spans[j].end]
+        if rejects_previous(sentence) and (paragraphs == 1 or _GLOBAL_TURN.match(sentence)):
             return [j]
     return []
 
