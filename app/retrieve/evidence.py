@@ -1,12 +1,14 @@
 """Evidence per article: its best sentences for a question, and whether it addresses it at all.
 
-Scope: rank every sentence of each article by meaning (MiniLM cosine), by the question's key
+Scope: rank every sentence of each article by meaning (MiniLM cosine with the question less
+the corpus's subject words, which otherwise carry the cosine), by the question's key
 terms and their close synonyms (weighted by how rare each term is in the corpus, so "DeepSeek",
 which every article names, counts for little) and, for "how many / when" questions, by
 holding a number; sentences inside the article's best passages get a small lift. Each
 article yields 1-3 key sentences, verbatim with offsets, plus a neighbouring sentence where a
 key sentence leans on it ("This…", "It…"), where the number sits one sentence later, or where
-the next sentence turns the key one down ("The reality is more complicated.").
+the next sentence (or a later paragraph) turns the key one down or qualifies it ("The reality
+is more complicated.", "But…").
 Then honest silence: an article is silent when its evidence both scores well behind the best
 article's and holds few of the question's key terms (or synonyms), when the whole article
 never uses most of the question's key terms, or when it is far behind whatever its words; an
@@ -133,7 +135,7 @@ class ArticleEvidence:
     status: str = SILENT
     strength: float = 0.0  # best sentence score (what the relative rule compares)
     coverage: float = 0.0  # best key-term coverage among the key sentences
-    cosine: float = 0.0  # best cosine with the whole question among its key sentences by the whole question
+    cosine: float = 0.0  # the whole question's best cosine among its best sentences for it (min_cosine)
     absent: float = 0.0  # rarity-weighted share of the question's key terms found nowhere in the article
     best: float = 0.0  # best passage cosine (kept for the JSON's best_score)
     passages: dict[str, Passage] = field(default_factory=dict)  # every passage that holds a key or context sentence
@@ -198,7 +200,8 @@ class EvidenceFinder:
         decide(found, qt, rule)
         return found
 
-    def _article(self, art: Article, hits: list[Hit], qt: QuestionTerms, weights: list[float], vectors, n_key: int, rule: Rule) -> ArticleEvidence:
+    def _article(self, art: Article, hits: list[Hit], qt: QuestionTerms, weights: list[float],
+                 vectors: tuple[np.ndarray, np.ndarray], n_key: int, rule: Rule) -> ArticleEvidence:
         """`vectors`: the question's and its focus's (see _focus). The focus ranks the sentences
         shown; the whole question's scores decide silence (measured and tuned that way)."""
         ev = ArticleEvidence(art, hits, best=max((h.score for h in hits), default=0.0))
@@ -225,7 +228,6 @@ class EvidenceFinder:
             extra = rule.term_weight * coverage + lift.get(pid, 0.0)
             if qt.wants_number and numbers(text) - qt.numbers:
                 extra += rule.number_weight
-
             shown = Scored(span.start, span.end, text, pid, round(float(focus[i]) + extra, 4), round(float(focus[i]), 4), round(coverage, 4))
             scored.append((float(focus[i]) + extra, float(cos[i]) + extra, float(cos[i]), i, shown))
         if not scored:
