@@ -276,7 +276,8 @@ def test_most_direct_line_quotes_the_article_whose_key_sentence_ranks_highest():
     weaker = Evidence("Port Velmar has a harbour.", 0, 26, "a:0", 1, "key", 0.6)
     better = Evidence("The lighthouse was closed after the storm.", 0, 41, "b:0", 2, "key", 0.8)
     cards = [Perspective("a", "A", "A", ADDRESSES, 0.9, "", [weaker], [1]), Perspective("b", "B", "B", ADDRESSES, 0.5, "", [better], [2])]
-    assert lead("view", cards, lambda s: True).endswith("Most direct: «B»: “The lighthouse was closed after the storm.” [2]")
+    # The two articles' best sentences, the higher-ranked first: two positions before the cards.
+    assert lead("view", cards, lambda s: True).endswith("Most direct: «B»: “The lighthouse was closed after the storm.” [2] Next: «A»: “Port Velmar has a harbour.” [1]")
 
 
 def test_a_fact_lead_names_every_article_once():

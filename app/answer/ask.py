@@ -129,30 +129,40 @@ def lead(kind: str, cards: list[Perspective], holds) -> str:
         unsure = f" {_names(unnamed)} may not address it." if unnamed else ""
         return text + unsure + _silence_note(silent)
     if not addressing:  # only unsure articles: say so rather than name any of them as addressing it
-        return "No article clearly addresses this; the closest sentences are below." + _silence_note(silent) + " Closest: " + _strongest(cards)
+        return "No article clearly addresses this; the closest sentences are below." + _silence_note(silent) + " Closest: " + _strongest(cards, 1)[0]
     verb = "addresses" if len(addressing) == 1 else "address"
     parts = [f"{len(addressing)} of {len(cards)} articles {verb} this: " + ", ".join(f"«{c.label}» [{c.citations[0]}]" for c in addressing) + "."]
     if mentioning:
         parts.append(f"{_names(mentioning)} may not address it (closest sentences below).")
-    return " ".join(parts) + _silence_note(silent) + " Most direct: " + _strongest(cards)
+    return " ".join(parts) + _silence_note(silent) + " Most direct: " + " Next: ".join(_strongest(cards, MOST_DIRECT))
 
 
 def _top_key(card: Perspective) -> float:
     return max((q.score for q in card.quotes if q.role == "key"), default=0.0)
 
 
-def _strongest(cards: list[Perspective]) -> str:
-    sure = [i for i, c in enumerate(cards) if c.status == ADDRESSES]  # never quote an unsure article over one said to address it
-    # The article whose best key sentence ranks highest for the question (dev: 5 -> 7 of 15 Most
-    # direct lines quote an article's own answer), not the one strongest for the silence rule.
-    i = max(sure or [i for i, c in enumerate(cards) if c.status != SILENT], key=lambda i: _top_key(cards[i]))
-    key = max((q for q in cards[i].quotes if q.role == "key"), key=lambda q: q.score)  # the best, not the first in reading order
-    after = min((q for q in cards[i].quotes if q.start >= key.end), key=lambda q: q.start, default=None)
-    gap = " … later: " if after and after.start - key.end > 3 else " "  # paragraphs later (evidence._later_turn)
+# Two articles in the lead: the reader sees two positions before the cards (dev: the fact of
+# q09 is in the second; Most direct lines quoting an article's answer 8 -> 11 of 15 with two).
+MOST_DIRECT = 2
+
+
+def _strongest(cards: list[Perspective], n: int) -> list[str]:
+    """The `n` articles whose best key sentence ranks highest for the question (not the ones
+    strongest for the silence rule), each with its most direct quote; an unsure article never
+    comes before one said to address the question."""
+    sure = [i for i, c in enumerate(cards) if c.status == ADDRESSES]
+    ranked = sorted(sure or [i for i, c in enumerate(cards) if c.status != SILENT], key=lambda i: -_top_key(cards[i]))
+    return [_most_direct(cards[i]) for i in ranked[:n]]
+
+
+def _most_direct(card: Perspective) -> str:
+    key = max((q for q in card.quotes if q.role == "key"), key=lambda q: q.score)  # the best, not the first in reading order
+    after = min((q for q in card.quotes if q.start >= key.end), key=lambda q: q.start, default=None)
+    gap = " … later: " if after and after.start - key.end > 3 else " "  # paragraphs later (evidence.later_turn)
     turned_down = f"{gap}“{after.text}” [{after.citation}]" if after and qualifies_previous(after.text) else ""
-    before = max((q for q in cards[i].quotes if q.end <= key.start and q.role == "context"), key=lambda q: q.end, default=None)
+    before = max((q for q in card.quotes if q.end <= key.start and q.role == "context"), key=lambda q: q.end, default=None)
     leaned_on = f"“{before.text}” [{before.citation}] " if before and leans_back(key.text) else ""
-    return f"«{cards[i].label}»: {leaned_on}“{key.text}” [{key.citation}]{turned_down}"
+    return f"«{card.label}»: {leaned_on}“{key.text}” [{key.citation}]{turned_down}"
 
 
 def _silence_note(silent: list[Perspective]) -> str:
