@@ -152,6 +152,7 @@ class EvidenceFinder:
         self.sentences = sentences
         self.rule = rule or Rule()
         self._words: dict[str, list[set[str]]] = {}
+        self._subject: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())  # (corpus state, its subject words)
 
     # -- corpus statistics ----------------------------------------------------------------
     def _sentence_words(self, art: Article) -> list[set[str]]:
@@ -178,11 +179,19 @@ class EvidenceFinder:
         was not in any of the plans." (0.61) far above "… with money that CEO Liang Wenfeng earned
         in the financial sector, without government support." (0.34). "" when nothing is left
         out, or nothing would be left."""
-        everything = self._all_sentence_words()
-        counts = Counter(w for words in everything for w in words)
-        subject = {w for w, n in counts.items() if n >= SUBJECT_SHARE * len(everything)}
+        subject = self._subject_words()
         kept = [w for w in text.split() if not (set(stems(w)) and set(stems(w)) <= subject)]
         return " ".join(kept) if kept and len(kept) < len(text.split()) else ""
+
+    def _subject_words(self) -> frozenset[str]:
+        """Stems in at least SUBJECT_SHARE of the corpus's sentences, counted once per corpus
+        state (every question asks for them)."""
+        state = tuple(f"{a.id}:{a.sha256}" for a in self.retriever.articles)
+        if self._subject[0] != state:
+            everything = self._all_sentence_words()
+            counts = Counter(w for words in everything for w in words)
+            self._subject = (state, frozenset(w for w, n in counts.items() if n >= SUBJECT_SHARE * len(everything)))
+        return self._subject[1]
 
     # -- per article ----------------------------------------------------------------------
     def find(self, question: str, *, k: int = 3, n_key: int = 2, query: str | None = None, rule: Rule | None = None) -> list[ArticleEvidence]:
