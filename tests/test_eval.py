@@ -71,3 +71,17 @@ def test_every_answer_sentence_of_the_gold_is_in_its_article(stub_pipe):
     text = {a.id: a.text for a in stub_pipe.articles}
     missing = [(q, a, s) for q, per in load_key_gold().items() for a, sents in per.items() for s in sents if find_sentence(text[a], s) < 0]
     assert len(missing) <= 1, missing  # q38/004 quotes the article's title, which is not body text
+
+
+# -- the stance eval (python -m app.eval.stance) --------------------------------------------
+
+def test_the_stance_eval_scores_every_gold_label_with_forced_labels(stub_pipe):
+    """It broke silently once (it passed options compare() no longer takes): run it for real."""
+    from app.eval.stance import evaluate as evaluate_stance, load_gold
+
+    gold = load_gold()
+    figures = evaluate_stance(stub_pipe, gold, "schema")
+    assert figures["n"] == sum(len(v) for v in gold.values())  # every gold article got a row
+    assert figures["evidence_valid"] == 1.0 and figures["quotes"] > 0
+    judged = sum(n for label, n in figures["predicted"].items() if label != "not addressed")
+    assert judged > 0  # forced: the stub's labels are measured although it fails calibration

@@ -1,10 +1,12 @@
-"""Measure compare-mode stance labels against the gold file: `python -m app.eval_stance`.
+"""Measure compare-mode stance labels against the gold file: `python -m app.eval.stance`.
 
 Prints, per model and stance method: exact agreement with tests/eval/gold_stances.jsonl,
 "adjacent" agreement (mixed vs supports/opposes also counts), the same on the articles both
 gold and retrieval call addressed (label quality alone, next to always-"supports" on that
 subset), the overall always-"supports" baseline (where retrieval found the topic), evidence validity (every quote verbatim at its offsets and from the row's own article),
 and seconds per compare. Gold claims are used, so the claim writer is not measured here.
+Labels are forced (`labels="force"`): the point is what the model would say, also when its
+calibration keeps the labels from users.
 Not here: retrieval recall for ask mode (that is `perspectives eval`).
 """
 
@@ -40,20 +42,20 @@ def adjacent(a: str, b: str) -> bool:
     return a == b or ("mixed" in (a, b) and {a, b} <= {"mixed", "supports", "opposes"})
 
 
-def evaluate(pipe, gold, method: str, *, viewpoints: bool = False, floor: float | None = None) -> dict:
+def evaluate(pipe, gold, method: str, *, labels: str = "force") -> dict:
     n = exact = adj = base = 0
     both = both_exact = both_base = 0
     quotes = valid = 0
     seconds = []
     predicted: dict[str, int] = defaultdict(int)
-    for (topic, claim), labels in sorted(gold.items()):
+    for (topic, claim), wanted in sorted(gold.items()):
         t0 = time.perf_counter()
-        res = compare(pipe, topic, claim, method=method, viewpoints=viewpoints, floor=floor)
+        res = compare(pipe, topic, claim, method=method, labels=labels)
         seconds.append(time.perf_counter() - t0)
         for row in res.rows:
-            if row.article_id not in labels:
+            if row.article_id not in wanted:
                 continue
-            g = labels[row.article_id]
+            g = wanted[row.article_id]
             n += 1
             predicted[row.stance] += 1
             exact += row.stance == g
@@ -66,8 +68,8 @@ def evaluate(pipe, gold, method: str, *, viewpoints: bool = False, floor: float 
             art = pipe.article(row.article_id)
             for q in row.quotes:
                 quotes += 1
-                own = pipe.retriever.passages.get(q["passage_id"])
-                valid += bool(own and own.article_id == row.article_id and verify_quote(art.text, q["text"], q["start"], q["end"]))
+                own = pipe.retriever.passages.get(q.passage_id)
+                valid += bool(own and own.article_id == row.article_id and verify_quote(art.text, q.text, q.start, q.end))
     return {"method": method, "n": n, "exact": exact / n, "adjacent": adj / n, "addressed_n": both,
             "addressed_exact": both_exact / max(both, 1), "addressed_baseline": both_base / max(both, 1), "baseline_supports": base / n,
             "quotes": quotes, "evidence_valid": valid / max(quotes, 1), "s_per_compare": sum(seconds) / len(seconds),
@@ -78,8 +80,8 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="stub,default", help="comma-separated: stub, default, or GGUF paths")
     ap.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from: {', '.join(METHODS)}")
-    ap.add_argument("--viewpoints", action="store_true", help="also generate viewpoints (slower; as the CLI does)")
-    ap.add_argument("--floor", type=float, default=None, help="relevance floor for compare [default: compare.COMPARE_FLOOR]")
+    ap.add_argument("--labels", choices=("force", "auto"), default="force",
+                    help="force: the model's labels even if it fails calibration [default]; auto: as users see them")
     ap.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     args = ap.parse_args(argv)
     gold = load_gold()
@@ -90,7 +92,7 @@ def main(argv=None) -> None:
     for spec in args.models.split(","):
         pipe = build_pipeline(Settings.load(model=spec))
         for method in args.methods.split(","):
-            r = evaluate(pipe, gold, method, viewpoints=args.viewpoints, floor=args.floor)
+            r = evaluate(pipe, gold, method, labels=args.labels)
             r["model"] = getattr(pipe.model, "name", spec)
             if args.json:
                 print(json.dumps(r))
