@@ -18,7 +18,7 @@ from app.index.embed import Embedder
 from app.index.store import Index, SyncReport, open_index
 from app.llm import Model, load_model
 from app.index.sentences import SentenceStore
-from app.retrieve.evidence import ArticleEvidence, EvidenceFinder
+from app.retrieve.evidence import ArticleEvidence, EvidenceFinder, Rule
 from app.retrieve.hybrid import Retriever
 from app.settings import Settings, llm_api_key
 
@@ -122,8 +122,8 @@ class Pipeline:
         report = self.index.sync(articles, progress=progress, force=force)
         passages = [p for a in articles for p in chunk_article(a)]
         self.articles, self.passages, self.skipped, self.sync_report = articles, passages, skipped, report
-        self.retriever = Retriever(articles, passages, self.index, self.embedder, floor=self.settings.floor)
-        self.evidence = EvidenceFinder(self.retriever, self.sentences)
+        self.retriever = Retriever(articles, passages, self.index, self.embedder)
+        self.evidence = EvidenceFinder(self.retriever, self.sentences, Rule(min_cosine=self.settings.floor))
         return report
 
 

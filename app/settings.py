@@ -71,7 +71,8 @@ class Settings(BaseSettings):
                            ge=0, le=1024)
     k: int = setting(3, "Passages per article", "How many passages are retrieved from each article.", ge=1, le=20)
     quotes: int = setting(2, "Quotes per article", "Verbatim quotes shown per article.", ge=0, le=5)
-    floor: float = setting(0.3, "Relevance floor", "Cosine similarity below which an article does not address the question.", ge=-1, le=1)
+    floor: float = setting(0.2, "Relevance floor", "An article whose closest sentence has a cosine similarity with the question below this "
+                          "does not address it, whatever its words (one of several silence rules; models.md).", ge=-1, le=1)
     temperature: float = setting(0.0, "Temperature", "Sampling temperature; 0 = deterministic (recommended for small models).", ge=0, le=2)
     max_question_chars: int = setting(1000, "Longest question", "Longer questions are cut to this many characters, with a notice.",
                                       ge=1, le=1_000_000)

@@ -64,7 +64,7 @@ def _reordered(pipe):
     view = copy.copy(pipe)
     arts = list(reversed(pipe.articles))
     view.articles = arts
-    view.retriever = Retriever(arts, [p for a in arts for p in pipe.retriever.by_article.get(a.id, [])], pipe.index, pipe.embedder, floor=pipe.settings.floor)
+    view.retriever = Retriever(arts, [p for a in arts for p in pipe.retriever.by_article.get(a.id, [])], pipe.index, pipe.embedder)
     view.evidence = EvidenceFinder(view.retriever, pipe.sentences)
     return view
 

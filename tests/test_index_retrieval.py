@@ -1,12 +1,15 @@
-import numpy as np
 """The real Chroma store in tmp: incremental sync by hash, damage recovery, per-article retrieval."""
 
+import copy
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from app.index.store import Index
+from app.pipeline import build_pipeline
+from app.retrieve.evidence import EvidenceFinder, Rule
 
 
 def test_first_build_then_nothing_to_do(seeds_copy, make_pipe, tmp_path):
@@ -75,11 +78,24 @@ def test_every_article_gets_its_own_passages(stub_pipe):
         assert [h.fused for h in r.hits] == sorted((h.fused for h in r.hits), reverse=True)
 
 
-def test_relevance_floor_marks_silence(stub_pipe):
-    res = stub_pipe.retriever.retrieve("recipe for chocolate banana bread with walnuts", k=2)
-    assert not any(r.addressed for r in res)
-    res = stub_pipe.retriever.retrieve("Where did DeepSeek's founder Liang Wenfeng study?", k=2)
-    assert any(r.addressed for r in res)
+def test_an_off_topic_question_finds_every_article_silent(stub_pipe):
+    found = stub_pipe.find_evidence("recipe for chocolate banana bread with walnuts")
+    assert [ev.status for ev in found] == ["silent"] * len(found)
+    found = stub_pipe.find_evidence("Where did DeepSeek's founder Liang Wenfeng study?")
+    assert any(ev.status != "silent" for ev in found)
+
+
+def test_the_floor_setting_silences_articles_whose_closest_sentence_is_below_it(stub_pipe):
+    """`floor` once changed nothing a user saw (only an unused retriever flag read it)."""
+    question = "Where did DeepSeek's founder Liang Wenfeng study?"
+    found = stub_pipe.find_evidence(question)
+    cosines = sorted(ev.cosine for ev in found if ev.status != "silent")
+    assert len(cosines) >= 1
+    strict = copy.copy(stub_pipe)
+    strict.evidence = EvidenceFinder(stub_pipe.retriever, stub_pipe.sentences, Rule(min_cosine=cosines[-1] + 0.01))
+    assert [ev.status for ev in strict.find_evidence(question)] == ["silent"] * len(found)
+    built = build_pipeline(stub_pipe.settings.model_copy(update={"floor": 0.99}))
+    assert built.evidence.rule.min_cosine == 0.99
 
 
 def test_evidence_sentences_are_verbatim(stub_pipe):

@@ -1,7 +1,7 @@
 """Small worked examples that catch the bugs a mutation run showed the other tests would miss.
 
 Each test pins one behaviour a user relies on, with inputs small enough to check by hand:
-retrieval's ranking per signal (dense, lexical, their fusion, the relevance floor, quote
+retrieval's ranking per signal (dense, lexical, their fusion, quote
 choice and order), quote verification given a wrong quote, labels, the duplicate-id check,
 and batch-file line numbers after a bad line in the middle. Retrieval runs against a tiny
 in-memory dense index whose similarities are set by hand (the real Chroma and embedder are
@@ -65,11 +65,11 @@ def _corpus(paragraphs: dict[str, list[str]]):
     return articles, passages
 
 
-def _retriever(paragraphs, axes, floor=0.3):
+def _retriever(paragraphs, axes):
     articles, passages = _corpus(paragraphs)
     emb = FakeEmbedder(axes)
     index = FakeIndex(passages, emb)
-    return Retriever(articles, passages, index, emb, floor=floor), index
+    return Retriever(articles, passages, index, emb), index
 
 
 HALF = math.sqrt(0.75)  # (0.5, HALF) has cosine exactly 0.5 with (1, 0)
@@ -116,7 +116,7 @@ def test_each_article_is_searched_separately_in_corpus_order():
     r, index = _retriever({"b": ["gamma far away."], "c": [], "a": ["alpha close by."]}, AXES)
     res = r.retrieve("QDENSE", k=3)
     assert [x.article.id for x in res] == ["b", "c", "a"]  # an article without passages does not stop the others
-    assert [len(x.hits) for x in res] == [1, 0, 1] and res[1].addressed is False and res[1].best == 0.0
+    assert [len(x.hits) for x in res] == [1, 0, 1] and res[1].best == 0.0
     assert [c[0] for c in index.calls] == ["b", "a"]
 
 
@@ -124,16 +124,9 @@ def test_retrieval_defaults():
     para = "First alpha sentence has six words. Second alpha sentence has six words. Third alpha sentence has six words."
     articles, passages = _corpus({"a": [para, "beta two.", "beta three.", "beta four."]})
     emb = FakeEmbedder(AXES)
-    r = Retriever(articles, passages, FakeIndex(passages, emb), emb)  # floor 0.3: 0.5 is addressed
+    r = Retriever(articles, passages, FakeIndex(passages, emb), emb)
     [res] = r.retrieve("QDENSE")
-    assert len(res.hits) == 3 and res.addressed
-
-
-def test_the_relevance_floor_is_inclusive_and_silences_the_rest():
-    r, _ = _retriever({"on": ["beta exactly at the floor."], "off": ["gamma below the floor."]}, AXES, floor=0.5)
-    on, off = r.retrieve("QDENSE", k=1)
-    assert on.best == 0.5 and on.addressed is True
-    assert off.best == 0.0 and off.addressed is False
+    assert len(res.hits) == 3
 
 
 # -- quotes and citations --------------------------------------------------------------------

@@ -245,7 +245,7 @@ def test_config_precedence_flags_over_env_over_file(tmp_path, monkeypatch):
     out = json.loads(r.output)
     got = {k: (v["value"], v["source"]) for k, v in out["settings"].items()}
     assert got["k"] == (4, f"file {cfg}") and got["quotes"] == (3, "env PERSPECTIVES_QUOTES")
-    assert got["chroma_url"] == ("http://db:8001", "flag") and got["floor"] == (0.3, "default")
+    assert got["chroma_url"] == ("http://db:8001", "flag") and got["floor"] == (0.2, "default")
     assert got["seeds"][0] == str(tmp_path / "articles")  # relative to the file
     assert "sk-secret-value" not in r.output and got["llm_api_key"][0] == "(set)"
     text = CliRunner().invoke(cli, ["config", "--config", str(cfg)])

@@ -93,7 +93,7 @@ class Rule:
     min_coverage: float = 0.01  # evidence without a single key term (or synonym) is silent anyway
     relative: float = 0.35  # far behind the best article (under this share): silent whatever its words
     sure_relative: float = 0.8  # not silent but below this share: "mentions" rather than "addresses"
-    min_cosine: float = 0.2  # the best sentence's cosine below this: silent whatever the words
+    min_cosine: float = 0.2  # the best sentence's cosine below this: silent whatever the words (the `floor` setting)
     # Words the article never uses (session 13, dev split): the rarity-weighted share of the
     # question's key terms, synonyms included, found nowhere in the whole article. An article
     # that lacks most of what the question names ("Xi Jinping", "brain drain", "headquartered")

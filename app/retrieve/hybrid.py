@@ -1,7 +1,7 @@
 """Per-article hybrid retrieval: dense (Chroma) and lexical (BM25) ranks fused by RRF.
 
 Scope: for a question, the top passages of *each* article separately, so a terse article
-is never crowded out by a verbose one, and the passage-level relevance floor.
+is never crowded out by a verbose one.
 Not here: sentences and whether an article addresses the question (evidence.py), prompting
 or generation.
 """
@@ -33,7 +33,6 @@ class Hit:
 class ArticleHits:
     article: Article
     hits: list[Hit]
-    addressed: bool
 
     @property
     def best(self) -> float:
@@ -47,7 +46,7 @@ def _tokenize(texts: list[str]):
 class Retriever:
     """Holds the BM25 index and the passage table; dense search goes through `Index`."""
 
-    def __init__(self, articles: list[Article], passages: list[Passage], index: Index, embedder: Embedder, *, floor: float = 0.3):
+    def __init__(self, articles: list[Article], passages: list[Passage], index: Index, embedder: Embedder):
         self.articles = articles
         self.passages = {p.id: p for p in passages}
         self.by_article: dict[str, list[Passage]] = {}
@@ -55,7 +54,6 @@ class Retriever:
             self.by_article.setdefault(p.article_id, []).append(p)
         self.index = index
         self.embedder = embedder
-        self.floor = floor
         self._order = [p.id for p in passages]
         self._bm25 = bm25s.BM25()
         self._bm25.index(_tokenize([p.text for p in passages]), show_progress=False)
@@ -75,7 +73,7 @@ class Retriever:
         for art in self.articles:
             own = self.by_article.get(art.id, [])
             if not own:
-                results.append(ArticleHits(art, [], False))
+                results.append(ArticleHits(art, []))
                 continue
             dense = self.index.query(qvec, art.id, min(len(own), max(k * 3, 8)))
             dense_rank = {pid: r for r, (pid, _) in enumerate(dense)}
@@ -92,5 +90,5 @@ class Retriever:
                 fused[p.id] = f
             top = sorted(own, key=lambda p: -fused[p.id])[:k]
             hits = [Hit(p, sims.get(p.id, 0.0), lexical.get(p.id, 0.0), fused[p.id]) for p in top]
-            results.append(ArticleHits(art, hits, addressed=max((h.score for h in hits), default=0.0) >= self.floor))
+            results.append(ArticleHits(art, hits))
         return results
