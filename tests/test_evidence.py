@@ -250,16 +250,19 @@ def test_most_direct_line_quotes_the_best_key_sentence_not_the_first():
     assert _view_lead([first, best]).endswith("Most direct: «A»: “The lighthouse was closed because the storm cracked its lamp room.” [1]")
 
 
+VIEW = analyse("Why was the lighthouse closed?")
+
+
 def _view_lead(quotes: list[Evidence]) -> str:
     """The lead of a view question over one addressing article with these quotes."""
     cards = [Perspective("a", "A", "A", ADDRESSES, 0.9, "", quotes, [1])]
-    return lead("view", cards, lambda s: True)
+    return lead(VIEW, cards)
 
 
 def test_a_lead_with_only_unsure_articles_names_none_as_addressing():
     quotes = [Evidence("Port Velmar has a harbour and a lighthouse.", 0, 43, "a:0", 1, "key", 0.5)]
     cards = [Perspective("a", "A", "A", MENTIONS, 0.9, "", quotes, [1]), Perspective("b", "B", "B", "silent", 0.1, "", [], [])]
-    text = lead("view", cards, lambda s: True)
+    text = lead(VIEW, cards)
     assert text.startswith("No article clearly addresses this") and "address this:" not in text
     assert text.endswith("«B» does not address it. Closest: «A»: “Port Velmar has a harbour and a lighthouse.” [1]")
 
@@ -269,7 +272,7 @@ def test_most_direct_line_quotes_an_addressing_article_over_a_stronger_unsure_on
     unsure = Evidence("Port Velmar has a harbour and a lighthouse.", 0, 43, "a:0", 1, "key", 0.9)
     sure = Evidence("The lighthouse was closed after the storm.", 0, 41, "b:0", 2, "key", 0.7)
     cards = [Perspective("a", "A", "A", MENTIONS, 0.9, "", [unsure], [1]), Perspective("b", "B", "B", ADDRESSES, 0.7, "", [sure], [2])]
-    assert lead("view", cards, lambda s: True).endswith("Most direct: «B»: “The lighthouse was closed after the storm.” [2]")
+    assert lead(VIEW, cards).endswith("Most direct: «B»: “The lighthouse was closed after the storm.” [2]")
 
 
 def test_most_direct_line_quotes_the_article_whose_key_sentence_ranks_highest():
@@ -277,7 +280,7 @@ def test_most_direct_line_quotes_the_article_whose_key_sentence_ranks_highest():
     better = Evidence("The lighthouse was closed after the storm.", 0, 41, "b:0", 2, "key", 0.8)
     cards = [Perspective("a", "A", "A", ADDRESSES, 0.9, "", [weaker], [1]), Perspective("b", "B", "B", ADDRESSES, 0.5, "", [better], [2])]
     # The two articles' best sentences, the higher-ranked first: two positions before the cards.
-    assert lead("view", cards, lambda s: True).endswith("Most direct: «B»: “The lighthouse was closed after the storm.” [2] Next: «A»: “Port Velmar has a harbour.” [1]")
+    assert lead(VIEW, cards).endswith("Most direct: «B»: “The lighthouse was closed after the storm.” [2] Next: «A»: “Port Velmar has a harbour.” [1]")
 
 
 def test_a_fact_lead_names_every_article_once():
@@ -286,8 +289,18 @@ def test_a_fact_lead_names_every_article_once():
     other = Evidence("Port Velmar has a harbour.", 0, 26, "b:0", 2, "key", 0.5)
     cards = [Perspective("a", "A", "A", ADDRESSES, 0.9, "", [fact], [1]), Perspective("b", "B", "B", MENTIONS, 0.5, "", [other], [2]),
              Perspective("c", "C", "C", SILENT, 0.1, "", [], [])]
-    text = lead("fact", cards, analyse("When was the lighthouse closed?").holds_answer)
+    text = lead(analyse("When was the lighthouse closed?"), cards)
     assert text == "«A»: “The lighthouse was closed in 1998.” [1] «B» may not address it. «C» does not address it."
+
+
+def test_a_fact_lead_says_also_in_only_for_articles_that_give_the_same_answer():
+    """"Which university…" listed every article naming any university (session 13)."""
+    fact = Evidence("Liang studied at Zhejiang University.", 0, 37, "a:0", 1, "key", 0.9)
+    same = Evidence("He is a graduate of Zhejiang University in Hangzhou.", 0, 52, "b:0", 2, "key", 0.6)
+    other = Evidence("Many engineers come from Tsinghua University.", 0, 45, "c:0", 3, "key", 0.5)
+    cards = [Perspective(x, x.upper(), x.upper(), ADDRESSES, 0.9, "", [q], [q.citation]) for x, q in zip("abc", (fact, same, other))]
+    text = lead(analyse("Which university did Liang study at?"), cards)
+    assert text == "«A»: “Liang studied at Zhejiang University.” [1] Also in «B»."
 
 
 def test_most_direct_line_marks_a_turn_that_comes_paragraphs_later():

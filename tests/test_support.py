@@ -67,6 +67,12 @@ def test_whole_sentences_never_cut_and_never_repeat():
     assert whole_sentences("no sentence end at all", 3) == []
 
 
+def test_a_preamble_that_says_nothing_is_taken_off_a_sentence():
+    """The bundled model's "The answer to the question is: The innovation did not come…" (dev q33)."""
+    reply = "The answer to the question is: the innovation did not come from the state. The answer, however, is open."
+    assert whole_sentences(reply, 5) == ["The innovation did not come from the state.", "The answer, however, is open."]
+
+
 @settings(max_examples=150, deadline=None, derandomize=True)
 @given(st.integers(min_value=0, max_value=10**7).filter(lambda n: n not in (2000, 800)))
 def test_a_number_absent_from_the_evidence_is_never_accepted(n):

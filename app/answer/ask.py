@@ -29,7 +29,7 @@ from app.answer.results import ADDRESSES, MENTIONS, NOT_ADDRESSED_TEXT, SILENT, 
 from app.llm import GenerationStats
 from app.pipeline import Pipeline
 from app.retrieve.evidence import ArticleEvidence, leans_back, qualifies_previous
-from app.retrieve.terms import analyse
+from app.retrieve.terms import QuestionTerms, analyse
 
 NOT_ADDRESSED = NOT_ADDRESSED_TEXT  # the card text of a silent article (kept for importers)
 CONTRAST_SENTENCES = 3
@@ -115,7 +115,7 @@ def _names(cards: list[Perspective]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def lead(kind: str, cards: list[Perspective], holds) -> str:
+def lead(qt: QuestionTerms, cards: list[Perspective]) -> str:
     """The first lines of the answer, decided in code and named from the record."""
     speaking = [c for c in cards if c.status != SILENT]
     silent = [c for c in cards if c.status == SILENT]
@@ -123,8 +123,8 @@ def lead(kind: str, cards: list[Perspective], holds) -> str:
         return "None of the articles addresses this question."
     addressing = [c for c in speaking if c.status == ADDRESSES]
     mentioning = [c for c in speaking if c.status == MENTIONS]
-    if kind == "fact":  # the unsure and the silent articles are named too, as in a view answer
-        text = _fact_lead(cards, holds)
+    if qt.kind == "fact":  # the unsure and the silent articles are named too, as in a view answer
+        text = _fact_lead(cards, qt)
         unnamed = [c for c in mentioning if f"«{c.label}»" not in text]
         unsure = f" {_names(unnamed)} may not address it." if unnamed else ""
         return text + unsure + _silence_note(silent)
@@ -171,15 +171,29 @@ def _silence_note(silent: list[Perspective]) -> str:
     return f" {_names(silent)} {'does' if len(silent) == 1 else 'do'} not address it."
 
 
-def _fact_lead(cards: list[Perspective], holds) -> str:
-    """The sentence that holds the fact, from the article whose best key sentence ranks highest
-    among those whose evidence has one (the article's strength for silence is another score)."""
+def fact_source(cards: list[Perspective], qt: QuestionTerms) -> tuple[Perspective, list[Evidence]] | None:
+    """The article a fact answer quotes, and its quotes that hold an answer of the asked kind:
+    among the articles whose evidence holds one, the one whose best key sentence ranks highest
+    (the article's strength for silence is another score). The lead quotes these and the
+    model's one sentence is written over the same ones."""
     ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: -_top_key(cards[i]))
-    with_fact = [i for i in ranked if any(holds(q.text) for q in cards[i].quotes)] or ranked
+    if not ranked:
+        return None
+    with_fact = [i for i in ranked if any(qt.holds_answer(q.text) for q in cards[i].quotes)] or ranked
     best = cards[with_fact[0]]
-    keys = [q for q in best.quotes if holds(q.text)] or best.quotes
+    return best, [q for q in best.quotes if qt.holds_answer(q.text)] or best.quotes
+
+
+def _fact_lead(cards: list[Perspective], qt: QuestionTerms) -> str:
+    """The sentence(s) that hold the fact; "Also in" names the addressing articles whose quotes
+    hold the same answer (a number, date or name in both). Before, any answer of the asked
+    kind counted, so "Which university…" listed articles naming other universities."""
+    best, keys = fact_source(cards, qt)
     quote = " ".join(f"“{q.text}” [{q.citation}]" for q in sorted(keys, key=lambda q: q.start))
-    also = [cards[i] for i in with_fact[1:] if cards[i].status == ADDRESSES]
+    given = set().union(*(qt.answers_in(q.text) for q in keys))
+    def agrees(c: Perspective) -> bool:
+        return not qt.answer_type or any(given & qt.answers_in(q.text) for q in c.quotes)
+    also = [c for c in cards if c is not best and c.status == ADDRESSES and agrees(c)]
     tail = f" Also in {_names(also)}." if also else ""
     return f"«{best.label}»: {quote}{tail}"
 
@@ -202,15 +216,14 @@ def writes_paraphrases(pipe: Pipeline) -> bool:
     return size is None or size >= SMALL_MODEL
 
 
-def _jobs(q: str, qt, cards: list[Perspective], found: list[ArticleEvidence]) -> list[tuple]:
+def _jobs(q: str, qt: QuestionTerms, cards: list[Perspective]) -> list[tuple]:
     """What to ask the model, as (what, card or None, template, fields): a paraphrase per
     addressing article and the contrast for a view question; one sentence for a fact one."""
     if qt.kind == "fact":
-        ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: -found[i].strength)
-        if not ranked:
+        source = fact_source(cards, qt)
+        if source is None:
             return []
-        best = cards[ranked[0]]
-        evidence = [x for x in best.quotes if qt.holds_answer(x.text)] or best.quotes
+        best, evidence = source
         return [("fact", best, "fact", {"question": q, "excerpts": _lines(evidence)}, evidence)]
     jobs = [("paraphrase", c, "viewpoint", {"question": q, "title": c.title, "excerpts": _lines(c.quotes)}, c.quotes)
             for c in cards if c.status == ADDRESSES]
@@ -322,14 +335,14 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     t_retrieve = time.perf_counter() - t0
     yield Event("sources", text=str(len(sources)))
 
-    answer = lead(qt.kind, cards, qt.holds_answer)
+    answer = lead(qt, cards)
     yield Event("answer_start")
     yield Event("answer", text=answer)
     spent = _Spent(t0)
     for c in cards:
         yield Event("viewpoint_start", article_id=c.article_id, text=c.title, perspective=c)
         yield Event("viewpoint", text=c.viewpoint, article_id=c.article_id)
-    jobs = _jobs(q, qt, cards, found)
+    jobs = _jobs(q, qt, cards)
     if jobs and not writes_paraphrases(pipe):  # asked only when there is model work: it loads the model
         jobs = [job for job in jobs if job[0] != "paraphrase"]
     extra: list[str] = []

@@ -102,8 +102,14 @@ def _closest(sentence: str, cited: list[str]) -> str:
     return max(cited, key=lambda c: len(words & _words(c)))
 
 
+# A preamble that says nothing about the articles: "The answer to the question is: The
+# innovation did not come from…" (the bundled model, dev q33, session 14).
+_PREAMBLE = re.compile(r"^(?:(?:the |my )?answer(?: to (?:the|your|this) question)?(?: is)?|in summary|to summari[sz]e)\s*:\s*", re.I)
+
+
 def whole_sentences(text: str, limit: int) -> list[str]:
-    """The first `limit` complete sentences of a model reply, without repeats or list markers.
+    """The first `limit` complete sentences of a model reply, without repeats, list markers or
+    a preamble ("The answer to the question is:").
 
     Text after the last sentence end is dropped, so nothing is ever shown cut mid-sentence.
     """
@@ -112,6 +118,8 @@ def whole_sentences(text: str, limit: int) -> list[str]:
     for m in _SENTENCE.finditer(text):
         s = re.sub(r"\s+", " ", m.group(0)).strip()
         s = re.sub(r"^(\d+[.)]|[-*•])\s*", "", s)
+        s = _PREAMBLE.sub("", s)
+        s = s[:1].upper() + s[1:]
         key = frozenset(_words(s))
         if not s or key in seen:
             continue  # a repeated sentence: the model is looping

@@ -137,18 +137,21 @@ class QuestionTerms:
     def holds_answer(self, text: str) -> bool:
         """Whether `text` holds something of the kind the question asks for (a number for
         "how many", a date for "when", a name for "who / which"). True for view questions."""
+        return bool(self.answers_in(text)) if self.answer_type else True
+
+    def answers_in(self, text: str) -> set[str]:
+        """The candidate answers of the asked kind in `text`, lower-cased: its numbers (not the
+        question's), dates, or names. Empty when the question asks for no particular kind."""
         if self.answer_type in ("number", "date"):
-            found = bool(numbers(text) - self.numbers) or (self.answer_type == "date" and bool(_MONTH.search(text)))
-            return found
-        if self.answer_type == "name":
-            if _ASKS_THE_NAME.search(self.text) and not _NAMING.search(text):
-                return False
-            if _ASKS_A_SCHOOL.search(self.text):  # "Which universities…?": a university's name, not any name
-                return bool(_SCHOOL_NAME.search(text))
-            asked = {w.lower() for w in _WORD.findall(self.text)}
-            # A capital that starts a quote or clause ("“If the US…") is no name: stopwords never are.
-            return any(m.group(0).lower() not in asked | _COMMON_NAMES | STOPWORDS for m in _PROPER.finditer(text))
-        return True
+            dates = {m.group(0).lower() for m in _MONTH.finditer(text)} if self.answer_type == "date" else set()
+            return (numbers(text) - self.numbers) | dates
+        if self.answer_type != "name" or (_ASKS_THE_NAME.search(self.text) and not _NAMING.search(text)):
+            return set()
+        if _ASKS_A_SCHOOL.search(self.text):  # "Which universities…?": a university's name, not any name
+            return {m.group(0).lower() for m in _SCHOOL_NAME.finditer(text)}
+        asked = {w.lower() for w in _WORD.findall(self.text)}
+        # A capital that starts a quote or clause ("“If the US…") is no name: stopwords never are.
+        return {m.group(0).lower() for m in _PROPER.finditer(text)} - asked - _COMMON_NAMES - STOPWORDS
 
 
 # "What was the name of…" asks for the name itself: the answer sentence names it ("a company
