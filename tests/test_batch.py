@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from app.answer.citations import quoted
 from app.batch.readers import Problem, question_id, read_items
 from app.batch.run import AnswerLog
 from app.cli.main import cli
@@ -201,7 +202,7 @@ def test_report_is_readable_markdown(run, tmp_path, stub_pipe):
         for p in rec["perspectives"]:
             assert f"- **{p['title']}**" in section
             for q in p["quotes"]:
-                assert f"  - “{q['text']}” [{q['citation']}]" in section
+                assert f"  - {quoted(q['text'])} [{q['citation']}]" in section
         for p in rec["passages"]:
             assert f"{p['citation']}. *{p['title']}*" in section
 

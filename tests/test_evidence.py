@@ -349,3 +349,11 @@ def test_a_question_for_the_name_itself_wants_the_sentence_that_names_it(sentenc
 def test_a_question_for_schools_wants_a_schools_name(sentence, holds):
     """Dev q08 (session 13): "Which Chinese universities…?" took "the United States" for the answer."""
     assert analyse("Which Chinese universities did the staff come from?").holds_answer(sentence) is holds
+
+
+def test_a_quote_that_is_one_whole_quotation_is_not_wrapped_twice():
+    """The session-13 review: ““But the limitation really comes from other parts.”” in the answer and text view."""
+    said = Evidence("“But the limitation really comes from other parts.”", 0, 52, "a:0", 1, "key", 0.9)
+    assert _view_lead([said]).endswith("Most direct: «A»: “But the limitation really comes from other parts.” [1]")
+    two = Evidence("“It works,” he said, “and it is cheap.”", 0, 40, "a:0", 1, "key", 0.9)
+    assert _view_lead([two]).endswith("«A»: ““It works,” he said, “and it is cheap.”” [1]")  # two quotations: the article's words are wrapped

@@ -70,3 +70,13 @@ def clean_citations(text: str, allowed: set[int]) -> str:
 def verify_quote(article_text: str, text: str, start: int, end: int) -> bool:
     """True when `text` is exactly the article's text at [start, end)."""
     return 0 <= start < end <= len(article_text) and article_text[start:end] == text
+
+
+def quoted(text: str) -> str:
+    """`text` in quote marks, unless it is one whole quotation already ("“But the limitation
+    really comes from other parts.”" was shown as ““…””; session-13 review)."""
+    for opening, closing in (("“", "”"), ('"', '"')):
+        marks = text.count(opening) + (text.count(closing) if closing != opening else 0)
+        if text.startswith(opening) and text.endswith(closing) and marks == 2:
+            return text
+    return f"“{text}”"

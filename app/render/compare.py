@@ -13,6 +13,7 @@ import json
 import shutil
 import textwrap
 
+from app.answer.citations import quoted
 from app.render.text import byline
 
 CSV_FIELDS = ["topic", "claim", "article_id", "title", "outlet", "author", "date", "url", "status", "stance", "labels",
@@ -32,7 +33,7 @@ def table(result, width: int | None = None) -> str:
         if r.viewpoint_source == "model":
             out.append(textwrap.fill(f"in short (model-written, checked against the quotes): {r.viewpoint}", width, initial_indent=" " * 4, subsequent_indent=" " * 6))
         for q in r.quotes:
-            out.append(textwrap.fill(f"“{q.text}” [{q.citation}]", width, initial_indent=" " * 4, subsequent_indent=" " * 5))
+            out.append(textwrap.fill(f"{quoted(q.text)} [{q.citation}]", width, initial_indent=" " * 4, subsequent_indent=" " * 5))
     out += ["", "Contrast", textwrap.fill(result.contrast["text"], width, initial_indent="  ", subsequent_indent="  ")]
     if result.contrast.get("model_sentence"):
         out.append(textwrap.fill(f"Model's summary (checked against the quotes): {result.contrast['model_sentence']}", width, initial_indent="  ", subsequent_indent="  "))
@@ -75,7 +76,7 @@ def to_markdown(results) -> str:
         claim = f"**Claim** ({res.claim_source}): {res.claim}" if res.claim else "**Claim:** none (stance not judged)"
         out += [f"## {res.topic}", "", claim, "", "| Article | Source | Stance | Evidence (verbatim) |", "|---|---|---|---|"]
         for r in res.rows:
-            ev = "<br>".join(f"“{_md_cell(q.text)}” [{q.citation}]" for q in r.quotes) or "—"
+            ev = "<br>".join(f"{_md_cell(quoted(q.text))} [{q.citation}]" for q in r.quotes) or "—"
             if r.viewpoint_source == "model":
                 ev = f"_In short (model-written, checked):_ {_md_cell(r.viewpoint)}<br>{ev}"
             out.append(f"| {_md_cell(r.title)} | {_md_cell(byline(r.source) or 'unknown')} | {r.stance} | {ev} |")

@@ -11,6 +11,7 @@ import json
 import textwrap
 from typing import TextIO
 
+from app.answer.citations import quoted
 from app.answer.results import MENTIONS, SILENT, UNSURE_TEXT, AskResult, Perspective
 from app.corpus.articles import Source
 
@@ -40,7 +41,7 @@ def sources_text(result: AskResult) -> str:
 
 
 def quotes_text(perspective: Perspective, indent: str = "    ") -> str:
-    return "\n".join(wrap(f"“{q.text}” [{q.citation}]" + (" (context)" if q.role == "context" else ""), indent=indent)
+    return "\n".join(wrap(f"{quoted(q.text)} [{q.citation}]" + (" (context)" if q.role == "context" else ""), indent=indent)
                      for q in perspective.quotes)
 
 
@@ -96,7 +97,7 @@ def markdown(result: AskResult) -> str:
         if p.status == MENTIONS:
             out.append(f"  - _{UNSURE_TEXT}_")
         for q in p.quotes:
-            out.append(f"  - “{q.text}” [{q.citation}]")
+            out.append(f"  - {quoted(q.text)} [{q.citation}]")
         if p.paraphrase:
             out.append(f"  - In short ({MODEL_NOTE}): {p.paraphrase}")
     out += ["", "### Sources", ""]
