@@ -40,7 +40,8 @@ class Event:
     """One step of the flow. Kinds, in order: "sources"; "answer_start" and "answer" (the lead,
     built in code); per article "viewpoint_start" (with its card), "viewpoint" (its first
     verbatim line, or "Does not address this.") and, when one passed the check, "paraphrase";
-    then "contrast" (checked model sentences, if any); "done" (the result)."""
+    then "contrast" (a view question's checked model sentences, if any) or "fact" (a fact
+    question's one checked model sentence, if any); "done" (the result)."""
 
     kind: str
     text: str = ""
@@ -174,9 +175,11 @@ def _silence_note(silent: list[Perspective]) -> str:
 def fact_source(cards: list[Perspective], qt: QuestionTerms) -> tuple[Perspective, list[Evidence]] | None:
     """The article a fact answer quotes, and its quotes that hold an answer of the asked kind:
     among the articles whose evidence holds one, the one whose best key sentence ranks highest
-    (the article's strength for silence is another score). The lead quotes these and the
-    model's one sentence is written over the same ones."""
-    ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: -_top_key(cards[i]))
+    (the article's strength for silence is another score), an article said to address the
+    question before an unsure one (the lead quoted a card marked "may not address it" for
+    "Where is DeepSeek based?"). The lead quotes these and the model's one sentence is written
+    over the same ones."""
+    ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: (cards[i].status != ADDRESSES, -_top_key(cards[i])))
     if not ranked:
         return None
     with_fact = [i for i in ranked if any(qt.holds_answer(q.text) for q in cards[i].quotes)] or ranked
@@ -358,7 +361,7 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
             extra = _checked(reply, 1, evidence, spent, q, [c.title, c.label])
     if extra:
         answer += " " + " ".join(extra)
-        yield Event("contrast", text=" ".join(extra))
+        yield Event("fact" if qt.kind == "fact" else "contrast", text=" ".join(extra))
     result = _result(pipe, q, qt.kind, answer, cards, sources, notices, spent, t_retrieve)
     result.answer_generated = extra
     yield Event("done", result=result)

@@ -54,6 +54,14 @@ def card_text(p: Perspective) -> str:
     return f"{head}\n{caution}{quotes_text(p)}"
 
 
+def dropped_note(result: AskResult) -> str:
+    """Why model sentences were not shown, by the kinds of failure (never the refused words):
+    the note said "not supported by the quoted sentences" also for a sentence cut off."""
+    n = result.dropped
+    kinds = list(dict.fromkeys(result.dropped_reasons)) or ["not supported by the quoted sentences"]
+    return f"{n} model-written sentence{'s' if n != 1 else ''} not shown, failing the support check: {'; '.join(kinds)}."
+
+
 class AskPrinter:
     """Prints the ask event stream to a terminal as it arrives, evidence first."""
 
@@ -75,13 +83,14 @@ class AskPrinter:
             self.out.write(wrap(f"In short ({MODEL_NOTE}): {ev.text}", indent="    ") + "\n")
         elif ev.kind == "contrast":
             self.out.write(f"\nHow they differ ({MODEL_NOTE})\n" + wrap(ev.text, indent="  ") + "\n")
+        elif ev.kind == "fact":
+            self.out.write(f"\nIn short ({MODEL_NOTE})\n" + wrap(ev.text, indent="  ") + "\n")
         self.out.flush()
 
     def finish(self, result: AskResult) -> None:
         self.out.write(sources_text(result) + "\n")
         if result.dropped:
-            self.out.write(f"\n({result.dropped} model-written sentence{'s' if result.dropped != 1 else ''} not shown: "
-                           "not supported by the quoted sentences.)\n")
+            self.out.write(f"\n({dropped_note(result)})\n")
 
 
 def to_json(obj) -> str:
@@ -106,5 +115,5 @@ def markdown(result: AskResult) -> str:
         by = f" ({bylines[p.article_id]})" if bylines.get(p.article_id) else ""
         out.append(f"{p.citation}. *{p.title}*{by}, passage {p.position + 1} (chars {p.start}–{p.end}): {p.text}")
     if result.dropped:
-        out += ["", f"_{result.dropped} model-written sentence(s) not shown: not supported by the quoted sentences._"]
+        out += ["", f"_{dropped_note(result)}_"]
     return "\n".join(out) + "\n"

@@ -120,6 +120,11 @@ _NUMBER_START = re.compile(r"^\s*(how (many|much|long|old)|what (year|month|date
 _DATE_START = re.compile(r"^\s*(when\b|what (year|month|date|day)|in (what|which) year)", re.I)
 _MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December|(19|20)\d\d|last year|this year|ago)\b")
 _NAME_START = re.compile(r"^\s*(who\b|whom\b|where\b|which\b|what (company|university|city|country|firm|model|chips?|is the name|was the name|are the names|were the names)|in (what|which) (city|country)|name the\b)", re.I)
+# "How old…?" asks for an age, not any number: "ranked in the top 100" was the lead for "How
+# old is DeepSeek's founder?" while "The forty-year-old, bespectacled programmer" went unshown
+# (strict review, session 14). An age: "forty-year-old", "41 years old", "aged 26", "an average age of 26".
+_AGE_START = re.compile(r"^\s*how old\b", re.I)
+_AGE = re.compile(r"\b[\w-]+[- ]years?[- ]old\b|\baged \d+|\bage of \d+|\bin (?:his|her|their) (?:twenties|thirties|forties|fifties|sixties|seventies)\b", re.I)
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z0-9-]+")
 # Names every article here uses: they never answer a "who / which" question on their own.
 _COMMON_NAMES = {"deepseek", "china", "chinese", "ai", "us", "usa", "the", "american", "america"}
@@ -132,7 +137,7 @@ class QuestionTerms:
     numbers: frozenset[str]
     kind: str  # "fact" | "view"
     wants_number: bool
-    answer_type: str = ""  # for fact questions: "number", "date", "name", or "" (any)
+    answer_type: str = ""  # for fact questions: "number", "date", "age", "name", or "" (any)
 
     def holds_answer(self, text: str) -> bool:
         """Whether `text` holds something of the kind the question asks for (a number for
@@ -142,6 +147,8 @@ class QuestionTerms:
     def answers_in(self, text: str) -> set[str]:
         """The candidate answers of the asked kind in `text`, lower-cased: its numbers (not the
         question's), dates, or names. Empty when the question asks for no particular kind."""
+        if self.answer_type == "age":
+            return {m.group(0).lower() for m in _AGE.finditer(text)}
         if self.answer_type in ("number", "date"):
             dates = {m.group(0).lower() for m in _MONTH.finditer(text)} if self.answer_type == "date" else set()
             return (numbers(text) - self.numbers) | dates
@@ -179,5 +186,6 @@ def analyse(question: str) -> QuestionTerms:
     wants_number = bool(_NUMBER_START.search(question))
     answer_type = ""
     if kind == "fact":
-        answer_type = "date" if _DATE_START.search(question) else "number" if wants_number else "name" if _NAME_START.search(question) else ""
+        answer_type = ("date" if _DATE_START.search(question) else "age" if _AGE_START.search(question)
+                       else "number" if wants_number else "name" if _NAME_START.search(question) else "")
     return QuestionTerms(question, terms, frozenset(numbers(question)), kind, wants_number, answer_type)

@@ -12,6 +12,7 @@ import html
 import re
 
 from app.answer.citations import CITE
+from app.render.text import dropped_note
 
 # Gradio's HTML component treats its value as a template; neutralise template syntax too.
 _TEMPLATE_CHARS = str.maketrans({"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;"})
@@ -111,8 +112,7 @@ def card_final(index: int, p, allowed: set[int]) -> str:
 def cards_final(result, index_of: dict[str, int]) -> str:
     allowed = {p.citation for p in result.passages}
     body = "".join(card_final(index_of.get(p.article_id, i), p, allowed) for i, p in enumerate(result.perspectives))
-    dropped = (f'<p class="pv-foot">{result.dropped} model-written sentence{"s" if result.dropped != 1 else ""} not shown: '
-               'not supported by the quoted sentences.</p>') if result.dropped else ""
+    dropped = f'<p class="pv-foot">{esc(dropped_note(result))}</p>' if result.dropped else ""
     return f'<div class="pv-cards">{body}</div>{dropped}'
 
 
