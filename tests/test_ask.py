@@ -247,3 +247,29 @@ def test_a_question_no_article_addresses_never_loads_the_model(tmp_path):
     res = ask(pipe, "How do I bake sourdough bread?")
     assert all(p.status == "silent" for p in res.perspectives) and res.answer == "None of the articles addresses this question."
     assert pipe._model is None and res.timing["prompt_tokens"] == 0
+
+
+def test_the_cli_says_why_model_sentences_were_not_shown_and_heads_a_fact_sentence_in_short(stub_pipe, monkeypatch):
+    """The note said "not supported by the quoted sentences" for a cut-off sentence too, and a fact
+    answer's one model sentence stood under "How they differ" (strict review, session 14)."""
+    import io
+    from app.render.text import AskPrinter
+    stub = StubModel()
+    stub.enqueue("It was 1987 when Zhang Wei founded it.")  # the fact job's reply: a number the quotes lack
+    monkeypatch.setattr(stub_pipe, "_model", stub)
+    out = io.StringIO()
+    printer = AskPrinter(out)
+    for ev in ask_stream(stub_pipe, "How many Nvidia chips were used to train DeepSeek's V3 model?"):
+        if ev.kind == "done":
+            printer.finish(ev.result)
+        else:
+            printer(ev)
+    text = out.getvalue()
+    assert "How they differ" not in text and "1987" not in text
+    assert "(1 model-written sentence not shown, failing the support check: number not in the evidence.)" in text
+    stub.enqueue("Its V3 model was trained on 2,000 H800 chips from Nvidia [1].")
+    out = io.StringIO()
+    printer = AskPrinter(out)
+    for ev in ask_stream(stub_pipe, "How many Nvidia chips were used to train DeepSeek's V3 model?"):
+        printer.finish(ev.result) if ev.kind == "done" else printer(ev)
+    assert "In short (" in out.getvalue() and "How they differ" not in out.getvalue()

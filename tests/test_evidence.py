@@ -357,3 +357,21 @@ def test_a_quote_that_is_one_whole_quotation_is_not_wrapped_twice():
     assert _view_lead([said]).endswith("Most direct: «A»: “But the limitation really comes from other parts.” [1]")
     two = Evidence("“It works,” he said, “and it is cheap.”", 0, 40, "a:0", 1, "key", 0.9)
     assert _view_lead([two]).endswith("«A»: ““It works,” he said, “and it is cheap.”” [1]")  # two quotations: the article's words are wrapped
+
+
+def test_how_old_asks_for_an_age_not_any_number():
+    """Strict review, session 14: "ranked in the top 100" led the answer to "How old is the founder?"."""
+    qt = analyse("How old is the harbour master?")
+    assert qt.answer_type == "age"
+    assert qt.holds_answer("The forty-year-old, bespectacled captain looked tired.")
+    assert qt.holds_answer("The crew has an average age of 26.")
+    assert not qt.holds_answer("The harbour is ranked in the top 100 globally.")
+
+
+def test_a_fact_lead_quotes_an_addressing_article_before_a_stronger_unsure_one():
+    """"Where is DeepSeek based?" quoted a card that itself said "may not address it"."""
+    unsure = Evidence("The lighthouse was closed in 1998, some say.", 0, 44, "a:0", 1, "key", 0.9)
+    sure = Evidence("The lighthouse closed in 1998.", 0, 30, "b:0", 2, "key", 0.6)
+    cards = [Perspective("a", "A", "A", MENTIONS, 0.9, "", [unsure], [1]), Perspective("b", "B", "B", ADDRESSES, 0.6, "", [sure], [2])]
+    text = lead(analyse("When was the lighthouse closed?"), cards)
+    assert text.startswith("«B»: “The lighthouse closed in 1998.” [2]") and "«A» may not address it." in text
