@@ -365,6 +365,7 @@ def test_how_old_asks_for_an_age_not_any_number():
     assert qt.answer_type == "age"
     assert qt.holds_answer("The forty-year-old, bespectacled captain looked tired.")
     assert qt.holds_answer("The crew has an average age of 26.")
+    assert qt.holds_answer("The crew, including its master, who is not very old.")  # an age in words
     assert not qt.holds_answer("The harbour is ranked in the top 100 globally.")
 
 

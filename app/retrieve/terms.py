@@ -124,7 +124,8 @@ _NAME_START = re.compile(r"^\s*(who\b|whom\b|where\b|which\b|what (company|unive
 # old is DeepSeek's founder?" while "The forty-year-old, bespectacled programmer" went unshown
 # (strict review, session 14). An age: "forty-year-old", "41 years old", "aged 26", "an average age of 26".
 _AGE_START = re.compile(r"^\s*how old\b", re.I)
-_AGE = re.compile(r"\b[\w-]+[- ]years?[- ]old\b|\baged \d+|\bage of \d+|\bin (?:his|her|their) (?:twenties|thirties|forties|fifties|sixties|seventies)\b", re.I)
+_AGE = re.compile(r"\b[\w-]+[- ]years?[- ]old\b|\baged \d+|\bage of \d+|\bin (?:his|her|their) (?:twenties|thirties|forties|fifties|sixties|seventies)\b"
+                  r"|\b(?:is|are|was|were) (?:not )?(?:very |quite |relatively |still )?(?:old|young)\b", re.I)
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z0-9-]+")
 # Names every article here uses: they never answer a "who / which" question on their own.
 _COMMON_NAMES = {"deepseek", "china", "chinese", "ai", "us", "usa", "the", "american", "america"}
