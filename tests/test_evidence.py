@@ -376,3 +376,11 @@ def test_a_fact_lead_quotes_an_addressing_article_before_a_stronger_unsure_one()
     cards = [Perspective("a", "A", "A", MENTIONS, 0.9, "", [unsure], [1]), Perspective("b", "B", "B", ADDRESSES, 0.6, "", [sure], [2])]
     text = lead(analyse("When was the lighthouse closed?"), cards)
     assert text.startswith("«B»: “The lighthouse closed in 1998.” [2]") and "«A» may not address it." in text
+
+
+def test_a_fact_lead_with_only_unsure_articles_says_so_before_the_closest_sentence():
+    """Strict review, session 14: q35's lead quoted, unhedged, a card marked "may not address it"."""
+    unsure = Evidence("The lighthouse keeper is not very old.", 0, 38, "a:0", 1, "key", 0.9)
+    cards = [Perspective("a", "A", "A", MENTIONS, 0.9, "", [unsure], [1]), Perspective("b", "B", "B", SILENT, 0.1, "", [], [])]
+    text = lead(analyse("How old is the lighthouse keeper?"), cards)
+    assert text == "No article clearly answers this. Closest: «A»: “The lighthouse keeper is not very old.” [1] «B» does not address it."

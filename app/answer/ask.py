@@ -126,6 +126,8 @@ def lead(qt: QuestionTerms, cards: list[Perspective]) -> str:
     mentioning = [c for c in speaking if c.status == MENTIONS]
     if qt.kind == "fact":  # the unsure and the silent articles are named too, as in a view answer
         text = _fact_lead(cards, qt)
+        if not addressing:  # its card says "may not address it": the lead does not state it as the answer
+            text = "No article clearly answers this. Closest: " + text
         unnamed = [c for c in mentioning if f"«{c.label}»" not in text]
         unsure = f" {_names(unnamed)} may not address it." if unnamed else ""
         return text + unsure + _silence_note(silent)
