@@ -8,6 +8,7 @@ import copy
 import csv
 import io
 import json
+from dataclasses import asdict
 
 import pytest
 from click.testing import CliRunner
@@ -173,6 +174,14 @@ def test_contrast_is_computed_from_labels_and_order_free():
     assert c["counts"] == {"supports": 2, "opposes": 1, "mixed": 1, NOT_JUDGED: 0, NOT_ADDRESSED: 1}
 
 
+def test_unjudged_contrast_counts_only_the_rows_that_discuss_the_topic():
+    """"5 of 5 articles discuss this" counted rows marked "may not address it" (session 14)."""
+    statuses = ["addresses", "mentions", "addresses", "silent", "mentions"]
+    rows = [CompareRow(f"00{i}", f"T{i}", f"A{i}", NOT_ADDRESSED if st == "silent" else NOT_JUDGED, "", [], status=st) for i, st in enumerate(statuses)]
+    assert contrast(rows)["text"] == ("2 of 5 articles discuss this: «A0» and «A2». «A1» and «A4» may not (closest sentences shown). "
+                                      "Read their own sentences side by side. «A3» does not address it.")
+
+
 def test_claim_from_model_or_template():
     assert usable_claim("Claim: US export controls slow down Chinese AI labs.\nMore text", TOPIC) == "US export controls slow down Chinese AI labs."
     assert usable_claim("The passages do not answer this.", TOPIC) is None  # off topic
@@ -266,3 +275,17 @@ def test_compare_end_to_end_on_the_bundled_model(stub_pipe, real_model):
         art = stub_pipe.article(r.article_id)
         assert r.viewpoint and all(verify_quote(art.text, q.text, q.start, q.end) for q in r.quotes)
     assert res.model.endswith(".gguf") and "Claim (user)" in table(res)
+
+
+def test_unsure_rows_say_may_not_address_it_in_the_terminal_markdown_and_web(stub_pipe):
+    """Compare said "only touches on it" after ask had learnt to say "may not address it", and the web matrix said nothing."""
+    from app.render.compare import table, to_markdown
+    from app.ui.html import matrix_html
+    res = compare(stub_pipe, "export controls")
+    unsure = [r for r in res.rows if r.status == "mentions"]
+    assert unsure, "the seeds give unsure rows on this topic"
+    assert table(res).count("(may not address it: closest sentences)") == len(unsure)
+    assert to_markdown(res).count("(may not address it)") == len(unsure)
+    assert "only touches" not in table(res) + to_markdown(res)
+    rows = [asdict(r) for r in res.rows]  # as the web tab passes them
+    assert matrix_html(rows, {}).count(">may not address it</span>") == len(unsure)

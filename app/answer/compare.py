@@ -23,7 +23,7 @@ from typing import Iterator
 
 from app.answer import calibration, prompts, support
 from app.answer.question import clean_question
-from app.answer.results import NOT_ADDRESSED, NOT_JUDGED, SILENT, CompareResult, CompareRow, Evidence
+from app.answer.results import MENTIONS, NOT_ADDRESSED, NOT_JUDGED, SILENT, CompareResult, CompareRow, Evidence
 from app.answer.stance import DEFAULT_METHOD, LABELS, METHODS, Scorer, judge, judge_schema
 from app.corpus.chunks import sentence_spans
 from app.errors import InputError
@@ -88,6 +88,17 @@ def _names(rows: list[CompareRow]) -> str:
 VERB = {"supports": "support", "opposes": "oppose", "mixed": "are mixed on"}
 
 
+def _who_discusses(speaking: list[CompareRow], total: int) -> str:
+    """Unjudged: who discusses the topic and who may not. "5 of 5 articles discuss this" had
+    counted the rows marked "may not address it" too (export controls, session 14)."""
+    sure = [r for r in speaking if r.status != MENTIONS]
+    unsure = [r for r in speaking if r.status == MENTIONS]
+    text = f"{len(sure)} of {total} articles discuss this: {_names(sure)}." if sure else "No article clearly discusses this."
+    if unsure:
+        text += f" {_names(unsure)} may not (closest sentences shown)."
+    return text + " Read their own sentences side by side."
+
+
 def contrast(rows: list[CompareRow]) -> dict:
     """Agree / differ / silent from the labels (or, unjudged, from who speaks): deterministic."""
     rows = sorted(rows, key=lambda r: r.article_id)
@@ -100,7 +111,7 @@ def contrast(rows: list[CompareRow]) -> dict:
     if not speaking:
         text = "None of the articles addresses this topic."
     elif by[NOT_JUDGED]:
-        text = f"{len(speaking)} of {len(rows)} articles discuss this: {_names(speaking)}. Read their own sentences side by side."
+        text = _who_discusses(speaking, len(rows))
     elif len(present) == 1:
         text = f"Every article that addresses it is labelled {present[0]}."
     else:

@@ -14,6 +14,7 @@ import shutil
 import textwrap
 
 from app.answer.citations import quoted
+from app.answer.results import MENTIONS
 from app.render.text import byline
 
 CSV_FIELDS = ["topic", "claim", "article_id", "title", "outlet", "author", "date", "url", "status", "stance", "labels",
@@ -29,7 +30,7 @@ def table(result, width: int | None = None) -> str:
     for r in result.rows:
         by = byline(r.source)
         out.append(f"• {r.title}" + (f" — {by}" if by else ""))
-        out.append(f"    stance: {r.stance}" + (" (only touches on it)" if r.status == "mentions" else ""))
+        out.append(f"    stance: {r.stance}" + (" (may not address it: closest sentences)" if r.status == MENTIONS else ""))
         if r.viewpoint_source == "model":
             out.append(textwrap.fill(f"in short (model-written, checked against the quotes): {r.viewpoint}", width, initial_indent=" " * 4, subsequent_indent=" " * 6))
         for q in r.quotes:
@@ -79,7 +80,8 @@ def to_markdown(results) -> str:
             ev = "<br>".join(f"{_md_cell(quoted(q.text))} [{q.citation}]" for q in r.quotes) or "—"
             if r.viewpoint_source == "model":
                 ev = f"_In short (model-written, checked):_ {_md_cell(r.viewpoint)}<br>{ev}"
-            out.append(f"| {_md_cell(r.title)} | {_md_cell(byline(r.source) or 'unknown')} | {r.stance} | {ev} |")
+            stance = r.stance + (" (may not address it)" if r.status == MENTIONS else "")
+            out.append(f"| {_md_cell(r.title)} | {_md_cell(byline(r.source) or 'unknown')} | {stance} | {ev} |")
         out += ["", f"**Contrast:** {res.contrast['text']}"]
         if res.contrast.get("model_sentence"):
             out.append(f"*Model's summary (checked against the quotes):* {res.contrast['model_sentence']}")

@@ -216,12 +216,17 @@ def matrix_html(rows: list[dict], index_of: dict[str, int], pending: int = 0) ->
         ev = "".join(f'<p class="pv-ev" style="--accent:{accent}">{esc(q["text"])} <span class="pv-foot">[{q["citation"]}]</span></p>' for q in r["quotes"]) if r["stance"] != "not addressed" else ""
         trs.append(
             f'<tr><td><span class="pv-dot" style="--accent:{color(index_of.get(r["article_id"], i))}"></span></td>'
-            f'<td class="pv-title">{esc(r["title"])}</td><td class="pv-stance">{stance_badge(r["stance"], r.get("confidence"))}</td>'
+            f'<td class="pv-title">{esc(r["title"])}</td><td class="pv-stance">{stance_badge(r["stance"], r.get("confidence"))}{_unsure(r)}</td>'
             f'<td>{_row_view(r)}</td><td>{ev or "<span class=pv-foot>—</span>"}</td></tr>'
         )
     trs += ['<tr><td></td><td colspan="4" class="pv-foot">judging…</td></tr>'] * pending
     return ('<table class="pv-table pv-matrix"><thead><tr><th></th><th>Article</th><th>Stance</th><th>Viewpoint</th><th>Evidence (verbatim)</th></tr></thead>'
             f'<tbody>{"".join(trs)}</tbody></table>')
+
+
+def _unsure(r: dict) -> str:
+    """The ask cards' "may not address it" badge, on a compare row whose evidence is weak."""
+    return " " + _STATUS_BADGE["mentions"] if r.get("status") == "mentions" else ""
 
 
 def _row_view(r: dict) -> str:
