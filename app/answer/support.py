@@ -118,8 +118,9 @@ def whole_sentences(text: str, limit: int) -> list[str]:
     for m in _SENTENCE.finditer(text):
         s = re.sub(r"\s+", " ", m.group(0)).strip()
         s = re.sub(r"^(\d+[.)]|[-*•])\s*", "", s)
-        s = _PREAMBLE.sub("", s)
-        s = s[:1].upper() + s[1:]
+        bare = _PREAMBLE.sub("", s)
+        if bare != s:  # the sentence proper starts after the preamble: capitalise it, and only it
+            s = bare[:1].upper() + bare[1:]
         key = frozenset(_words(s))
         if not s or key in seen:
             continue  # a repeated sentence: the model is looping

@@ -142,7 +142,8 @@ class QuestionTerms:
 
     def holds_answer(self, text: str) -> bool:
         """Whether `text` holds something of the kind the question asks for (a number for
-        "how many", a date for "when", a name for "who / which"). True for view questions."""
+        "how many", a date for "when", an age for "how old", a name for "who / which"). True
+        for view questions."""
         return bool(self.answers_in(text)) if self.answer_type else True
 
     def answers_in(self, text: str) -> set[str]:
