@@ -23,6 +23,10 @@ class ModelError(PerspectivesError):
     exit_code = 3
 
 
+class ModelCrashed(ModelError):
+    """The model's process died mid-call (a native crash, an OOM kill); a new one was started."""
+
+
 class StoreError(PerspectivesError):
     """The index is damaged or cannot be written."""
 

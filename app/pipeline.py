@@ -132,6 +132,10 @@ def load_model_for(settings: Settings) -> Model:
     return load_model(settings.llm_url or settings.model, **model_options(settings))
 
 
+def loads_in_a_worker(settings: Settings) -> bool:
+    return not settings.llm_url and settings.model != "stub" and settings.model_process == "worker"
+
+
 def model_options(settings: Settings) -> dict:
     """What `load_model` needs besides the model's name, from the settings."""
     if settings.llm_url:  # a model server replaces the in-process model
@@ -139,16 +143,23 @@ def model_options(settings: Settings) -> dict:
                 "api_key": llm_api_key(), "schema_mode": None if settings.llm_schema_mode == "auto" else settings.llm_schema_mode}
     if settings.model == "stub":
         return {"delay": settings.stub_delay} if settings.stub_delay else {}
-    opts = {"n_ctx": settings.n_ctx, "extra_bufts": settings.extra_bufts}
+    opts = {"n_ctx": settings.n_ctx, "extra_bufts": settings.extra_bufts, "process": settings.model_process,
+            "cache_dir": settings.data_dir / "models"}
     if settings.model in ("", "default"):  # the bundled model, re-stored for speed (models.md, ## Speed)
-        opts.update(default_quant=settings.default_quant, cache_dir=settings.data_dir / "models")
+        opts["default_quant"] = settings.default_quant
     if settings.threads:
         opts["threads"] = settings.threads
     return opts
 
 
-def build_pipeline(settings: Settings, *, progress: bool = False, notify: Callable[[str], None] | None = None, model: Model | None = None) -> Pipeline:
-    """Load the corpus, sync the index (embedding only what changed) and get ready to answer."""
+def build_pipeline(settings: Settings, *, progress: bool = False, notify: Callable[[str], None] | None = None, model: Model | None = None,
+                   preload_model: bool = False) -> Pipeline:
+    """Load the corpus, sync the index (embedding only what changed) and get ready to answer.
+
+    `preload_model`: start the model first when it runs in a worker process, so it loads while
+    the index syncs (a command that will ask the model; its errors then come first)."""
+    if preload_model and model is None and loads_in_a_worker(settings):
+        model = load_model_for(settings)
     t0 = time.perf_counter()
     embedder = Embedder(settings.embed_model, threads=settings.threads or 0, cache_dir=settings.data_dir / "models")
     t1 = time.perf_counter()

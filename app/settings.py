@@ -92,8 +92,12 @@ class Settings(BaseSettings):
     llm_schema_mode: str = setting("auto", "JSON output form", "How the model server is asked for JSON: auto tries json_object, then json_schema, then none.",
                                    choices=SCHEMA_MODE_CHOICES, pattern=r"^(auto|json_object|json_schema|none)$")
     embed_model: str = setting("", "Embedding model", "An ONNX file compatible with all-MiniLM-L6-v2's tokenizer.", shown_default="the bundled int8 model")
-    extra_bufts: bool | None = setting(None, "llama.cpp extra buffer types", "AMX/repacked weights in llama.cpp (true/false).",
-                                       shown_default="on, unless the build has AMX code the kernel has not enabled")
+    extra_bufts: bool | None = setting(None, "llama.cpp extra buffer types", "AMX/repacked weights in llama.cpp (true/false). Even when "
+                                       "true, they are used only once a probe has shown they work on this CPU.",
+                                       shown_default="on where a probe has shown they work on this CPU")
+    model_process: str = setting("worker", "Where llama.cpp runs", "worker: in a process of its own, restarted after a crash, so a "
+                                 "crash costs one answer; inline: in this process (a crash ends it).",
+                                 choices=("worker", "inline"), pattern=r"^(worker|inline)$")
     web_urls: str = setting("public", "Web addresses in the web app", "What the web app's 'add from a web address' may fetch: public "
                             "(internet addresses only), any (also this machine and the local network), off.",
                             choices=("public", "any", "off"), pattern=r"^(public|any|off)$")

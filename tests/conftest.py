@@ -4,7 +4,8 @@
   Hugging Face hub switched offline.
 - `stub_pipe` is a session-wide pipeline over a copy of the seeds with the stub model
   (read-only use!); `make_pipe` builds a fresh one over any folder.
-- `real_model` loads the bundled GGUF once per session.
+- `real_model` loads the bundled GGUF once per session, in this process (the backend's own
+  tests read its internals); `worker_model` loads it in a worker process, as the app does.
 """
 
 from __future__ import annotations
@@ -66,4 +67,13 @@ def make_pipe(tmp_path):
 def real_model():
     from app.llm import load_model
 
-    return load_model("default", n_ctx=2048)
+    return load_model("default", n_ctx=2048, process="inline")
+
+
+@pytest.fixture(scope="session")
+def worker_model(tmp_path_factory):
+    from app.llm import load_model
+
+    model = load_model("default", n_ctx=2048, cache_dir=tmp_path_factory.mktemp("worker-models"))
+    yield model
+    model.close()

@@ -1,4 +1,4 @@
-"""The llama.cpp backend: AMX guard logic, model-file checks, and a real load of the bundled GGUF."""
+"""The llama.cpp backend: model-file checks, settings that reach it, and a real load of the bundled GGUF."""
 
 import math
 
@@ -6,31 +6,14 @@ import pytest
 
 from app.errors import ModelError
 from app.llm.loader import default_model_path
-from app.llm.llama import check_gguf, extra_bufts_safe
+from app.llm.llama import check_gguf
 from app.pipeline import model_options
 from app.settings import Settings
-
-AMX_BUILD = "CPU : SSE3 = 1 | AVX512 = 1 | AMX_INT8 = 1 | REPACK = 1 |"
-PLAIN_BUILD = "CPU : SSE3 = 1 | AVX512 = 1 | REPACK = 1 |"
-
-
-@pytest.mark.parametrize(
-    "info, flags, expected",
-    [
-        (AMX_BUILD, {"avx512f"}, False),  # the SIGILL case: AMX code, kernel has not enabled AMX
-        (AMX_BUILD, {"avx512f", "amx_tile", "amx_int8"}, True),
-        (PLAIN_BUILD, {"avx512f"}, True),
-        (PLAIN_BUILD, set(), True),
-    ],
-)
-def test_extra_bufts_guard(info, flags, expected):
-    assert extra_bufts_safe(info, flags) is expected
-
 
 @pytest.mark.parametrize("env, expected", [("0", False), ("1", True), ("", None)])
 def test_extra_bufts_setting_reaches_the_model_options(env, expected, monkeypatch):
     monkeypatch.setenv("PERSPECTIVES_EXTRA_BUFTS", env)
-    assert model_options(Settings.load(model="default"))["extra_bufts"] is expected  # None = decide from the build
+    assert model_options(Settings.load(model="default"))["extra_bufts"] is expected  # None = the fastest configuration a probe has shown to work
 
 
 def test_check_gguf_messages(tmp_path):
@@ -50,7 +33,9 @@ def test_truncated_gguf_is_a_clear_error(tmp_path):
     src = default_model_path().read_bytes()[: 1 << 20]
     (tmp_path / "cut.gguf").write_bytes(src)
     with pytest.raises(ModelError, match="could not load"):
-        load_model(str(tmp_path / "cut.gguf"))
+        load_model(str(tmp_path / "cut.gguf")).context_size  # a worker loads it: its error arrives on first use
+    with pytest.raises(ModelError, match="could not load"):
+        load_model(str(tmp_path / "cut.gguf"), process="inline")
 
 
 @pytest.mark.real_model
@@ -80,19 +65,19 @@ def test_label_scores_follow_the_models_own_greedy_choice(real_model):
     assert "".join(real_model.generate(msgs, max_tokens=4)).strip() == greedy
 
 
-def test_llama_loads_in_a_subprocess_without_crashing():
-    """Would catch the AMX SIGILL: the first matrix multiply runs in a child process."""
+def test_fact_questions_answer_with_no_environment_variable(tmp_path, seeds_copy):
+    """On a CPU whose AMX buffers segfault (this project's CI machines), the README's `ask`
+    answers a fact question with nothing set: the probe keeps llama.cpp on what works here."""
+    import os
     import subprocess
     import sys
 
-    code = (
-        "from app.llm import load_model\n"
-        "m = load_model('default', n_ctx=256)\n"
-        "print(''.join(m.generate([{'role':'user','content':'Hi'}], max_tokens=2)) and 'OK')\n"
-    )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, f"llama.cpp died (signal {-r.returncode if r.returncode < 0 else ''}): {r.stderr[-500:]}"
-    assert "OK" in r.stdout
+    env = {k: v for k, v in os.environ.items() if k != "PERSPECTIVES_EXTRA_BUFTS"}
+    r = subprocess.run([sys.executable, "-m", "app.cli.main", "ask", "Where is DeepSeek based?", "--json",
+                        "--data-dir", str(tmp_path / "d"), "--seeds", str(seeds_copy)],
+                       capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, f"exit {r.returncode}: {r.stderr[-500:]}"
+    assert "Hangzhou" in r.stdout
 
 
 @pytest.mark.parametrize("cores, load, expected", [(2, 0.1, 2), (2, 0.6, 1), (2, 2.4, 1), (8, 1.2, 7), (8, 30.0, 1), (4, 0.0, 4)])

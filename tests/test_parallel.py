@@ -81,7 +81,7 @@ def test_batched_replies_stream_and_leave_the_model_as_it_was(real_model):
 
 
 def test_chats_that_do_not_fit_together_are_decoded_in_rounds():
-    small = load_model("default", n_ctx=256)
+    small = load_model("default", n_ctx=256, process="inline")
     chats = [chat(e) for e in EXCERPTS[:3]]
     assert len(fit_groups([len(small._chat_prompt(c)) for c in chats], 40, 150, 256, 8)) == 3  # one chat per round
     replies = together(small, chats, max_tokens=150)

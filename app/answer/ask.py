@@ -26,6 +26,7 @@ from app.answer import prompts, support
 from app.answer.citations import cited_numbers, clean_citations, quoted, verify_quote
 from app.answer.question import clean_question
 from app.answer.results import ADDRESSES, MENTIONS, NOT_ADDRESSED_TEXT, SILENT, AskResult, Evidence, Perspective, SourcePassage
+from app.errors import ModelCrashed
 from app.llm import GenerationStats
 from app.pipeline import Pipeline
 from app.retrieve.evidence import ArticleEvidence, leans_back, qualifies_previous
@@ -351,7 +352,10 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     if jobs and not writes_paraphrases(pipe):  # asked only when there is model work: it loads the model
         jobs = [job for job in jobs if job[0] != "paraphrase"]
     extra: list[str] = []
-    for (what, c, _, _, evidence), reply in zip(jobs, _run(pipe, jobs, spent)):
+    replies, crash = _run_or_survive(pipe, jobs, spent)
+    if crash:
+        notices.append(crash)
+    for (what, c, _, _, evidence), reply in zip(jobs, replies):
         if what == "paraphrase":
             kept = _checked(reply, 1, evidence, spent, q, [c.title, c.label])
             c.paraphrase = kept[0] if kept else ""
@@ -366,7 +370,17 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
         yield Event("fact" if qt.kind == "fact" else "contrast", text=" ".join(extra))
     result = _result(pipe, q, qt.kind, answer, cards, sources, notices, spent, t_retrieve)
     result.answer_generated = extra
+    result.model_error = crash
     yield Event("done", result=result)
+
+
+def _run_or_survive(pipe: Pipeline, jobs: list[tuple], spent: _Spent) -> tuple[list[str], str]:
+    """The model's replies, or none and one line saying so when the model's process crashed:
+    the quotes were chosen without the model, so the answer stands without its sentences."""
+    try:
+        return _run(pipe, jobs, spent), ""
+    except ModelCrashed as exc:
+        return [""] * len(jobs), f"{exc} This answer shows the articles' own sentences only."
 
 
 def _result(pipe, q, kind, answer, cards, sources, notices, spent: _Spent, t_retrieve: float) -> AskResult:

@@ -92,6 +92,7 @@ class AskResult:
     dropped_reasons: list[str] = field(default_factory=list)  # why the check refused each dropped sentence, in order
     notices: list[str] = field(default_factory=list)
     timing: dict = field(default_factory=dict)
+    model_error: str = ""  # the model's process crashed mid-answer: this line; the quotes are complete
 
     @property
     def citations(self) -> list[dict]:

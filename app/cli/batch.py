@@ -107,8 +107,8 @@ def _run_items(settings, items, output: Path, *, compare: bool, progress: bool, 
         if any(it.id not in log.done for it in items):
             from app.pipeline import build_pipeline
 
-            pipe = build_pipeline(settings, progress=progress, notify=notify)
-            pipe.model  # noqa: B018 - load the model once, now, so a bad model fails before the first item
+            pipe = build_pipeline(settings, progress=progress, notify=notify, preload_model=True)
+            pipe.model.context_size  # noqa: B018 - wait for the model now, so a bad model fails before the first item
         elif items:
             notify(f"Nothing to run: all {len(items)} are already in {output}.")
         summary = run_batch(pipe, items, log, compare=compare, progress=progress, notify=notify, debug=debug)

@@ -67,7 +67,7 @@ def compare(topics, claim, topics_file, as_json, csv_file, md_file, plot_file, m
     found = _read_topics(topics, topics_file)
     if claim and len(found) > 1:
         raise InputError("--claim applies to one topic; give one topic, or leave --claim out so each topic gets its own claim.")
-    pipe = build_pipeline(load_settings(k=k, **kw), progress=not as_json, notify=notify)
+    pipe = build_pipeline(load_settings(k=k, **kw), progress=not as_json, notify=notify, preload_model=True)
     results = []
     for i, topic in enumerate(found):
         res = run_compare(pipe, topic, claim, method=method, summary=summary, labels=labels)

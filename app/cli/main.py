@@ -19,6 +19,7 @@ from app.cli.common import common_options, load_settings, notify, run_command, s
 from app.cli.compare import compare as compare_command, topics as topics_command
 from app.cli.config import config
 from app.cli.serve import serve
+from app.errors import ModelError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -98,8 +99,8 @@ def ask(question, as_json, k, temperature, **kw):
     from app.render.text import AskPrinter, to_json
 
     s = load_settings(k=k, temperature=temperature, **kw)
-    pipe = build_pipeline(s, progress=not as_json, notify=notify)
-    pipe.model  # noqa: B018 - load now: a bad --model fails before any output, whatever the question
+    pipe = build_pipeline(s, progress=not as_json, notify=notify, preload_model=True)
+    pipe.model.context_size  # noqa: B018 - wait for the model now: a bad --model fails before any output
     printer = None if as_json else AskPrinter(sys.stdout)
     result = None
     for ev in ask_stream(pipe, question):
@@ -112,7 +113,10 @@ def ask(question, as_json, k, temperature, **kw):
     else:
         click.echo(to_json(result))
     for n in result.notices:
-        notify(n)
+        if n != result.model_error:
+            notify(n)
+    if result.model_error:  # said once, as the error line, with the model's exit code
+        raise ModelError(result.model_error)
 
 
 for command in (add, batch, serve, config, compare_command, topics_command):

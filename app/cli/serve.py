@@ -30,9 +30,9 @@ def serve(host, port, share, **kw):
     from app.ui.app import launch
 
     s = load_settings(**kw)
-    pipe = build_pipeline(s, progress=True, notify=notify)
+    pipe = build_pipeline(s, progress=True, notify=notify, preload_model=True)
     click.echo(f"Loading the model ({s.model})…", err=True)
-    pipe.model  # noqa: B018 - load once now, not on the first question
+    pipe.model.context_size  # noqa: B018 - load once now (a bad model fails here), not on the first question
     click.echo(f"{len(pipe.articles)} articles, {len(pipe.passages)} passages. Serving on http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}  (Ctrl+C to stop)")
     if share:
         notify("--share: a public link will be created; anyone with it can use this app and read your articles.")

@@ -15,11 +15,11 @@
 - Prefix reuse: llama-cpp-python keeps the KV cache of the previous prompt and evaluates
   only the tokens after the longest common prefix, so prompts put shared parts first.
 
-The AMX trap: a default (`-march=native`) build of llama.cpp on a CPU that advertises AMX
-compiles the AMX "extra buffer type"; on VMs whose kernel does not enable AMX the first
-matrix multiply dies with SIGILL. We therefore load with `use_extra_bufts=False` whenever
-the build has AMX code and the kernel does not list `amx_tile` (see `extra_bufts_safe`).
-The `extra_bufts` setting (PERSPECTIVES_EXTRA_BUFTS=1/0) forces the choice.
+The AMX trap: llama.cpp's "extra buffer types" (AMX tiles, repacked weights) die with SIGILL
+on VMs that advertise AMX without enabling it, and segfaulted on some prompts where the kernel
+does enable it. So a model loaded here uses them only when told to (`extra_bufts=True`); the
+app runs this class inside a worker process (worker.py) that passes True only for a
+configuration a probe has shown to work on this CPU (probe.py).
 
 Speed (measured with `python bench/run.py`, see models.md): the bundled GGUF is Q4_1, a
 type for which this llama.cpp has no fast CPU matrix kernel, so prompt processing runs at
@@ -66,27 +66,6 @@ def _quiet_c_output():
         os.dup2(saved[1], 2)
         for fd in (*saved, devnull):
             os.close(fd)
-
-
-def _cpu_flags() -> set[str]:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
-def extra_bufts_safe(system_info: str, cpu_flags: set[str]) -> bool:
-    """May llama.cpp use its extra buffer types (AMX, weight repacking) here?
-
-    Unsafe exactly when the library was built with AMX code but the kernel has not
-    enabled AMX for processes (no `amx_tile` flag): that is the SIGILL case.
-    """
-    built_with_amx = "AMX" in system_info.upper()
-    return not built_with_amx or "amx_tile" in cpu_flags
 
 
 def check_gguf(path: Path) -> None:
@@ -204,8 +183,7 @@ class LlamaModel(ModelBase):
             import llama_cpp
         except ImportError as exc:
             raise ModelError("llama-cpp-python is not installed. Run: pip install -e .  (it compiles llama.cpp, a few minutes)") from exc
-        info = llama_cpp.llama_print_system_info().decode(errors="replace")
-        self.extra_bufts = extra_bufts_safe(info, _cpu_flags()) if extra_bufts is None else extra_bufts
+        self.extra_bufts = bool(extra_bufts)  # None: the safe configuration (module doc)
         self.path = path
         self.name = path.name
         self.threads = threads or auto_threads()

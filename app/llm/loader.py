@@ -33,14 +33,15 @@ def load_model(spec: str | None, **options) -> Model:
 
         return OpenAIHTTPModel(spec, **options)
     if spec in (None, "", "default"):
-        from app.llm.llama import LlamaModel, derived_gguf
+        from app.llm.llama import derived_gguf
 
         # The bundled Q4_1 file, re-stored once as `default_quant` (Q8_0: about twice the
         # prompt speed, see models.md) under `cache_dir`; no cache_dir or "off" = as shipped.
-        quant, cache_dir = options.pop("default_quant", "off"), options.pop("cache_dir", None)
+        quant = options.pop("default_quant", "off")
         src = default_model_path()
+        cache_dir = options.get("cache_dir")
         path = derived_gguf(src, quant, cache_dir) if cache_dir and quant.lower() not in ("", "off", "none", "q4_1") else src
-        model = LlamaModel(path, **options)
+        model = _gguf_model(path, options)
         if path != src:
             model.name = f"{src.name} (as {quant.upper()})"
         return model
@@ -48,6 +49,19 @@ def load_model(spec: str | None, **options) -> Model:
         from app.llm.stub import StubModel
 
         return StubModel(**options)
-    from app.llm.llama import LlamaModel
+    return _gguf_model(Path(spec).expanduser(), options)
 
-    return LlamaModel(Path(spec).expanduser(), **options)
+
+def _gguf_model(path: Path, options: dict) -> Model:
+    """A GGUF through llama.cpp: in a supervised worker process (the default: a native crash
+    costs one answer), or in this process when `process="inline"` (tests of the backend's
+    internals, the benchmark's side-by-side figure)."""
+    process = options.pop("process", "worker")
+    if process == "inline":
+        from app.llm.llama import LlamaModel
+
+        options.pop("cache_dir", None)
+        return LlamaModel(path, **options)
+    from app.llm.worker import WorkerModel
+
+    return WorkerModel(path, **options)
