@@ -19,6 +19,7 @@ Holdout questions are reported apart and must not be used for tuning.
     python -m app.eval                 # stub and the default model
     python -m app.eval --model stub    # one model
     python -m app.eval --json out.json
+    python -m app.eval --corpus tests/eval/corpora/airbus-a380   # another subject's articles and gold
 """
 
 from __future__ import annotations
@@ -175,18 +176,29 @@ def line(name: str, m: dict) -> str:
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the figures as JSON.")
 @click.option("--limit", type=int, default=0, help="Only the first N questions (quick look).")
 @click.option("--split", type=click.Choice(["all", "dev", "holdout"]), default="all", show_default=True)
-def main(models, json_out, limit, split):
+@click.option("--corpus", "corpora", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="An eval corpus folder (tests/eval/corpora/NAME): its articles and the questions of its gold.jsonl "
+                   "instead of the seeds and the dev set. Repeatable. See tests/eval/corpora/README.md (holdout!).")
+def main(models, json_out, limit, split, corpora):
     """Print fact, silence and checked-text figures on the dev set, per model and split."""
-    questions = [q for q in load_questions() if split == "all" or q.get("split", "dev") == split][: limit or None]
+    runs = [(c.name, c, load_questions(c / "gold.jsonl")) for c in corpora] or [(None, None, load_questions())]
+    runs = [(name, seeds, [q for q in qs if "question" in q and (split == "all" or q.get("split", "dev") == split)][: limit or None])
+            for name, seeds, qs in runs]
     tmp = Path(tempfile.mkdtemp(prefix="perspectives-eval-"))
-    report = {"questions": len(questions), "models": {}}
+    report = {"questions": sum(len(qs) for _, _, qs in runs), "models": {}}
     try:
         for spec in models or ("stub", "default"):
-            pipe = build_pipeline(Settings.load(data_dir=tmp, model=spec))
-            report["models"][spec] = figures = evaluate(pipe, questions)
-            click.echo(f"Model {pipe.model_name}")
-            for name, m in figures.items():
-                click.echo("  " + line(name, m))
+            for name, seeds, questions in runs:
+                flags = {"seeds": seeds} if seeds else {}
+                pipe = build_pipeline(Settings.load(data_dir=tmp / (name or "seeds"), model=spec, **flags))
+                figures = evaluate(pipe, questions)
+                if name:
+                    report["models"].setdefault(spec, {})[name] = figures
+                else:
+                    report["models"][spec] = figures
+                click.echo(f"Model {pipe.model_name}" + (f" · corpus {name}" if name else ""))
+                for split_name, m in figures.items():
+                    click.echo("  " + line(split_name, m))
         if json_out:
             Path(json_out).write_text(json.dumps(report, indent=2), encoding="utf-8")
     finally:
