@@ -33,31 +33,51 @@ AMBIGUOUS = frozenset({
 
 # -- attribution ---------------------------------------------------------------------------
 
-# Verbs that report what someone said, wrote or holds, in the forms news text uses them.
-# "X said", "said X", "X told reporters", "X wrote", "X argues that…".
+# Verbs that report what someone said, wrote or holds, whatever follows them: "X said",
+# "said X", "X told reporters", "X wrote", "X insisted that…". Only lower-case forms count
+# ("United States" is no verb).
 SPEECH_VERBS = frozenset({
-    "said", "says", "say", "told", "tells", "tell", "wrote", "writes", "write", "added", "adds",
-    "stated", "states", "declared", "declares", "announced", "announces", "explained",
-    "explains", "argued", "argues", "claimed", "claims", "insisted", "insists", "warned",
-    "warns", "noted", "notes", "asked", "asks", "replied", "replies", "answered", "answers",
-    "responded", "responds", "recalled", "recalls", "suggested", "suggests", "commented",
-    "comments", "tweeted", "tweets", "posted", "acknowledged", "acknowledges", "admitted",
-    "admits", "denied", "denies", "confirmed", "confirms", "reported", "reports", "stressed",
-    "stresses", "emphasized", "emphasised", "emphasizes", "emphasises", "urged", "urges",
-    "concluded", "concludes", "predicted", "predicts", "estimated", "estimates", "countered",
-    "counters", "maintained", "maintains", "observed", "observes", "remarked", "remarks",
-    "continued", "continues", "believes", "believed", "thinks", "thought", "mentioned",
-    "mentions", "assured", "assures", "promised", "promises", "vowed", "vows", "alleged",
-    "alleges", "accused", "accuses", "blamed", "blames", "called", "calls", "described",
-    "describes", "praised", "praises", "criticised", "criticized", "criticises", "criticizes",
-    "condemned", "condemns", "pointed", "points", "expects", "expected", "hopes", "hoped",
-    "fears", "feared", "agreed", "agrees", "disagreed", "disagrees", "quipped", "joked",
-    "admitted", "conceded", "concedes", "testified", "testifies", "indicated", "indicates",
-    "reiterated", "reiterates", "repeated", "repeats", "characterized", "characterised",
-    "labelled", "labeled", "dubbed", "affirmed", "affirms", "reaffirmed", "asserted", "asserts",
-    "contended", "contends", "cautioned", "cautions", "demanded", "demands", "appealed",
-    "explain", "argue", "claim", "insist", "warn", "note", "add", "state", "believe", "think",
+    "said", "says", "say", "told", "tells", "wrote", "writes", "stated", "argued", "argues",
+    "claimed", "insisted", "insists", "warned", "warns", "explained", "explains", "recalled",
+    "recalls", "tweeted", "replied", "replies", "responded", "quipped", "joked", "testified",
+    "asserted", "asserts", "contended", "contends", "reiterated", "acknowledged", "admitted",
+    "admits", "conceded", "concedes", "remarked", "commented", "elaborated", "informed",
+    "criticised", "criticized", "criticises", "criticizes", "condemned", "condemns", "praised",
+    "questioned", "countered", "cautioned", "believes", "thinks", "complained", "complains",
+    "maintained", "observed", "suggested", "suggests", "predicted", "predicts", "denied",
+    "denies", "confirmed", "confirms", "alleged", "alleges", "vowed", "vows",
 })
+# Verbs that report speech only with a complement ("announced that…", "added: “…”", "…,
+# police revealed on Saturday.", "called it “…”", "pointed to…"), not with a plain object
+# ("added two members", "agreed to add", "the reports", "declared his dedication").
+SPEECH_VERBS_WITH_COMPLEMENT = frozenset({
+    "added", "adds", "announced", "announces", "declared", "declares", "noted", "notes",
+    "reported", "reports", "revealed", "reveals", "called", "calls", "agreed", "agrees",
+    "continued", "continues", "described", "describes", "pointed", "points", "expects",
+    "expected", "hopes", "hoped", "fears", "feared", "asked", "asks", "answered", "promised",
+    "pledged", "urged", "urges", "stressed", "stresses", "emphasized", "emphasised",
+    "estimated", "estimates", "concluded", "concludes", "mentioned", "posted", "defended",
+    "spoke", "speaks", "labelled", "labeled", "dubbed", "accused", "accuses", "blamed", "blames",
+    "demanded", "demands", "assured", "assures", "claims", "advised", "advises", "thought",
+    "proposed", "proposes",
+})
+# Verbs that attribute only after the clause they report: "…, found Macropolo."
+INVERTED_ONLY = frozenset({"found", "finds"})
+# What "according to" may point at that is a record, not a speaker ("according to traffic
+# camera footage"): the sentence stays the article's own unless a name owns the record.
+EVIDENCE_NOUNS = frozenset({
+    "footage", "data", "figures", "statistics", "records", "documents", "images", "photos",
+    "video", "videos", "estimates", "analysis", "tally", "count", "census", "polls", "poll",
+    "survey", "surveys", "study", "studies", "records", "research", "results", "evidence",
+})
+# What carries a speaker's words: "an online comment from the party committee", "a report
+# from the Daily Post" name the committee and the Daily Post as the speakers.
+SOURCE_NOUNS = ("statement", "comment", "report", "post", "message", "letter", "release", "article",
+                "editorial", "interview", "speech", "tweet", "remark")
+# Phrases that lead from a speaker phrase to the speaker's name ("a protester using the
+# pseudonym Jo", "a woman identified only as Maria").
+NAMED_AS = ("using the pseudonym", "identified only as", "identified as", "who gave her name as",
+            "who gave his name as", "who asked to be identified as", "known as")
 # Words that open an attribution phrase without a verb: "according to X", "in X's words".
 ACCORDING = ("according to", "in the words of", "as quoted by", "quoting", "citing", "per")
 # Auxiliaries and adverbs that may stand between a speaker and the verb ("X has also said",
