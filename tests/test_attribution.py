@@ -3,11 +3,15 @@ reader sees it on a card ("Kudlow, quoted: “…”") and in the JSON, measured
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from app.answer.results import AskResult, Evidence, Perspective, voice_of
 from app.corpus.attribution import OWN, QUOTED, UNATTRIBUTED, attribute
 from app.eval.attribution import evaluate, load_gold, same_speaker
+from app.render.text import quotes_text
 
 
 def who(text: str, sentence: str) -> tuple[str, str | None]:
@@ -52,6 +56,23 @@ def test_attribution_reads_the_text_alone_and_names_the_speaker_verbatim():
     text = "Officials met. Treasury Secretary Steven T. Mnuchin said the talks were productive."
     kind, speaker = who(text, "Treasury Secretary Steven T. Mnuchin said the talks were productive.")
     assert kind == QUOTED and speaker == "Treasury Secretary Steven T. Mnuchin" and speaker in text
+
+
+def test_a_card_shows_whose_words_a_quote_carries_and_the_json_keeps_it():
+    text = "Growth slowed. “Tariffs will hurt,” said Kudlow. “Nobody knows,” a trader said."
+    quotes = []
+    for n, sentence in enumerate(["Growth slowed.", "“Tariffs will hurt,” said Kudlow.", "“Nobody knows,” a trader said."], 1):
+        start = text.index(sentence)
+        quotes.append(Evidence(sentence, start, start + len(sentence), "a:1:0", n, **voice_of(text, start, start + len(sentence))))
+    card = Perspective("a", "T", "T", "addresses", 0.5, "", quotes)
+    shown = quotes_text(card)
+    assert "    “Growth slowed.” [1]" in shown
+    assert "    Kudlow, quoted: ““Tariffs will hurt,” said Kudlow.” [2]" in shown
+    assert "    unnamed, quoted: ““Nobody knows,” a trader said.” [3]" in shown
+    result = AskResult("q", "view", "", [], [card], [], "stub")
+    data = json.loads(json.dumps(result.to_dict()))
+    assert [(q["voice"], q["speaker"]) for q in data["perspectives"][0]["quotes"]] == [(OWN, None), (QUOTED, "Kudlow"), (UNATTRIBUTED, None)]
+    assert AskResult.from_dict(data).perspectives[0].quotes[1].speaker == "Kudlow"  # batch files read back
 
 
 def test_speaker_names_match_by_surname_or_containment():
