@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from app.corpus.chunks import MAX_WORDS, chunk_article, sentence_spans
 from app.corpus.articles import load_corpus
 
@@ -25,6 +27,23 @@ def test_sentence_splitter_knows_abbreviations():
     text = "He bought chips before U.S. export rules. Mr. Liang agreed. It works! Does it?"
     got = [text[s.start:s.end] for s in sentence_spans(text)]
     assert got == ["He bought chips before U.S. export rules.", "Mr. Liang agreed.", "It works!", "Does it?"]
+
+
+@pytest.mark.parametrize("text, sentences", [
+    ("Treasury Secretary Steven T. Mnuchin said so. He left.", ["Treasury Secretary Steven T. Mnuchin said so.", "He left."]),
+    ("On Jan. 5 the market fell. It rose on Feb. 6.", ["On Jan. 5 the market fell.", "It rose on Feb. 6."]),
+    ("He ranked No. 3 in the world. The answer is no. Although he tried.", ["He ranked No. 3 in the world.", "The answer is no.", "Although he tried."]),
+    ("The vote was at 4 p.m. on Monday. Then they left.", ["The vote was at 4 p.m. on Monday.", "Then they left."]),
+    ("It was made in the U.S. The plant closed.", ["It was made in the U.S.", "The plant closed."]),
+    ("The U.S. Commerce Department said so. Sen. Elizabeth Warren objected.", ["The U.S. Commerce Department said so.", "Sen. Elizabeth Warren objected."]),
+    ("Lt. Gen. John Q. Public retired. He was 60.", ["Lt. Gen. John Q. Public retired.", "He was 60."]),
+    ("Read the report (p. 4) carefully. Mrs. Ng agreed.", ["Read the report (p. 4) carefully.", "Mrs. Ng agreed."]),
+    ("“We will win.” Kudlow said that on Monday.", ["“We will win.”", "Kudlow said that on Monday."]),
+    ("Young and old use it. “My father uses it too,” says Ms. You.", ["Young and old use it.", "“My father uses it too,” says Ms. You."]),
+])
+def test_sentences_are_not_cut_at_abbreviations(text, sentences):
+    spans = sentence_spans(text)
+    assert [text[s.start:s.end] for s in spans] == sentences
 
 
 def test_sentence_with_closing_quote():

@@ -284,8 +284,10 @@ def _spans(text):
 
 
 def test_sentence_ends_in_the_middle_of_a_text():
-    assert _spans("They fear the “U.S.” The rules bite. Then more.") == ["They fear the “U.S.” The rules bite.", "Then more."]
-    assert _spans("Chips, boards etc.. Then we left. Home.") == ["Chips, boards etc.. Then we left.", "Home."]
+    # The word before a period is read inside closing and opening quotes: "Mr." is a title there too.
+    assert _spans("They met the “Mr.” Smith of chips. Then more.") == ["They met the “Mr.” Smith of chips.", "Then more."]
+    assert _spans("They fear the “U.S.” The rules bite. Then more.") == ["They fear the “U.S.”", "The rules bite.", "Then more."]
+    assert _spans("Chips, boards etc.. Then we left. Home.") == ["Chips, boards etc..", "Then we left.", "Home."]  # the second period is the sentence's
     assert _spans("It rose... and then fell. Then it rose. Then it fell.") == ["It rose... and then fell.", "Then it rose.", "Then it fell."]
     assert _spans("I met MrX. He left.") == ["I met MrX.", "He left."]
     assert sentence_spans("Done.  ") == [Span(0, 5)] and sentence_spans("Done. \n  \nNext") == [Span(0, 5), Span(10, 14)]

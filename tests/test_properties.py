@@ -140,6 +140,33 @@ def test_sentence_spans_slice_exactly_and_cover_every_word(text, cut):
     assert " ".join(text[s.start:s.end] for s in spans).split() == text[a:b].split()
 
 
+# Words inside a sentence that end in a period without ending it, and what starts and ends one.
+INSIDE = ["chips", "the state", "said", "Mr. Liang", "Mrs. Ng", "Dr. Ruth Lee", "Steven T. Mnuchin", "Lt. Gen. Ray Odom",
+          "No. 3", "Jan. 5", "Sept. 30", "p. 4", "at 4 p.m. on Friday", "the U.S. and its allies", "e.g. chips",
+          "Sen. Warren", "J. R. R. Tolkien", "“a Sputnik moment”", "(see Art. 5)", "Gov. Newsom", "5.5 percent"]
+OPENERS = ["The", "Chips", "“We", "\"They", "In 2024", "Mr. Liang", "No one", "‘Fine", "It"]
+CLOSERS = [".", "!", "?", ".”", "?”", ".\"", "!’", ".)", "…"]
+
+
+@st.composite
+def sentences(draw) -> list[str]:
+    out = []
+    for _ in range(draw(st.integers(1, 6))):
+        words = [draw(st.sampled_from(OPENERS))] + draw(st.lists(st.sampled_from(INSIDE), min_size=1, max_size=6))
+        out.append(" ".join(words) + draw(st.sampled_from(CLOSERS)))
+    return out
+
+
+@FAST
+@given(parts=sentences(), gap=st.sampled_from([" ", "  ", "\n", "\n\n", " \n"]))
+def test_sentences_never_end_at_an_abbreviation(parts, gap):
+    """Invariant: sentences holding titles, initials, "No. 3", "Jan. 5", "p.m." and "U.S."
+    come back whole, each an exact slice of the text (what a quote cites)."""
+    text = gap.join(parts)
+    spans = sentence_spans(text)
+    assert [text[s.start:s.end] for s in spans] == parts
+
+
 @FAST
 @given(raw=prose(700))
 def test_passages_cover_the_article_exactly(raw):

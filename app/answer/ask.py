@@ -25,7 +25,7 @@ from typing import Iterator
 from app.answer import prompts, support
 from app.answer.citations import cited_numbers, clean_citations, quoted, verify_quote
 from app.answer.question import clean_question
-from app.answer.results import ADDRESSES, MENTIONS, NOT_ADDRESSED_TEXT, SILENT, AskResult, Evidence, Perspective, SourcePassage
+from app.answer.results import ADDRESSES, MENTIONS, NOT_ADDRESSED_TEXT, SILENT, AskResult, Evidence, Perspective, SourcePassage, voice_of
 from app.errors import ModelCrashed
 from app.llm import GenerationStats
 from app.pipeline import Pipeline
@@ -96,7 +96,7 @@ def card(ev: ArticleEvidence, numbers: dict[str, int]) -> Perspective:
     """An article's card before any model text: its verbatim evidence, or silence."""
     art = ev.article
     quotes = [] if ev.status == SILENT else [
-        Evidence(s.text, s.start, s.end, s.passage_id, numbers[s.passage_id], s.role, s.score)
+        Evidence(s.text, s.start, s.end, s.passage_id, numbers[s.passage_id], s.role, s.score, **voice_of(art.text, s.start, s.end))
         for s in ev.sentences if verify_quote(art.text, s.text, s.start, s.end)
     ]
     status = ev.status if quotes else SILENT

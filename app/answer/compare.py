@@ -23,7 +23,7 @@ from typing import Iterator
 
 from app.answer import calibration, prompts, support
 from app.answer.question import clean_question
-from app.answer.results import MENTIONS, NOT_ADDRESSED, NOT_JUDGED, SILENT, CompareResult, CompareRow, Evidence
+from app.answer.results import MENTIONS, NOT_ADDRESSED, NOT_JUDGED, SILENT, CompareResult, CompareRow, Evidence, voice_of
 from app.answer.stance import DEFAULT_METHOD, LABELS, METHODS, Scorer, judge, judge_schema
 from app.corpus.chunks import sentence_spans
 from app.errors import InputError
@@ -156,7 +156,8 @@ def _rows(pipe: Pipeline, topic: str, claim: str, n_quotes: int) -> list[tuple]:
         if ev.status != SILENT:
             for sent in ev.sentences:
                 n = numbers.setdefault(sent.passage_id, len(numbers) + 1)
-                quotes.append(Evidence(sent.text, sent.start, sent.end, sent.passage_id, n, sent.role, sent.score))
+                quotes.append(Evidence(sent.text, sent.start, sent.end, sent.passage_id, n, sent.role, sent.score,
+                                       **voice_of(ev.article.text, sent.start, sent.end)))
         out.append((ev, quotes))
     return out
 

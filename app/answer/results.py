@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 from app.corpus.articles import Source
+from app.corpus.attribution import attribute
 
 NOT_ADDRESSED_TEXT = "Does not address this."  # what a silent article's card says
 # What a "mentions" card says: about half of these articles address the question and half do
@@ -37,6 +38,17 @@ class Evidence:
     citation: int
     role: str = "key"  # "key": chosen for the question; "context": a neighbour that completes it
     score: float = 0.0
+    # Whose words these are (app/corpus/attribution.py): "own" (the article's voice), "quoted"
+    # (a named person or body, `speaker` as the article names them) or "unattributed" (someone
+    # the article does not name); "" when not known (a result read back from an older file).
+    voice: str = ""
+    speaker: str | None = None
+
+
+def voice_of(text: str, start: int, end: int) -> dict:
+    """The `voice` and `speaker` fields of an Evidence for text[start:end] of an article."""
+    found = attribute(start, end, text)
+    return {"voice": found.kind, "speaker": found.speaker}
 
 
 @dataclass

@@ -12,7 +12,8 @@ import textwrap
 from typing import TextIO
 
 from app.answer.citations import quoted
-from app.answer.results import MENTIONS, SILENT, UNSURE_TEXT, AskResult, Perspective
+from app.answer.results import MENTIONS, SILENT, UNSURE_TEXT, AskResult, Evidence, Perspective
+from app.corpus.attribution import QUOTED, UNATTRIBUTED
 from app.corpus.articles import Source
 
 MODEL_NOTE = "model-written, checked against the quotes"
@@ -40,8 +41,18 @@ def sources_text(result: AskResult) -> str:
     return "\n".join(lines)
 
 
+def voiced(q: Evidence) -> str:
+    """A quote with whose words it carries: "Kudlow, quoted: “…”" when the article quotes a
+    named person or body, "unnamed, quoted: “…”" when it does not name them, else just “…”."""
+    if q.voice == QUOTED and q.speaker:
+        return f"{q.speaker}, quoted: {quoted(q.text)}"
+    if q.voice == UNATTRIBUTED:
+        return f"unnamed, quoted: {quoted(q.text)}"
+    return quoted(q.text)
+
+
 def quotes_text(perspective: Perspective, indent: str = "    ") -> str:
-    return "\n".join(wrap(f"{quoted(q.text)} [{q.citation}]" + (" (context)" if q.role == "context" else ""), indent=indent)
+    return "\n".join(wrap(f"{voiced(q)} [{q.citation}]" + (" (context)" if q.role == "context" else ""), indent=indent)
                      for q in perspective.quotes)
 
 

@@ -1,0 +1,105 @@
+"""Word lists for reading English news text: abbreviations, and the words of attribution.
+
+Scope: plain data, no logic. The sentence splitter (chunks.py) reads the abbreviations; the
+attribution of sentences to speakers (attribution.py) reads the rest. Every list is general
+English news usage: nothing here names a person, a place or a subject of the corpus.
+Not here: corpus words (subject terms, names), which are computed from the corpus.
+"""
+
+from __future__ import annotations
+
+# -- abbreviations (lower case, without the final period) --------------------------------
+
+# Titles and ranks: always followed by a name, so a period after them never ends a sentence
+# ("Mr. Smith", "Lt. Gen. Smith", "Sen. Warren").
+TITLES = frozenset({
+    "mr", "mrs", "ms", "messrs", "mme", "mlle", "dr", "prof", "rev", "hon", "fr", "sen", "sens",
+    "rep", "reps", "gov", "govs", "gen", "lt", "col", "capt", "cmdr", "adm", "maj", "sgt", "cpl",
+    "pvt", "supt", "insp", "det", "pres", "amb", "atty", "gens",
+})
+# Abbreviations that stand before a number or a date: no sentence end when a digit follows
+# ("No. 3", "Jan. 5", "p. 4", "Art. 5"); "The answer is no. Although…" still ends.
+BEFORE_NUMBER = frozenset({
+    "no", "nos", "vol", "vols", "p", "pp", "art", "arts", "fig", "figs", "ch", "chap", "sec",
+    "para", "approx", "ca", "est", "op", "tel", "ext", "pt", "pts", "ed", "eds",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+})
+# Abbreviations that may end a sentence or not ("made in the U.S. The plant…" against "the
+# U.S. Commerce Department"): a learned sentence-boundary model decides (chunks.py).
+AMBIGUOUS = frozenset({
+    "inc", "corp", "co", "ltd", "llc", "plc", "bros", "jr", "sr", "st", "ave", "blvd", "rd",
+    "dept", "govt", "univ", "assn", "etc", "vs", "al", "mt", "ft", "cf", "viz", "approx",
+})
+
+# -- attribution ---------------------------------------------------------------------------
+
+# Verbs that report what someone said, wrote or holds, whatever follows them: "X said",
+# "said X", "X told reporters", "X wrote", "X insisted that…". Only lower-case forms count
+# ("United States" is no verb).
+SPEECH_VERBS = frozenset({
+    "said", "says", "say", "told", "tells", "wrote", "writes", "stated", "argued", "argues",
+    "claimed", "insisted", "insists", "warned", "warns", "explained", "explains", "recalled",
+    "recalls", "tweeted", "replied", "replies", "responded", "quipped", "joked", "testified",
+    "asserted", "asserts", "contended", "contends", "reiterated", "acknowledged", "admitted",
+    "admits", "conceded", "concedes", "remarked", "commented", "elaborated", "informed",
+    "criticised", "criticized", "criticises", "criticizes", "condemned", "condemns", "praised",
+    "questioned", "countered", "cautioned", "believes", "thinks", "complained", "complains",
+    "maintained", "observed", "suggested", "suggests", "predicted", "predicts", "denied",
+    "denies", "confirmed", "confirms", "alleged", "alleges", "vowed", "vows",
+})
+# Verbs that report speech only with a complement ("announced that…", "added: “…”", "…,
+# police revealed on Saturday.", "called it “…”", "pointed to…"), not with a plain object
+# ("added two members", "agreed to add", "the reports", "declared his dedication").
+SPEECH_VERBS_WITH_COMPLEMENT = frozenset({
+    "added", "adds", "announced", "announces", "declared", "declares", "noted", "notes",
+    "reported", "reports", "revealed", "reveals", "called", "calls", "agreed", "agrees",
+    "continued", "continues", "described", "describes", "pointed", "points", "expects",
+    "expected", "hopes", "hoped", "fears", "feared", "asked", "asks", "answered", "promised",
+    "pledged", "urged", "urges", "stressed", "stresses", "emphasized", "emphasised",
+    "estimated", "estimates", "concluded", "concludes", "mentioned", "posted", "defended",
+    "spoke", "speaks", "labelled", "labeled", "dubbed", "accused", "accuses", "blamed", "blames",
+    "demanded", "demands", "assured", "assures", "claims", "advised", "advises", "thought",
+    "proposed", "proposes",
+})
+# Verbs that attribute only after the clause they report: "…, found Macropolo."
+INVERTED_ONLY = frozenset({"found", "finds"})
+# What "according to" may point at that is a record, not a speaker ("according to traffic
+# camera footage"): the sentence stays the article's own unless a name owns the record.
+EVIDENCE_NOUNS = frozenset({
+    "footage", "data", "figures", "statistics", "records", "documents", "images", "photos",
+    "video", "videos", "estimates", "analysis", "tally", "count", "census", "polls", "poll",
+    "survey", "surveys", "study", "studies", "records", "research", "results", "evidence",
+})
+# What carries a speaker's words: "an online comment from the party committee", "a report
+# from the Daily Post" name the committee and the Daily Post as the speakers.
+SOURCE_NOUNS = ("statement", "comment", "report", "post", "message", "letter", "release", "article",
+                "editorial", "interview", "speech", "tweet", "remark")
+# Phrases that lead from a speaker phrase to the speaker's name ("a protester using the
+# pseudonym Jo", "a woman identified only as Maria").
+NAMED_AS = ("using the pseudonym", "identified only as", "identified as", "who gave her name as",
+            "who gave his name as", "who asked to be identified as", "known as")
+# Words that open an attribution phrase without a verb: "according to X", "in X's words".
+ACCORDING = ("according to", "in the words of", "as quoted by", "quoting", "citing", "per")
+# Auxiliaries and adverbs that may stand between a speaker and the verb ("X has also said",
+# "X later told", "X would not say").
+BETWEEN = frozenset({
+    "has", "have", "had", "also", "later", "then", "further", "once", "previously", "earlier",
+    "again", "repeatedly", "recently", "reportedly", "publicly", "privately", "separately",
+    "subsequently", "first", "is", "was", "were", "are", "being", "been", "would", "will",
+    "could", "may", "might", "did", "does", "do", "not", "never", "often", "even", "himself",
+    "herself", "themselves", "itself", "explicitly", "openly", "simply", "allegedly", "clearly",
+})
+# Pronouns as speakers ("he said"): resolved to the last speaker named before them.
+PRONOUNS = frozenset({"he", "she", "they", "it", "i", "we", "his", "her", "their", "its"})
+# Speakers too vague to name: the words are someone's, but not anyone the reader can weigh.
+VAGUE_SPEAKERS = frozenset({
+    "some", "some people", "people", "many", "many people", "others", "critics", "experts",
+    "observers", "analysts", "sources", "reports", "one", "someone", "somebody", "few",
+    "several", "supporters", "commentators", "some commentators", "some experts", "some analysts",
+    "some observers", "some critics", "insiders", "witnesses", "residents", "locals", "users",
+    "officials", "researchers", "scientists", "skeptics", "sceptics", "proponents", "opponents",
+    "a source", "a person", "an official", "a spokesperson", "a spokesman", "a spokeswoman",
+    "media", "the media", "media reports", "local media", "state media", "rumours", "rumors",
+})
+# Determiners and titles dropped when two speaker names are compared ("the Ministry" ~ "Ministry").
+NAME_FILLER = frozenset({"the", "a", "an", "mr", "mrs", "ms", "dr", "prof", "sir", "dame", "lord", "lady"})

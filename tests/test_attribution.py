@@ -1,0 +1,113 @@
+"""Who says it: a sentence's voice (own / quoted / unattributed) and its speaker, as the
+reader sees it on a card ("Kudlow, quoted: “…”") and in the JSON, measured on the gold file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from app.answer.results import AskResult, Evidence, Perspective, voice_of
+from app.corpus.attribution import OWN, QUOTED, UNATTRIBUTED, attribute
+from app.eval.attribution import evaluate, load_gold, same_speaker
+from app.render.text import quotes_text
+
+
+def who(text: str, sentence: str) -> tuple[str, str | None]:
+    start = text.index(sentence)
+    found = attribute(start, start + len(sentence), text)
+    return found.kind, found.speaker
+
+
+@pytest.mark.parametrize("text, sentence, kind, speaker", [
+    # the speaker after the quote, before it, inverted or not
+    ("Markets fell. “Tariffs will hurt,” said Kudlow. Stocks rose later.", "“Tariffs will hurt,” said Kudlow.", QUOTED, "Kudlow"),
+    ('Markets fell. "Tariffs will hurt," Kudlow said. Stocks rose later.', '"Tariffs will hurt," Kudlow said.', QUOTED, "Kudlow"),
+    ("Markets fell. Kudlow said: «Tariffs will hurt.» Stocks rose later.", "Kudlow said: «Tariffs will hurt.»", QUOTED, "Kudlow"),
+    ("Markets fell. Kudlow told reporters the tariffs would hurt.", "Kudlow told reporters the tariffs would hurt.", QUOTED, "Kudlow"),
+    ("Markets fell. ‘We will not back down,’ wrote Jane Doe on Twitter.", "‘We will not back down,’ wrote Jane Doe on Twitter.", QUOTED, "Jane Doe"),
+    ("Growth slowed, according to People's Daily.", "Growth slowed, according to People's Daily.", QUOTED, "People's Daily"),
+    ("Prices rose. Anna Berg, the head of the bank, says inflation is easing.", "Anna Berg, the head of the bank, says inflation is easing.", QUOTED, "Anna Berg"),
+    # the attribution in the NEXT sentence, across a sentence break
+    ("The plant closed. “We will win.” Kudlow said that on Monday.", "“We will win.”", QUOTED, "Kudlow"),
+    # a quotation of several sentences, attributed in its second one
+    ("“We will win. The tariffs work,” said Kudlow. Nobody agreed.", "“We will win.", QUOTED, "Kudlow"),
+    # a quotation over two paragraphs: the second opens with a mark, the first never closes
+    ("Lam spoke on Monday. Lam said: “The bill is dead.\n\n“It will not return.”\n\nProtests went on.", "“It will not return.”", QUOTED, "Lam"),
+    # pronouns and an unattributed quotation carry on the last speaker's turn
+    ("Pavel Durov said schools matter. “Reform them,” he wrote online.", "“Reform them,” he wrote online.", QUOTED, "Pavel Durov"),
+    ("Ding, a teacher, uses it. “It is good,” says Ding. “It gives you new ideas.”", "“It gives you new ideas.”", QUOTED, "Ding"),
+    # the article's own voice, a scare quote, a record rather than a speaker
+    ("The company is based in Hangzhou. It was called a “Sputnik moment” by few.", "The company is based in Hangzhou.", OWN, None),
+    ("Exports fell. The rules are a “red line” for the firm.", "The rules are a “red line” for the firm.", OWN, None),
+    ("He was hit by a van, according to traffic camera footage.", "He was hit by a van, according to traffic camera footage.", OWN, None),
+    ("The United States added two members to the council.", "The United States added two members to the council.", OWN, None),
+    # someone's words, but not anyone the article names
+    ("Some people pointed to the exam system.", "Some people pointed to the exam system.", UNATTRIBUTED, None),
+    ("The attacker reportedly fled by car.", "The attacker reportedly fled by car.", UNATTRIBUTED, None),
+    ("“It was chaos,” an eyewitness said.", "“It was chaos,” an eyewitness said.", UNATTRIBUTED, None),
+])
+def test_whose_words(text, sentence, kind, speaker):
+    assert who(text, sentence) == (kind, speaker)
+
+
+def test_attribution_reads_the_text_alone_and_names_the_speaker_verbatim():
+    text = "Officials met. Treasury Secretary Steven T. Mnuchin said the talks were productive."
+    kind, speaker = who(text, "Treasury Secretary Steven T. Mnuchin said the talks were productive.")
+    assert kind == QUOTED and speaker == "Treasury Secretary Steven T. Mnuchin" and speaker in text
+
+
+def test_a_card_shows_whose_words_a_quote_carries_and_the_json_keeps_it():
+    text = "Growth slowed. “Tariffs will hurt,” said Kudlow. “Nobody knows,” a trader said."
+    quotes = []
+    for n, sentence in enumerate(["Growth slowed.", "“Tariffs will hurt,” said Kudlow.", "“Nobody knows,” a trader said."], 1):
+        start = text.index(sentence)
+        quotes.append(Evidence(sentence, start, start + len(sentence), "a:1:0", n, **voice_of(text, start, start + len(sentence))))
+    card = Perspective("a", "T", "T", "addresses", 0.5, "", quotes)
+    shown = quotes_text(card)
+    assert "    “Growth slowed.” [1]" in shown
+    assert "    Kudlow, quoted: ““Tariffs will hurt,” said Kudlow.” [2]" in shown
+    assert "    unnamed, quoted: ““Nobody knows,” a trader said.” [3]" in shown
+    result = AskResult("q", "view", "", [], [card], [], "stub")
+    data = json.loads(json.dumps(result.to_dict()))
+    assert [(q["voice"], q["speaker"]) for q in data["perspectives"][0]["quotes"]] == [(OWN, None), (QUOTED, "Kudlow"), (UNATTRIBUTED, None)]
+    assert AskResult.from_dict(data).perspectives[0].quotes[1].speaker == "Kudlow"  # batch files read back
+
+
+def test_speaker_names_match_by_surname_or_containment():
+    assert same_speaker("Trump", ["Donald Trump"]) and same_speaker("ABHM president Chakrapani", ["Swami Chakrapani"])
+    assert same_speaker("the Ministry of Health", ["Ministry of Health"])
+    assert not same_speaker("he", ["Donald Trump"]) and not same_speaker(None, ["Donald Trump"])
+    assert not same_speaker("Mike Pence", ["Donald Trump", "the statement"])
+
+
+def test_gold_accuracy_does_not_fall():
+    """The measured figures (README, "Who says it"): a change that loses more than two points
+    on dev or holdout is a regression. Rules were tuned on dev only."""
+    gold = load_gold()
+    assert len(gold) >= 200 and len({r["set"] for r in gold}) >= 3
+    dev = evaluate([r for r in gold if r["split"] == "dev"])
+    holdout = evaluate([r for r in gold if r["split"] == "holdout"])
+    assert dev["kind"] >= 0.92 and dev["both"] >= 0.91, dev["misses"]
+    assert holdout["kind"] >= 0.84 and holdout["both"] >= 0.78
+    assert dev["both"] > dev["always_own"] + 0.4
+
+
+SETTINGS = settings(derandomize=True, database=None, max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+PIECES = ["“", "”", '"', "'", "‘", "’", "«", "»", " said Kudlow", " he said", ", according to the Ministry", ". ", "\n\n",
+          "Kudlow", "Mr. ", "It's", " told reporters", ":", ",", " the plan", " U.S.", "?", " some people say"]
+
+
+@SETTINGS
+@given(parts=st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=6)), max_size=40), cut=st.tuples(st.integers(0, 300), st.integers(0, 300)))
+def test_attribution_of_any_text_is_one_of_three_voices_with_a_speaker_from_the_text(parts, cut):
+    """Invariant: any span of any text gets a kind; a speaker only when quoted, and then
+    words that stand in the text (a name is never made up)."""
+    text = "".join(parts)
+    a, b = sorted(min(c, len(text)) for c in cut)
+    found = attribute(a, b, text)
+    assert found.kind in (OWN, QUOTED, UNATTRIBUTED)
+    assert (found.speaker is not None) == (found.kind == QUOTED)
+    if found.speaker:
+        assert found.speaker.strip() and " ".join(found.speaker.split()) in " ".join(text.split())
