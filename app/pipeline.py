@@ -18,6 +18,7 @@ from app.index.embed import Embedder
 from app.index.store import Index, SyncReport, open_index
 from app.llm import Model, load_model
 from app.index.sentences import SentenceStore
+from app.retrieve.corpus_words import CorpusWords
 from app.retrieve.evidence import ArticleEvidence, EvidenceFinder, Rule
 from app.retrieve.hybrid import Retriever
 from app.settings import Settings, llm_api_key
@@ -120,10 +121,13 @@ class Pipeline:
         skipped: list[str] = []
         articles = load_corpus(self.settings.seeds, on_skip=lambda p, m: skipped.append(m))
         report = self.index.sync(articles, progress=progress, force=force)
+        self.sentences.ensure(articles, progress=progress)  # index-time work: a question never embeds the corpus
+        words = CorpusWords.build(articles, self.settings.data_dir / "index" / "words")
         passages = [p for a in articles for p in chunk_article(a)]
         self.articles, self.passages, self.skipped, self.sync_report = articles, passages, skipped, report
         self.retriever = Retriever(articles, passages, self.index, self.embedder)
-        self.evidence = EvidenceFinder(self.retriever, self.sentences, Rule(min_cosine=self.settings.floor))
+        self.evidence = EvidenceFinder(self.retriever, self.sentences, Rule(min_cosine=self.settings.floor), words=words,
+                                       candidates=self.settings.candidates)
         return report
 
 

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     threads: int = setting(0, "Threads", "llama.cpp threads; 0 = the usable cores minus those busy with other work when the model loads.",
                            ge=0, le=1024)
     k: int = setting(3, "Passages per article", "How many passages are retrieved from each article.", ge=1, le=20)
+    candidates: int = setting(16, "Articles read per question", "How many articles, found over the whole corpus first, are read "
+                              "closely for a question; the others are counted as not discussing it. The cost of a question "
+                              "grows with this, not with the corpus.", ge=2, le=200)
+    shown: int = setting(6, "Articles shown", "Articles named in an answer and cards shown before 'show more' (--all shows every one).",
+                         ge=1, le=100)
     quotes: int = setting(2, "Quotes per article", "Verbatim quotes shown per article.", ge=0, le=5)
     floor: float = setting(0.2, "Relevance floor", "An article whose closest sentence has a cosine similarity with the question below this "
                           "does not address it, whatever its words (one of several silence rules; models.md).", ge=-1, le=1)

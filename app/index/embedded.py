@@ -129,6 +129,12 @@ class EmbeddedIndex(Index):
         self._snapshot = None  # the store changed under us: ask Chroma, which detects damage
         return super().query(vector, article_id, n)
 
+    def query_all(self, vector, n: int) -> list[tuple[str, float]]:
+        if not self._store_gone() and self._snapshot is not None and self._snapshot.matches_store():
+            return self._snapshot.query_all(vector, n)
+        self._snapshot = None
+        return super().query_all(vector, n)
+
     def _manifest_to_use(self, report: SyncReport, force: bool) -> dict:
         """The manifest, after starting over when asked to or when it cannot be trusted."""
         manifest = self.read_manifest()

@@ -11,6 +11,7 @@ is recomputed or skipped: the cache never decides an answer.
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,9 +51,35 @@ class SentenceStore:
             return found
 
     def warm(self, articles: list[Article]) -> None:
-        """Compute (or read) every article's sentences now, e.g. right after indexing."""
+        """Compute (or read) every article's sentences now and keep them in memory."""
         for art in articles:
             self.get(art)
+
+    def ensure(self, articles: list[Article], *, progress: bool = False, batch: int = 32) -> int:
+        """Write the sentence vectors of every article that has none on disk yet, embedding
+        several articles' sentences per call (index time: a question never embeds the corpus).
+        Only a file's existence is checked for the others, so an unchanged corpus costs a stat
+        per article. Returns how many articles were embedded."""
+        missing = [a for a in articles if (f := self._file(a)) is not None and not f.is_file()]
+        bar = None
+        if progress and missing:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(missing), desc="Sentence vectors", unit="article", file=sys.stderr)
+        for start in range(0, len(missing), batch):
+            group = missing[start:start + batch]
+            spans = [sentence_spans(a.text) for a in group]
+            texts = [a.text[s.start:s.end] for a, sp in zip(group, spans) for s in sp]
+            vectors = self.embedder.embed(texts) if texts else np.zeros((0, self.embedder.dim), np.float32)
+            at = 0
+            for art, sp in zip(group, spans):
+                self._write(art, ArticleSentences(sp, vectors[at:at + len(sp)]))
+                at += len(sp)
+            if bar:
+                bar.update(len(group))
+        if bar:
+            bar.close()
+        return len(missing)
 
     def _read(self, article: Article) -> ArticleSentences | None:
         path = self._file(article)

@@ -112,3 +112,12 @@ class Snapshot:
         sims = self.vectors[rows] @ np.asarray(vector, dtype=np.float32)
         order = np.argsort(-sims, kind="stable")[:n]
         return [(str(self.ids[rows[i]]), float(sims[i])) for i in order]
+
+    def query_all(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """The `n` rows of the whole corpus nearest to `vector`, best first (exact: one product)."""
+        if n <= 0 or not len(self.ids):
+            return []
+        sims = self.vectors @ np.asarray(vector, dtype=np.float32)
+        top = np.argpartition(-sims, min(n, len(sims)) - 1)[:n]
+        order = top[np.argsort(-sims[top], kind="stable")]
+        return [(str(self.ids[i]), float(sims[i])) for i in order]

@@ -240,10 +240,18 @@ class Index:
 
     def query(self, vector: np.ndarray, article_id: str, n: int) -> list[tuple[str, float]]:
         """The `n` passages of one article nearest to `vector`, as (passage id, cosine similarity)."""
+        return self._query(vector, n, where={"article_id": article_id})
+
+    def query_all(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """The `n` passages of the whole corpus nearest to `vector` (Chroma's ANN index): the
+        candidate articles of a question come from these, whatever the corpus's size."""
+        return self._query(vector, n, where=None)
+
+    def _query(self, vector: np.ndarray, n: int, where: dict | None) -> list[tuple[str, float]]:
         self._check_readable()
         try:
             col = self._open()
-            res = _QUERY_THREAD.submit(col.query, query_embeddings=vector[None, :], n_results=n, where={"article_id": article_id},
+            res = _QUERY_THREAD.submit(col.query, query_embeddings=vector[None, :], n_results=n, where=where,
                                        include=["distances"]).result()
         except StoreError:
             self._collection = None

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +28,7 @@ import numpy as np
 from app.corpus.articles import Article
 from app.index.sentences import SentenceStore
 from app.corpus.chunks import Passage
+from app.retrieve.corpus_words import CorpusWords
 from app.retrieve.hybrid import Hit, Retriever
 from app.retrieve.terms import QuestionTerms, analyse, numbers, stems
 
@@ -139,6 +139,7 @@ class ArticleEvidence:
     absent: float = 0.0  # rarity-weighted share of the question's key terms found nowhere in the article
     best: float = 0.0  # best passage cosine (kept for the JSON's best_score)
     passages: dict[str, Passage] = field(default_factory=dict)  # every passage that holds a key or context sentence
+    examined: bool = True  # False: not among the question's candidates, so silent without being read
 
     @property
     def sentences(self) -> list[Scored]:
@@ -147,12 +148,21 @@ class ArticleEvidence:
 
 
 class EvidenceFinder:
-    def __init__(self, retriever: Retriever, sentences: SentenceStore, rule: Rule | None = None):
+    """Each candidate article's evidence for a question; the other articles are counted, not read.
+
+    `words`: the corpus's sentence counts per stem (corpus_words.py), for the rarity of the
+    question's terms and the corpus's subject words, read once at index time. `candidates`:
+    how many articles, found over the whole corpus first (hybrid.py), get per-article work."""
+
+    def __init__(self, retriever: Retriever, sentences: SentenceStore, rule: Rule | None = None, *,
+                 words: CorpusWords | None = None, candidates: int = 16):
         self.retriever = retriever
         self.sentences = sentences
         self.rule = rule or Rule()
+        self.words = words or CorpusWords.build(retriever.articles, None)
+        self.candidates = candidates
         self._words: dict[str, list[set[str]]] = {}
-        self._subject: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())  # (corpus state, its subject words)
+        self._subject = self.words.subject(SUBJECT_SHARE)
 
     # -- corpus statistics ----------------------------------------------------------------
     def _sentence_words(self, art: Article) -> list[set[str]]:
@@ -162,52 +172,42 @@ class EvidenceFinder:
             self._words[key] = [set(stems(art.text[s.start:s.end])) for s in spans]
         return self._words[key]
 
-    def _all_sentence_words(self) -> list[set[str]]:
-        return [w for art in self.retriever.articles for w in self._sentence_words(art)]
-
     def _weights(self, qt: QuestionTerms) -> list[float]:
         """Each term's rarity over the corpus's sentences (a term with its synonyms counts as
         found where any of them is), so words every article uses weigh little."""
-        everything = self._all_sentence_words()
-        n = len(everything) or 1
-        return [math.log(1 + n / (1 + sum(t.found_in(w) for w in everything))) for t in qt.terms]
+        n = self.words.sentences or 1
+        return [math.log(1 + n / (1 + self.words.found(t.alternatives))) for t in qt.terms]
 
     def _focus(self, text: str) -> str:
         """`text` without the corpus's subject words (stems in at least SUBJECT_SHARE of all
-        sentences: here "DeepSeek", "China", "Chinese", "technology"). MiniLM's cosine is carried
-        by such a name: for "Did DeepSeek get funding … from the Chinese government?" it put "DeepSeek
-        was not in any of the plans." (0.61) far above "… with money that CEO Liang Wenfeng earned
-        in the financial sector, without government support." (0.34). "" when nothing is left
-        out, or nothing would be left."""
-        subject = self._subject_words()
+        sentences, e.g. the name every article is about). MiniLM's cosine is carried by such a
+        name: it put a sentence that merely names the subject far above one that answers the
+        question in other words. "" when nothing is left out, or nothing would be left."""
+        subject = self._subject
         kept = [w for w in text.split() if not (set(stems(w)) and set(stems(w)) <= subject)]
         return " ".join(kept) if kept and len(kept) < len(text.split()) else ""
 
-    def _subject_words(self) -> frozenset[str]:
-        """Stems in at least SUBJECT_SHARE of the corpus's sentences, counted once per corpus
-        state (every question asks for them)."""
-        state = tuple(f"{a.id}:{a.sha256}" for a in self.retriever.articles)
-        if self._subject[0] != state:
-            everything = self._all_sentence_words()
-            counts = Counter(w for words in everything for w in words)
-            self._subject = (state, frozenset(w for w, n in counts.items() if n >= SUBJECT_SHARE * len(everything)))
-        return self._subject[1]
-
     # -- per article ----------------------------------------------------------------------
-    def find(self, question: str, *, k: int = 3, n_key: int = 2, query: str | None = None, rule: Rule | None = None) -> list[ArticleEvidence]:
-        """Evidence for every article, in corpus order. `query` (default: the question) is what
-        is embedded, e.g. a follow-up joined to the previous question; `rule` replaces the
-        finder's own for this call (compare uses TOPIC_RULE)."""
+    def find(self, question: str, *, k: int = 3, n_key: int = 2, query: str | None = None, rule: Rule | None = None,
+             candidates: int | None = None) -> list[ArticleEvidence]:
+        """Evidence for every article, in corpus order: read for the question's candidate
+        articles, and "not examined" (silent, no per-article work) for the rest. `query`
+        (default: the question) is what is embedded, e.g. a follow-up joined to the previous
+        question; `rule` replaces the finder's own for this call (compare uses TOPIC_RULE)."""
         qt = analyse(question)
-        focus = self._focus(query or question)
-        qvec, *rest = self.retriever.embedder.embed([query or question] + ([focus] if focus else []))
-        per_article = self.retriever.retrieve(query or question, k=k, qvec=qvec)
+        text = query or question
+        focus = self._focus(text)
+        qvec, *rest = self.retriever.embedder.embed([text] + ([focus] if focus else []))
+        lexical = self.retriever.lexical_scores(text)
+        chosen = self.retriever.candidates(text, qvec, candidates or self.candidates, lexical=lexical)
+        per_article = {ah.article.id: ah for ah in self.retriever.retrieve(text, k=k, qvec=qvec, only=chosen, lexical=lexical)}
         weights = self._weights(qt)
         rule = rule or self.rule  # per call, never stored: web sessions ask and compare at once
         vectors = (qvec, rest[0] if rest else qvec)
-        found = [self._article(ah.article, ah.hits, qt, weights, vectors, n_key, rule) for ah in per_article]
-        decide(found, qt, rule)
-        return found
+        examined = [self._article(ah.article, ah.hits, qt, weights, vectors, n_key, rule) for ah in per_article.values()]
+        decide(examined, qt, rule)
+        by_id = {ev.article.id: ev for ev in examined}
+        return [by_id.get(a.id) or ArticleEvidence(a, [], examined=False) for a in self.retriever.articles]
 
     def _article(self, art: Article, hits: list[Hit], qt: QuestionTerms, weights: list[float],
                  vectors: tuple[np.ndarray, np.ndarray], n_key: int, rule: Rule) -> ArticleEvidence:

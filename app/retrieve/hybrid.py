@@ -1,7 +1,9 @@
-"""Per-article hybrid retrieval: dense (Chroma) and lexical (BM25) ranks fused by RRF.
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) ranks fused by RRF, in two steps.
 
-Scope: for a question, the top passages of *each* article separately, so a terse article
-is never crowded out by a verbose one.
+Scope: first the candidate articles of a question, found over the whole corpus at once
+(its nearest passages and its best BM25 passages: one ANN query and one sparse product, so
+the cost grows with the number of candidates, not with the corpus); then the top passages of
+*each* candidate separately, so a terse article is never crowded out by a verbose one.
 Not here: sentences and whether an article addresses the question (evidence.py), prompting
 or generation.
 """
@@ -19,6 +21,7 @@ from app.index.embed import Embedder
 from app.index.store import Index
 
 RRF_K = 60
+CANDIDATE_DEPTH = 4  # passages looked at per candidate article wanted, in each ranking
 
 
 @dataclass
@@ -65,12 +68,38 @@ class Retriever:
         scores = self._bm25.get_scores(tokens)
         return dict(zip(self._order, map(float, scores)))
 
-    def retrieve(self, question: str, k: int = 3, *, qvec: np.ndarray | None = None) -> list[ArticleHits]:
-        """Top-`k` passages for every article, in corpus order."""
+    def candidates(self, question: str, qvec: np.ndarray, limit: int, *, lexical: dict[str, float] | None = None) -> list[str]:
+        """The ids of the `limit` articles most likely to discuss the question, best first: each
+        article scored by the best rank of its passages among the corpus's nearest passages and
+        among its best BM25 passages, the two fused by reciprocal rank. Every article is a
+        candidate when there are no more than `limit`."""
+        if len(self.articles) <= limit:
+            return [a.id for a in self.articles]
+        n = limit * CANDIDATE_DEPTH
+        dense = [pid for pid, _ in self.index.query_all(qvec, n)]
+        lexical = self.lexical_scores(question) if lexical is None else lexical
+        best_lexical = sorted((pid for pid, v in lexical.items() if v > 0), key=lambda pid: -lexical[pid])[:n]
+        fused: dict[str, float] = {}
+        for ranking in (dense, best_lexical):
+            seen: set[str] = set()
+            for rank, pid in enumerate(ranking):
+                passage = self.passages.get(pid)
+                if passage is None or passage.article_id in seen:
+                    continue  # an article counts with its best passage only, once per ranking
+                seen.add(passage.article_id)
+                fused[passage.article_id] = fused.get(passage.article_id, 0.0) + 1.0 / (RRF_K + rank)
+        return sorted(fused, key=lambda aid: -fused[aid])[:limit]
+
+    def retrieve(self, question: str, k: int = 3, *, qvec: np.ndarray | None = None, only: list[str] | None = None,
+                 lexical: dict[str, float] | None = None) -> list[ArticleHits]:
+        """Top-`k` passages for every article (or those in `only`), in corpus order."""
         qvec = self.embedder.embed([question])[0] if qvec is None else qvec
-        lexical = self.lexical_scores(question)
+        lexical = self.lexical_scores(question) if lexical is None else lexical
+        wanted = set(only) if only is not None else None
         results = []
         for art in self.articles:
+            if wanted is not None and art.id not in wanted:
+                continue
             own = self.by_article.get(art.id, [])
             if not own:
                 results.append(ArticleHits(art, []))

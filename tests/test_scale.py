@@ -1,0 +1,74 @@
+"""A collection larger than the seeds: candidates first, index-time work at index time, and
+output sized for a person (stub model, real Chroma and embedder)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.answer.ask import ask
+from app.retrieve import corpus_words
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SPORTS = ("football league", "cycling race", "tennis open", "chess olympiad", "rowing regatta", "marathon")
+
+
+def filler(i: int) -> str:
+    """An article on something else entirely, unique per `i`."""
+    sport = SPORTS[i % len(SPORTS)]
+    return (f"---\ntitle: Round {i} of the {sport}\noutlet: Sports Desk {i % 4}\ndate: '2019-0{1 + i % 9}-1{i % 10}'\n---\n"
+            f"The {sport} went into round {i} on Saturday with {i + 12} entrants from {3 + i % 7} regions.\n\n"
+            f"Organisers of the {sport} said the weather held and the crowd of {1000 + 37 * i} people stayed to the end. "
+            f"The winner of round {i} thanked the volunteers who ran the course and the stewards at the finish.\n\n"
+            f"The next round of the {sport} takes place in {2 + i % 5} weeks, when the season's standings are decided.\n")
+
+
+@pytest.fixture
+def collection(tmp_path) -> Path:
+    folder = tmp_path / "collection"
+    shutil.copytree(SEEDS, folder)
+    for i in range(40):
+        (folder / f"sport_{i:03d}.md").write_text(filler(i), encoding="utf-8")
+    return folder
+
+
+def test_a_question_reads_only_its_candidates_and_counts_the_rest(collection, make_pipe, monkeypatch):
+    pipe = make_pipe(collection, candidates=8)
+    asked: list[str] = []
+    real = pipe.index.query
+    monkeypatch.setattr(pipe.index, "query", lambda v, aid, n: asked.append(aid) or real(v, aid, n))
+    found = pipe.find_evidence("How did US export controls affect DeepSeek?")
+    assert len(found) == 45 and 0 < len(asked) <= 8  # per-article work for the candidates only
+    examined = [ev for ev in found if ev.examined]
+    assert {ev.article.id for ev in examined} == set(asked)
+    assert {a.id for a in pipe.articles if not a.id.startswith("sport_")} <= set(asked)  # every seed was a candidate
+    assert all(ev.status == "silent" and not ev.key for ev in found if not ev.examined)
+    seeds = {a.id for a in pipe.articles if not a.id.startswith("sport_")}
+    addressing = {ev.article.id for ev in found if ev.status != "silent"}
+    assert addressing and addressing <= seeds  # the seeds discuss it; no sports article does
+
+
+def test_sentence_vectors_are_built_at_index_time_and_a_question_embeds_only_itself(collection, make_pipe, monkeypatch):
+    pipe = make_pipe(collection)
+    files = list((pipe.settings.data_dir / "index" / "sentences").glob("*.npz"))
+    assert len(files) == 45  # written by the index step, before any question
+    sizes: list[int] = []
+    real = pipe.embedder.embed
+    monkeypatch.setattr(pipe.embedder, "embed", lambda texts, **kw: sizes.append(len(texts)) or real(texts, **kw))
+    ask(pipe, "Did the Chinese government deserve credit for DeepSeek's success?")
+    assert sizes and max(sizes) <= 2  # the question and its focus, never the corpus's sentences
+
+
+def test_corpus_word_counts_are_read_back_and_one_added_article_costs_one_articles_work(collection, make_pipe, monkeypatch):
+    make_pipe(collection)
+    counted: list[str] = []
+    real = corpus_words.sentence_words
+    monkeypatch.setattr(corpus_words, "sentence_words", lambda art: counted.append(art.id) or real(art))
+    make_pipe(collection)  # unchanged corpus: the stored total is read
+    assert counted == []
+    (collection / "sport_new.md").write_text(filler(99), encoding="utf-8")
+    pipe = make_pipe(collection)
+    assert counted == ["sport_new"]
+    assert pipe.evidence.words.sentences == sum(len(corpus_words.sentence_words(a)) for a in pipe.articles)
