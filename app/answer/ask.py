@@ -19,6 +19,7 @@ topic comparison (compare.py).
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -112,33 +113,91 @@ def _evidence_line(quotes: list[Evidence]) -> str:
 
 # -- the lead of the answer, from structure ----------------------------------------------
 
-def _names(cards: list[Perspective]) -> str:
-    names = [f"«{c.label}»" for c in cards]
+NAMED = 6  # articles named in a list of the lead before the rest are counted (the `shown` setting)
+
+
+def _names(cards: list[Perspective], limit: int = NAMED, cite: bool = False) -> str:
+    """The articles in the order given, or, when there are more than `limit`, the strongest
+    `limit` and the rest counted by outlet and date."""
+    ranked = cards if len(cards) <= limit else sorted(cards, key=lambda c: -_top_key(c))
+    names = [f"«{c.label}»" + (f" [{c.citations[0]}]" if cite and c.citations else "") for c in ranked[:limit]]
+    rest = ranked[limit:]
+    if rest:
+        names.append(f"{len(rest)} more ({group_by_source([c.source for c in rest])})")
+    if cite and not rest:
+        return ", ".join(names)
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def lead(qt: QuestionTerms, cards: list[Perspective]) -> str:
-    """The first lines of the answer, decided in code and named from the record."""
+def group_by_source(sources: list) -> str:
+    """"Reuters 4, Fox 3, 2 others; May 2018 – Jun 2019": outlets by count, then the span of dates."""
+    outlets = Counter(s.outlet for s in sources if s.outlet and s.outlet != "unknown")
+    top = [f"{name} {n}" for name, n in outlets.most_common(3)]
+    others = len(sources) - sum(n for _, n in outlets.most_common(3))
+    if others and top:
+        top.append(f"{others} other{'s' if others > 1 else ''}")
+    dates = sorted(d for d in (_month(s.date) for s in sources) if d)
+    span = "" if not dates else (dates[0][1] if dates[0] == dates[-1] else f"{dates[0][1]} – {dates[-1][1]}")
+    return "; ".join(part for part in (", ".join(top), span) if part) or "sources unknown"
+
+
+def _month(date: str) -> tuple[str, str] | None:
+    """("2019-05", "May 2019") from an ISO date; None when unknown."""
+    import datetime as dt
+
+    try:
+        day = dt.date.fromisoformat(str(date)[:10])
+    except ValueError:
+        return None
+    return day.strftime("%Y-%m"), day.strftime("%b %Y")
+
+
+def lead(qt: QuestionTerms, cards: list[Perspective], total: int | None = None, limit: int = NAMED) -> str:
+    """The first lines of the answer, decided in code and named from the record. `cards` are the
+    articles read for the question; `total` counts the whole corpus (the rest were not found
+    discussing it); at most `limit` articles are named in each list."""
+    total = total or len(cards)
+    unread = total - len(cards)
     speaking = [c for c in cards if c.status != SILENT]
     silent = [c for c in cards if c.status == SILENT]
     if not speaking:
         return "None of the articles addresses this question."
     addressing = [c for c in speaking if c.status == ADDRESSES]
     mentioning = [c for c in speaking if c.status == MENTIONS]
+    quiet = _silence_note(silent, unread, limit)
     if qt.kind == "fact":  # the unsure and the silent articles are named too, as in a view answer
-        text = _fact_lead(cards, qt)
+        text = _fact_lead(cards, qt, limit)
         if not addressing:  # its card says "may not address it": the lead does not state it as the answer
             text = "No article clearly answers this. Closest: " + text
         unnamed = [c for c in mentioning if f"«{c.label}»" not in text]
-        unsure = f" {_names(unnamed)} may not address it." if unnamed else ""
-        return text + unsure + _silence_note(silent)
+        unsure = f" {_names(unnamed, limit)} may not address it." if unnamed else ""
+        return text + unsure + quiet
     if not addressing:  # only unsure articles: say so rather than name any of them as addressing it
-        return "No article clearly addresses this; the closest sentences are below." + _silence_note(silent) + " Closest: " + _strongest(cards, 1)[0]
+        return "No article clearly addresses this; the closest sentences are below." + quiet + " Closest: " + _strongest(cards, 1)[0]
     verb = "addresses" if len(addressing) == 1 else "address"
-    parts = [f"{len(addressing)} of {len(cards)} articles {verb} this: " + ", ".join(f"«{c.label}» [{c.citations[0]}]" for c in addressing) + "."]
+    parts = [f"{len(addressing)} of {total} articles {verb} this: " + _names(addressing, limit, cite=True) + "."]
     if mentioning:
-        parts.append(f"{_names(mentioning)} may not address it (closest sentences below).")
-    return " ".join(parts) + _silence_note(silent) + " Most direct: " + " Next: ".join(_strongest(cards, MOST_DIRECT))
+        parts.append(f"{_names(mentioning, limit)} may not address it (closest sentences below).")
+    return " ".join(parts) + quiet + " Most direct: " + " Next: ".join(_strongest(cards, MOST_DIRECT))
+
+
+def ranked(cards: list[Perspective]) -> list[Perspective]:
+    """Cards by relevance: addressing, then unsure, then silent; within each, strongest first."""
+    order = {ADDRESSES: 0, MENTIONS: 1, SILENT: 2}
+    return sorted(cards, key=lambda c: (order.get(c.status, 3), -_top_key(c)))
+
+
+def more_line(hidden: list[Perspective], unread: int) -> str:
+    """What the cards left out: "4 more address or may address it (Reuters 2, …; May 2018 – Jun
+    2019; --all shows them). 970 others were not found discussing it." """
+    parts = []
+    speaking = [c for c in hidden if c.status != SILENT]
+    if speaking:
+        parts.append(f"{len(speaking)} more address or may address it ({group_by_source([c.source for c in speaking])}).")
+    quiet = len(hidden) - len(speaking) + unread
+    if quiet:
+        parts.append(f"{quiet} other article{'s' if quiet > 1 else ''} {'was' if quiet == 1 else 'were'} not found discussing it.")
+    return " ".join(parts)
 
 
 def _top_key(card: Perspective) -> float:
@@ -169,10 +228,15 @@ def _most_direct(card: Perspective) -> str:
     return f"«{card.label}»: {leaned_on}{quoted(key.text)} [{key.citation}]{turned_down}"
 
 
-def _silence_note(silent: list[Perspective]) -> str:
-    if not silent:
+def _silence_note(silent: list[Perspective], unread: int = 0, limit: int = NAMED) -> str:
+    """Who does not address it: named when few, else counted; articles never read for the
+    question (not among its candidates) are counted with them."""
+    if not silent and not unread:
         return ""
-    return f" {_names(silent)} {'does' if len(silent) == 1 else 'do'} not address it."
+    if unread == 0 and len(silent) <= limit:
+        return f" {_names(silent, limit)} {'does' if len(silent) == 1 else 'do'} not address it."
+    n = len(silent) + unread
+    return f" {n} other article{'s' if n > 1 else ''} {'does' if n == 1 else 'do'} not appear to discuss it."
 
 
 def fact_source(cards: list[Perspective], qt: QuestionTerms) -> tuple[Perspective, list[Evidence]] | None:
@@ -190,7 +254,7 @@ def fact_source(cards: list[Perspective], qt: QuestionTerms) -> tuple[Perspectiv
     return best, [q for q in best.quotes if qt.holds_answer(q.text)] or best.quotes
 
 
-def _fact_lead(cards: list[Perspective], qt: QuestionTerms) -> str:
+def _fact_lead(cards: list[Perspective], qt: QuestionTerms, limit: int = NAMED) -> str:
     """The sentence(s) that hold the fact; "Also in" names the addressing articles whose quotes
     hold the same answer (a number, date or name in both). Before, any answer of the asked
     kind counted, so "Which university…" listed articles naming other universities."""
@@ -200,7 +264,7 @@ def _fact_lead(cards: list[Perspective], qt: QuestionTerms) -> str:
     def agrees(c: Perspective) -> bool:
         return not qt.answer_type or any(given & qt.answers_in(q.text) for q in c.quotes)
     also = [c for c in cards if c is not best and c.status == ADDRESSES and agrees(c)]
-    tail = f" Also in {_names(also)}." if also else ""
+    tail = f" Also in {_names(also, limit)}." if also else ""
     return f"«{best.label}»: {quote}{tail}"
 
 
@@ -327,8 +391,10 @@ def _about(sentence: str, speaking: list[Perspective]) -> Perspective | None:
 
 # -- the flow ---------------------------------------------------------------------------
 
-def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = None) -> Iterator[Event]:
-    """Run the whole ask flow, yielding events as they happen; the last is `done`."""
+def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = None, show_all: bool = False) -> Iterator[Event]:
+    """Run the whole ask flow, yielding events as they happen; the last is `done`. Cards: every
+    article read for the question when they are few (or `show_all`), else the strongest
+    `shown` (setting), then one "more" event that counts the rest."""
     s = pipe.settings
     q, notices = clean_question(question, s.max_question_chars)
     t0 = time.perf_counter()
@@ -337,18 +403,25 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     qt = analyse(q)
     found = pipe.find_evidence(q, k=s.k, n_key=s.quotes, query=query)
     sources, numbers = number_sources(found)
-    cards = [card(ev, numbers) for ev in found]
+    read = [ev for ev in found if ev.examined]
+    cards = [card(ev, numbers) for ev in read]
+    not_examined = [ev.article.id for ev in found if not ev.examined]
     t_retrieve = time.perf_counter() - t0
     yield Event("sources", text=str(len(sources)))
 
-    answer = lead(qt, cards)
+    answer = lead(qt, cards, total=len(found), limit=s.shown)
     yield Event("answer_start")
     yield Event("answer", text=answer)
     spent = _Spent(t0)
-    for c in cards:
+    strongest = cards if len(cards) <= s.shown else ranked(cards)[: s.shown]
+    visible = cards if show_all else strongest
+    for c in visible:
         yield Event("viewpoint_start", article_id=c.article_id, text=c.title, perspective=c)
         yield Event("viewpoint", text=c.viewpoint, article_id=c.article_id)
-    jobs = _jobs(q, qt, cards)
+    hidden = [c for c in cards if c not in visible]
+    if hidden or not_examined:
+        yield Event("more", text=more_line(hidden, len(not_examined)))
+    jobs = _jobs(q, qt, strongest)  # the model writes about what is shown
     if jobs and not writes_paraphrases(pipe):  # asked only when there is model work: it loads the model
         jobs = [job for job in jobs if job[0] != "paraphrase"]
     extra: list[str] = []
@@ -368,9 +441,12 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     if extra:
         answer += " " + " ".join(extra)
         yield Event("fact" if qt.kind == "fact" else "contrast", text=" ".join(extra))
+    if show_all:  # a card for every article, the unread ones silent
+        cards = cards + [card(ev, numbers) for ev in found if not ev.examined]
     result = _result(pipe, q, qt.kind, answer, cards, sources, notices, spent, t_retrieve)
     result.answer_generated = extra
     result.model_error = crash
+    result.not_examined = not_examined
     yield Event("done", result=result)
 
 

@@ -105,6 +105,7 @@ class AskResult:
     notices: list[str] = field(default_factory=list)
     timing: dict = field(default_factory=dict)
     model_error: str = ""  # the model's process crashed mid-answer: this line; the quotes are complete
+    not_examined: list[str] = field(default_factory=list)  # ids of articles not among the question's candidates (silent, unread)
 
     @property
     def citations(self) -> list[dict]:

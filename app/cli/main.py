@@ -83,10 +83,11 @@ def _with_sources(status: dict, seeds) -> dict:
 @click.argument("question")
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema in the README) instead of text.")
+@click.option("--all", "show_all", is_flag=True, help="Every card, not only the strongest (--json: a card for every article, not ids for the silent ones).")
 @setting_option("k", "-k", "--passages")
 @setting_option("temperature")
 @run_command
-def ask(question, as_json, k, temperature, **kw):
+def ask(question, as_json, show_all, k, temperature, **kw):
     """Answer QUESTION from every article: verbatim evidence first, cited, side by side.
 
     The answer names which articles address the question and which are silent (for a fact
@@ -103,7 +104,7 @@ def ask(question, as_json, k, temperature, **kw):
     pipe.model.context_size  # noqa: B018 - wait for the model now: a bad --model fails before any output
     printer = None if as_json else AskPrinter(sys.stdout)
     result = None
-    for ev in ask_stream(pipe, question):
+    for ev in ask_stream(pipe, question, show_all=show_all):
         if ev.kind == "done":
             result = ev.result
         elif printer:

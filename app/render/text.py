@@ -90,6 +90,8 @@ class AskPrinter:
                 self.out.write("\nWhat each article says (verbatim)\n")
                 self.cards_started = True
             self.out.write(card_text(ev.perspective) + "\n")
+        elif ev.kind == "more":
+            self.out.write(wrap(f"{ev.text} (--all shows every card.)", indent="  ") + "\n")
         elif ev.kind == "paraphrase":
             self.out.write(wrap(f"In short ({MODEL_NOTE}): {ev.text}", indent="    ") + "\n")
         elif ev.kind == "contrast":
