@@ -3,6 +3,8 @@ output sized for a person (stub model, real Chroma and embedder)."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -72,3 +74,36 @@ def test_corpus_word_counts_are_read_back_and_one_added_article_costs_one_articl
     pipe = make_pipe(collection)
     assert counted == ["sport_new"]
     assert pipe.evidence.words.sentences == sum(len(corpus_words.sentence_words(a)) for a in pipe.articles)
+
+
+def test_the_answer_names_a_few_articles_and_counts_the_rest(collection, make_pipe):
+    from app.answer.ask import ask_stream
+
+    pipe = make_pipe(collection, candidates=30, shown=2)
+    events = list(ask_stream(pipe, "What did the organisers of the race say about the crowd and the weather?"))
+    result = events[-1].result
+    assert len(result.answer) <= 1500
+    listed = result.answer.split(" Most direct:")[0]
+    assert listed.count("«") <= 4  # two named per list: addressing, unsure
+    assert re.search(r"\d+ more \(Sports Desk \d \d+", listed)  # the rest, counted by outlet
+    assert re.search(r"\d+ other articles do not appear to discuss it", listed)
+    cards = [e for e in events if e.kind == "viewpoint_start"]
+    more = [e.text for e in events if e.kind == "more"]
+    assert len(cards) == 2 and len(more) == 1 and "not found discussing it" in more[0]
+    assert len(result.perspectives) + len(result.not_examined) == 45
+
+
+def test_json_lists_unread_articles_as_ids_unless_all_is_asked(collection, make_pipe):
+    from click.testing import CliRunner
+
+    from app.cli.main import cli
+
+    pipe = make_pipe(collection, candidates=6)
+    args = ["ask", "How did US export controls affect DeepSeek?", "--json", "--model", "stub",
+            "--seeds", str(collection), "--data-dir", str(pipe.settings.data_dir)]
+    compact = json.loads(CliRunner().invoke(cli, args).stdout)
+    assert len(compact["perspectives"]) <= 16 and len(compact["perspectives"]) + len(compact["not_examined"]) == 45
+    assert all(aid.startswith("sport_") for aid in compact["not_examined"])
+    full = json.loads(CliRunner().invoke(cli, [*args, "--all"]).stdout)
+    assert len(full["perspectives"]) == 45
+    assert [p["status"] for p in full["perspectives"] if p["article_id"] in compact["not_examined"]] == ["silent"] * len(compact["not_examined"])
