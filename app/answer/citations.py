@@ -73,10 +73,9 @@ def verify_quote(article_text: str, text: str, start: int, end: int) -> bool:
 
 
 def quoted(text: str) -> str:
-    """`text` in quote marks, unless it is one whole quotation already ("“But the limitation
-    really comes from other parts.”" was shown as ““…””; session-13 review)."""
-    for opening, closing in (("“", "”"), ('"', '"')):
-        marks = text.count(opening) + (text.count(closing) if closing != opening else 0)
-        if text.startswith(opening) and text.endswith(closing) and marks == 2:
-            return text
+    """`text` in quote marks, unless it opens with a quotation of its own: then it is shown as
+    it stands, so a quoted speaker's sentence ("“If the US does not reform…,” he wrote online.")
+    is not wrapped into ““…” … .”."""
+    if text.startswith(("“", '"', "‘", "«")):
+        return text
     return f"“{text}”"
