@@ -221,7 +221,7 @@ def test_upload_handler_indexes_the_new_article(small_pipe, tmp_path):
 def test_untrusted_text_is_escaped_everywhere(small_pipe):
     outs = _run_chat(small_pipe, "What do the articles say about the Chinese government and DeepSeek's success?")
     messages, cards, sources = outs[-1]["chatbot"], outs[-1]["cards"], outs[-1]["sources"]
-    table = corpus.corpus_view(small_pipe)
+    table, _ = corpus.corpus_view(small_pipe)
     everything = [cards, sources, table, messages[-1]["content"], header_html(small_pipe)] + [o["cards"] for o in outs if "cards" in o]
     for html_out in everything:
         assert "<script" not in html_out and "<img" not in html_out and "<b>bold" not in html_out
@@ -316,3 +316,63 @@ def test_answers_at_once_follow_the_cores_unless_set(monkeypatch):
         monkeypatch.setattr(shared, "usable_cores", lambda cores=cores: cores)
         assert shared.answers_at_once(0) == expected
     assert shared.answers_at_once(3) == 3
+
+
+AUTHORS = ["Lena Hofstra", "Marta Kowalski", "Yu Wei", "Sam Okafor", "Ines Duarte", "Tom Berg", "Ana Ruiz"]
+
+
+def _rows(n: int) -> list[dict]:
+    """n corpus-table rows: dated every third day from 1 Jan 2025, every fifth undated, two outlets."""
+    import datetime as dt
+
+    rows = []
+    for i in range(n):
+        day = dt.date(2025, 1, 1) + dt.timedelta(days=3 * i)
+        rows.append({"id": f"a{i:03d}", "position": i, "title": f"Article {i:03d} on chips", "file": f"a{i:03d}.md", "words": 100 + i,
+                     "state": "indexed", "outlet": "The Harbour Times" if i % 2 else "NRC", "author": AUTHORS[i % len(AUTHORS)],
+                     "date": "" if i % 5 == 4 else day.isoformat(), "mtime": float(i)})
+    return rows
+
+
+def test_corpus_table_searches_sorts_and_pages():
+    rows = _rows(60)
+    newest = corpus.table_view(rows)
+    assert (newest.matched, newest.pages, len(newest.rows)) == (60, 3, corpus.PAGE_ROWS)
+    dates = [r["date"] for r in corpus.table_view(rows, page=1).rows + corpus.table_view(rows, page=2).rows]
+    assert newest.rows[0]["id"] == "a058" and dates[-12:] == [""] * 12  # newest first, undated last
+    assert corpus.table_view(rows, sort=corpus.OLDEST).rows[0]["id"] == "a000"
+    assert [r["id"] for r in corpus.table_view(rows, sort=corpus.TITLE).rows[:2]] == ["a000", "a001"]
+    assert corpus.table_view(rows, sort=corpus.OUTLET).rows[0]["outlet"] == "NRC"
+    assert corpus.table_view(rows, sort=corpus.ADDED).rows[0]["id"] == "a059"
+    harbour = corpus.table_view(rows, "harbour  times", sort=corpus.TITLE)  # every word must match, any case
+    assert harbour.matched == 30 and all(r["outlet"] == "The Harbour Times" for r in harbour.rows)
+    assert corpus.table_view(rows, "Kowalski").matched == len([i for i in range(60) if i % 7 == 1])  # authors too
+    assert corpus.table_view(rows, page=99).page == 2 and corpus.table_view(rows, page=-5).page == 0  # clamped
+    second = corpus.table_view(rows, sort=corpus.TITLE, page=1)
+    for r in second.rows:
+        r["date_shown"] = H.human_date(r["date"])
+    shown = H.corpus_html(second, {"complete": True, "format_ok": True, "updated": "2026-12-03T13:19:03", "path": "/x"}, [])
+    assert "26–50 of 60 articles · page 2 of 3" in shown
+    assert shown.count("<tr>") == 26 and "Article 025 on chips" in shown and "Article 024 on chips" not in shown
+    assert "17 Mar 2025" in shown and "2025-03-17" not in shown  # dates for people (row 25: 1 Jan + 75 days)
+    assert "updated 3 Dec 2026, 13:19" in shown and "T13:19" not in shown
+    none = H.corpus_html(corpus.table_view(rows, "nothing like this"), {}, [], query="nothing like this")
+    assert "No article matches “nothing like this”" in none and "0 articles matching" in none
+
+
+def test_corpus_tab_shows_outlet_author_and_date(tmp_path, make_pipe):
+    seeds = tmp_path / "dated"
+    seeds.mkdir()
+    (seeds / "a.md").write_text("---\ntitle: A long title about DeepSeek that must never be cut short, whatever its length in the table\n"
+                                "outlet: The Harbour Times\nauthor: Marta Kowalski\ndate: '2025-02-03'\n---\n\n" + ARTICLE, encoding="utf-8")
+    (seeds / "b.md").write_text(EVIL, encoding="utf-8")
+    pipe = make_pipe(seeds)
+    events = corpus.CorpusEvents(pipe)
+    table = events.refresh()["table"]
+    assert "A long title about DeepSeek that must never be cut short, whatever its length in the table" in table
+    assert "The Harbour Times" in table and "Marta Kowalski" in table and "3 Feb 2025" in table
+    assert "no date" in table  # the article without one says so
+    found = events.search("harbour", corpus.NEWEST)
+    assert found["page"] == 0 and "Marta Kowalski" in found["table"] and "Evil title" not in found["table"]
+    assert "1 article matching “harbour” (of 2)" in found["table"]
+    assert events.next_page("", corpus.NEWEST, 0)["page"] == 0  # one page only

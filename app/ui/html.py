@@ -174,22 +174,38 @@ def sources_html(result, index_of: dict[str, int]) -> str:
 
 
 # -- corpus ------------------------------------------------------------------------------
-def corpus_html(rows: list[dict], status: dict, skipped: list[str]) -> str:
-    """The article table. `rows`: dicts with title, file, kb, words, passages, state."""
-    state_badge = {"indexed": "pv-yes", "changed": "pv-warn", "not indexed": "pv-no"}
-    trs = "".join(
-        f'<tr><td><span class="pv-dot" style="--accent:{color(i)}"></span></td><td class="pv-title">{esc(r["title"])}</td>'
-        f'<td><code>{esc(r["file"])}</code></td><td class="num">{r["kb"]:.1f} kB</td><td class="num">{r["words"]:,}</td>'
-        f'<td class="num">{r["passages"]}</td><td><span class="pv-badge {state_badge.get(r["state"], "pv-no")}">{esc(r["state"])}</span></td></tr>'
-        for i, r in enumerate(rows)
-    )
-    health = "complete" if status.get("complete") and status.get("format_ok") else "needs a re-index"
-    foot = f'Index at <code>{esc(status.get("path", ""))}</code> · {esc(health)} · last updated {esc(status.get("updated") or "never")}'
+_STATE_BADGE = {"indexed": ("pv-yes", "searchable"), "changed": ("pv-warn", "changed: re-index"), "not indexed": ("pv-no", "not indexed yet")}
+
+
+def corpus_html(view, status: dict, skipped: list[str], query: str = "") -> str:
+    """One page of the article table (`view`: corpus.TableView; rows carry title, outlet, author,
+    date_shown, words, file, position and index state), with how many matched and the index's state."""
+    trs = []
+    for r in view.rows:
+        cls, state = _STATE_BADGE.get(r["state"], ("pv-no", r["state"]))
+        trs.append(
+            f'<tr><td><span class="pv-dot" style="--accent:{color(r["position"])}"></span></td>'
+            f'<td class="pv-title" title="{esc(r["file"])}">{esc(r["title"])}</td>'
+            f'<td>{esc(r["outlet"]) or _none("no outlet")}</td><td>{esc(r["author"]) or _none("no author")}</td>'
+            f'<td class="pv-date">{esc(r["date_shown"]) or _none("no date")}</td><td class="num">{r["words"]:,}</td>'
+            f'<td><span class="pv-badge {cls}">{esc(state)}</span></td></tr>'
+        )
+    if not trs:
+        trs = [f'<tr><td></td><td colspan="6" class="pv-foot">No article matches “{esc(query)}”.</td></tr>']
+    first = view.start + 1
+    shown = f"{first:,}–{first + len(view.rows) - 1:,} of " if view.pages > 1 else ""
+    counted = (f"{shown}{view.matched:,} article{'s' if view.matched != 1 else ''} matching “{esc(query)}” (of {view.total:,})"
+               if query.strip() else f"{shown}{view.total:,} article{'s' if view.total != 1 else ''}")
+    pager = f" · page {view.page + 1} of {view.pages}" if view.pages > 1 else ""
+    health = "up to date" if status.get("complete") and status.get("format_ok") else "needs a re-index"
+    updated = human_date(status.get("updated") or "", time=True)
+    foot = f'<span title="{esc(status.get("path", ""))}">Search index {esc(health)}</span>' + (f" · updated {esc(updated)}" if updated else "")
     skipped_html = "".join(f'<li>{esc(m)}</li>' for m in skipped)
     return (
-        '<table class="pv-table"><thead><tr><th></th><th>Title</th><th>File</th><th>Size</th><th>Words</th><th>Passages</th><th>Index</th></tr></thead>'
-        f'<tbody>{trs}</tbody></table><p class="pv-foot">{foot}</p>'
-        + (f'<div class="pv-skipped"><b>Skipped files</b><ul>{skipped_html}</ul></div>' if skipped else "")
+        f'<p class="pv-count" id="pv-corpus-count">{counted}{pager}</p>'
+        '<table class="pv-table pv-corpus-table"><thead><tr><th></th><th>Title</th><th>Outlet</th><th>Author</th><th>Date</th><th>Words</th>'
+        f'<th>Status</th></tr></thead><tbody>{"".join(trs)}</tbody></table><p class="pv-foot">{foot}</p>'
+        + (f'<div class="pv-skipped"><b>Files that could not be read</b><ul>{skipped_html}</ul></div>' if skipped else "")
     )
 
 
@@ -248,3 +264,22 @@ def contrast_html(contrast: dict, disclaimer: str = "") -> str:
     if disclaimer:
         parts.append(f'<p class="pv-disclaimer">{esc(disclaimer)}</p>')
     return "".join(parts)
+def _none(what: str) -> str:
+    return f'<span class="pv-foot">{esc(what)}</span>'
+
+
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2})(?:[T ](\d\d):(\d\d))?)?)?")
+
+
+def human_date(value: str, *, time: bool = False) -> str:
+    """A date for people: "3 Feb 2025" for 2025-02-03 ("Feb 2025", "2025" for less precise
+    ones; with `time`, "3 Dec 2026, 13:19"). Text that is no ISO date is shown as given."""
+    m = _ISO.match(value or "")
+    if not m or not 1 <= int(m.group(2) or 1) <= 12:
+        return value or ""
+    year, month, day = m.group(1), m.group(2), m.group(3)
+    text = f"{int(day)} {_MONTHS[int(month) - 1]} {year}" if day else f"{_MONTHS[int(month) - 1]} {year}" if month else year
+    return f"{text}, {m.group(4)}:{m.group(5)}" if time and m.group(4) else text
+
+
