@@ -73,12 +73,33 @@ def test_chat_streams_then_shows_cards_and_valid_citations(stub_pipe):
     assert answer_cites and answer_cites <= source_ids
     assert set(re.findall(r'href="#src-(\d+)"', cards)) <= source_ids
     assert "<mark>" in sources
-    assert history == [result["question"]]
+    assert history == [{"question": result["question"], "with": []}]
     assert Path(dl_md["value"]).read_text(encoding="utf-8").startswith("## ")
     assert '"answer"' in Path(dl_json["value"]).read_text(encoding="utf-8")
 
 
-def test_follow_up_sends_previous_questions_as_history(stub_pipe, monkeypatch):
+def _answer_of(outs) -> str:
+    return outs[-1]["chatbot"][-1]["content"]
+
+
+def _shown(outs) -> tuple:
+    """What a user sees of one answer (the chat text without its timing, the cards, the sources)."""
+    return re.sub(r"\d+\.\d s", "", _answer_of(outs)), outs[-1]["cards"], outs[-1]["sources"]
+
+
+def test_a_new_question_in_a_chat_is_answered_as_in_a_fresh_chat(stub_pipe):
+    """Asked after the government question, "Where is DeepSeek based?" carried the government
+    quotes: every question was read with the one before it."""
+    first = _run_chat(stub_pipe)[-1]
+    second = _run_chat(stub_pipe, "Where is DeepSeek based?", history=first["history"])
+    fresh = _run_chat(stub_pipe, "Where is DeepSeek based?")
+    assert _shown(second) == _shown(fresh)
+    assert second[-1]["result"]["answer"] == fresh[-1]["result"]["answer"]
+    assert "Follow-up to" not in _answer_of(second) and "options" not in second[-1]["chatbot"][-1]
+    assert "Hangzhou" in _answer_of(second) and "government" not in second[-1]["result"]["answer"]
+
+
+def test_a_follow_up_says_so_and_can_be_asked_on_its_own(stub_pipe, monkeypatch):
     seen = []
     real = chat.ask_stream
 
@@ -88,8 +109,21 @@ def test_follow_up_sends_previous_questions_as_history(stub_pipe, monkeypatch):
 
     monkeypatch.setattr(chat, "ask_stream", spy)
     first = _run_chat(stub_pipe)[-1]
-    _run_chat(stub_pipe, "And what about its founder?", history=first["history"])
-    assert seen == [[], [first["result"]["question"]]]
+    follow = _run_chat(stub_pipe, "And what about its founder?", history=first["history"])[-1]
+    assert seen[-1] == [QUESTION]  # read with the question it follows
+    reply = follow["chatbot"][-1]
+    assert f"Follow-up to: “{H.md_text(QUESTION)}”" in reply["content"].split("\n")[0]  # said in the answer's first line
+    assert reply["options"] == [{"label": chat.ALONE, "value": "And what about its founder?"}]
+    assert follow["history"][-1] == {"question": "And what about its founder?", "with": [QUESTION]}
+    # A follow-up of a follow-up is read with the thread's start and its last turn.
+    _run_chat(stub_pipe, "Why?", history=follow["history"])
+    assert seen[-1] == [f"{QUESTION} And what about its founder?"]
+    # "Ask on its own": the same question, with nothing before it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alone = list(chat.ChatEvents(stub_pipe).answer_alone("And what about its founder?", follow["chatbot"], follow["history"], 3, 0.0))[-1]
+    assert seen[-1] == [] and "Follow-up to" not in _answer_of([alone]) and "options" not in alone["chatbot"][-1]
+    assert alone["history"][-1]["with"] == []
 
 
 def test_the_waiting_placeholder_is_replaced_by_the_answer(stub_pipe):
@@ -130,14 +164,16 @@ def test_empty_question_and_bad_settings_give_a_message_not_a_traceback(stub_pip
 def test_changing_the_model_loads_it_once_and_keeps_it(small_pipe, monkeypatch):
     import app.pipeline
 
-    gguf = small_pipe.settings.data_dir / "models" / "other.gguf"  # the web app loads models from here only
+    gguf = small_pipe.settings.data_dir / "models" / "Other-1B-Instruct.Q4_K_M.gguf"  # the web app loads models from here only
     gguf.parent.mkdir(parents=True, exist_ok=True)
     gguf.write_bytes(b"GGUF")
     loads = []
 
     def fake_load(spec, **opts):
         loads.append((spec, opts))
-        return StubModel()
+        model = StubModel()
+        model.name = Path(spec).name  # as llama.cpp's backend names a file
+        return model
 
     monkeypatch.setattr(app.pipeline, "load_model", fake_load)
     apply = SettingsEvents(small_pipe).apply
@@ -148,7 +184,7 @@ def test_changing_the_model_loads_it_once_and_keeps_it(small_pipe, monkeypatch):
     apply(str(gguf), 5, 0.0)
     _run_chat(small_pipe)
     assert len(loads) == 1 and small_pipe.model is model
-    assert small_pipe.settings.model == str(gguf) and "other.gguf" in out["header"]
+    assert small_pipe.settings.model == str(gguf) and "model: Other 1B<" in out["header"]  # by name and size, not file and quantisation
 
 
 @pytest.mark.real_model
@@ -376,3 +412,38 @@ def test_corpus_tab_shows_outlet_author_and_date(tmp_path, make_pipe):
     assert found["page"] == 0 and "Marta Kowalski" in found["table"] and "Evil title" not in found["table"]
     assert "1 article matching “harbour” (of 2)" in found["table"]
     assert events.next_page("", corpus.NEWEST, 0)["page"] == 0  # one page only
+
+
+INTERNAL_TERMS = ("support check", "gold", "Q4_1", "Q8_0", ".gguf", "accuracy", "chars ", "addressing article", "not judged")
+
+
+@pytest.mark.parametrize("name, shown", [
+    ("SmolLM2-135M-Instruct.Q4_1.gguf (as Q8_0)", "SmolLM2 135M"),
+    ("default", "SmolLM2 135M"),
+    ("/models/qwen2.5-1.5b-instruct-q4_k_m.gguf", "qwen2.5 1.5b"),
+    ("Llama-3.2-1B-Instruct-Q8_0.gguf", "Llama 3.2 1B"),
+    ("stub", "stub (test model)"),
+])
+def test_models_are_named_by_name_and_size(name, shown):
+    assert H.model_display_name(name) == shown
+
+
+def test_chat_and_compare_speak_the_readers_words(stub_pipe):
+    import dataclasses
+
+    from app.answer.ask import ask
+
+    final = _run_chat(stub_pipe)[-1]
+    result = ask(stub_pipe, QUESTION)
+    hidden = dataclasses.replace(result, dropped=2, dropped_reasons=["not a whole sentence", "names or cites no addressing article"])
+    cards = H.cards_final(hidden, chat.article_index(stub_pipe))
+    assert ("2 model-written sentences were hidden because they were not complete sentences or they did not say "
+            "which article they were about.") in cards
+    one = H.cards_final(dataclasses.replace(result, dropped=1, dropped_reasons=["number not in the evidence"]), {})
+    assert H.esc("1 model-written sentence was hidden because the quotes don't back it.") in one
+    from app.ui.compare import make_compare_handler
+
+    contrast = list(make_compare_handler(stub_pipe)("export controls", "", 3, 0.0, []))[-1]["contrast"]
+    assert "test claims with known answers" in contrast and "stub (test model)" in contrast
+    for shown in (final["chatbot"][-1]["content"], final["sources"], cards, one, contrast, header_html(stub_pipe)):
+        assert not [t for t in INTERNAL_TERMS if t in shown], shown

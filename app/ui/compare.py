@@ -92,7 +92,7 @@ def _finished(result, session: list, idx: dict[str, int]) -> dict:
     files = export_files(session, download_dir("compare-"))
     shown = {f"download_{ext}": gr.update(value=files[ext], visible=True) for ext in ("json", "csv", "md")}
     return {"claim": H.claim_html(result.claim, result.claim_source), "matrix": H.matrix_html([asdict(x) for x in result.rows], idx),
-            "contrast": H.contrast_html(result.contrast, result.disclaimer), "chart": gr.update(value=files["png"], visible=True),
+            "contrast": H.contrast_html(result.contrast, H.compare_note(result)), "chart": gr.update(value=files["png"], visible=True),
             **shown, "session": session}
 
 

@@ -82,6 +82,15 @@ a.cite:hover { background: var(--color-accent-soft); }
 .pv-table td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .pv-table .pv-title { font-weight: 600; }
 .pv-skipped { margin-top: 8px; font-size: .85rem; color: #92400e; }
+/* long titles wrap (never cut); a word longer than the column breaks rather than overflows */
+.pv-title, .pv-card h4, .pv-src-head b, .pv-title-ref { overflow-wrap: anywhere; }
+.pv-title-ref { font-weight: 600; }
+.pv-count { margin: 0 0 6px; font-size: .85rem; color: var(--body-text-color-subdued); }
+.pv-corpus-table td.pv-date { white-space: nowrap; }
+#pv-corpus-tools { align-items: center; margin-bottom: 4px; }
+
+/* chat: the line that says which question a follow-up was read with */
+.pv-followup { display: inline-block; font-size: .85em; color: var(--body-text-color-subdued); }
 
 /* compare */
 .pv-claim { padding: 10px 14px; border-radius: 12px; background: var(--background-fill-secondary);

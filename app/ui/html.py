@@ -51,15 +51,71 @@ def md_text(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
 
 
-def md_answer(text: str) -> str:
-    """A model answer for the chat: literal text, with [n] rendered as source links."""
+def md_answer(text: str, titles: dict[str, str] | None = None) -> str:
+    """An answer for the chat: literal text, with [n] rendered as source links and each
+    «short label» in `titles` as the article's full title (it wraps in the chat; the label
+    is cut to fit tables)."""
     out, pos = [], 0
     for m in CITE.finditer(text):
-        out.append(md_text(text[pos:m.start()]))
+        out.append(_titled(text[pos:m.start()], titles))
         out.append(f'<a class="cite" href="#src-{m.group(1)}">[{m.group(1)}]</a>')
+        pos = m.end()
+    out.append(_titled(text[pos:], titles))
+    return "".join(out)
+
+
+def _titled(text: str, titles: dict[str, str] | None) -> str:
+    if not titles:
+        return md_text(text)
+    out, pos = [], 0
+    for m in _LABEL.finditer(text):
+        title = titles.get(m.group(1))
+        if title is None:
+            continue
+        out.append(md_text(text[pos:m.start()]))
+        out.append(f'<span class="pv-title-ref" title="{esc(title)}">«{md_text(title)}»</span>')
         pos = m.end()
     out.append(md_text(text[pos:]))
     return "".join(out)
+
+
+_LABEL = re.compile(r"«([^«»]+)»")
+
+
+def titles_by_label(perspectives) -> dict[str, str]:
+    """Each article's full title under the short label the answer names it by; a label two
+    articles share is left as it is (it cannot say which one it means)."""
+    seen: dict[str, set[str]] = {}
+    for p in perspectives:
+        seen.setdefault(p.label, set()).add(p.title)
+    return {label: next(iter(t)) for label, t in seen.items() if len(t) == 1}
+
+
+def follow_up_line(previous: str) -> str:
+    """The chat line that says a follow-up was read with the question before it ("" for none)."""
+    if not previous:
+        return ""
+    return f'<span class="pv-followup">↪ Follow-up to: “{md_text(previous)}”</span>\n\n'
+
+
+_QUANT = re.compile(r"[.\-_](?:i?q\d\w*|f16|bf16|f32)$", re.I)
+_NOT_A_NAME = {"instruct", "chat", "it", "gguf", "hf"}
+
+
+def model_display_name(name: str) -> str:
+    """A model by name and size ("SmolLM2 135M"), not by file, quantisation or storage
+    ("SmolLM2-135M-Instruct.Q4_1.gguf (as Q8_0)"); those stay in the JSON and the Settings tab."""
+    name = str(name).strip()
+    if name in ("", "default"):
+        return "SmolLM2 135M"
+    if name == "stub":
+        return "stub (test model)"
+    if name.startswith(("http://", "https://")) or " @ " in name:
+        return name  # a model server: its address is how the user knows it
+    base = re.split(r"[\\/]", re.sub(r"\s*\(as [^)]*\)$", "", name))[-1]
+    base = _QUANT.sub("", re.sub(r"\.gguf$", "", base, flags=re.I))
+    words = [w for w in re.split(r"[-_ ]+", base) if w and w.lower() not in _NOT_A_NAME]
+    return " ".join(words) or name
 
 
 # -- chat: viewpoint cards and sources ---------------------------------------------------
@@ -167,7 +223,7 @@ def sources_html(result, index_of: dict[str, int]) -> str:
         items.append(
             f'<div class="pv-src{" pv-cited" if n in cited else ""}" id="src-{n}" style="--accent:{color(index_of.get(p.article_id, 0))}">'
             f'<div class="pv-src-head"><span class="pv-num">{n}</span><b>{esc(p.title)}</b>'
-            f'<span class="pv-meta">{esc(" · ".join(by) + " · ") if by else ""}passage {p.position + 1} · chars {p.start}–{p.end}</span></div>'
+            f'<span class="pv-meta" title="characters {p.start}–{p.end} of the article">{esc(" · ".join(by) + " · ") if by else ""}passage {p.position + 1}</span></div>'
             f'<p>{body}</p></div>'
         )
     return f'<div class="pv-sources">{"".join(items)}</div>'
@@ -207,6 +263,25 @@ def corpus_html(view, status: dict, skipped: list[str], query: str = "") -> str:
         f'<th>Status</th></tr></thead><tbody>{"".join(trs)}</tbody></table><p class="pv-foot">{foot}</p>'
         + (f'<div class="pv-skipped"><b>Files that could not be read</b><ul>{skipped_html}</ul></div>' if skipped else "")
     )
+
+
+def _none(what: str) -> str:
+    return f'<span class="pv-foot">{esc(what)}</span>'
+
+
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2})(?:[T ](\d\d):(\d\d))?)?)?")
+
+
+def human_date(value: str, *, time: bool = False) -> str:
+    """A date for people: "3 Feb 2025" for 2025-02-03 ("Feb 2025", "2025" for less precise
+    ones; with `time`, "3 Dec 2026, 13:19"). Text that is no ISO date is shown as given."""
+    m = _ISO.match(value or "")
+    if not m or not 1 <= int(m.group(2) or 1) <= 12:
+        return value or ""
+    year, month, day = m.group(1), m.group(2), m.group(3)
+    text = f"{int(day)} {_MONTHS[int(month) - 1]} {year}" if day else f"{_MONTHS[int(month) - 1]} {year}" if month else year
+    return f"{text}, {m.group(4)}:{m.group(5)}" if time and m.group(4) else text
 
 
 # -- compare -----------------------------------------------------------------------------
@@ -252,6 +327,24 @@ def _row_view(r: dict) -> str:
     return '<span class="pv-foot">see the evidence</span>' if r["quotes"] else esc(r["viewpoint"])
 
 
+def compare_note(result) -> str:
+    """Whether the stance labels can be trusted, in plain words. The calibration figures are
+    in the JSON download (`calibration`); the CLI's note names the gold set."""
+    cal, model = result.calibration or {}, model_display_name(result.model)
+    tested = ""
+    if cal.get("rows"):
+        tested = (f"On {cal['rows']} test claims with known answers it was right {cal['accuracy']:.0%} of the time; "
+                  f"always giving the most common answer scores {cal['majority']:.0%}.")
+    if result.labels == "judged":
+        return f"Supports / opposes labels are the judgement of the model {model}. {tested} The quotes are the articles' own words."
+    if result.labels == "forced":
+        return f"Labels shown on request, but the model {model} is not good at this: {tested} Don't rely on them."
+    if tested:
+        return (f"No supports / opposes labels: the model {model} is too small to judge them. {tested} "
+                "So each article's own sentences are shown side by side.")
+    return "No supports / opposes labels: each article's own sentences are shown side by side."
+
+
 def contrast_html(contrast: dict, disclaimer: str = "") -> str:
     parts = [f'<div class="pv-contrast"><b>{esc(contrast.get("text", ""))}</b>']
     if contrast.get("model_sentence"):
@@ -264,22 +357,3 @@ def contrast_html(contrast: dict, disclaimer: str = "") -> str:
     if disclaimer:
         parts.append(f'<p class="pv-disclaimer">{esc(disclaimer)}</p>')
     return "".join(parts)
-def _none(what: str) -> str:
-    return f'<span class="pv-foot">{esc(what)}</span>'
-
-
-_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
-_ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2})(?:[T ](\d\d):(\d\d))?)?)?")
-
-
-def human_date(value: str, *, time: bool = False) -> str:
-    """A date for people: "3 Feb 2025" for 2025-02-03 ("Feb 2025", "2025" for less precise
-    ones; with `time`, "3 Dec 2026, 13:19"). Text that is no ISO date is shown as given."""
-    m = _ISO.match(value or "")
-    if not m or not 1 <= int(m.group(2) or 1) <= 12:
-        return value or ""
-    year, month, day = m.group(1), m.group(2), m.group(3)
-    text = f"{int(day)} {_MONTHS[int(month) - 1]} {year}" if day else f"{_MONTHS[int(month) - 1]} {year}" if month else year
-    return f"{text}, {m.group(4)}:{m.group(5)}" if time and m.group(4) else text
-
-

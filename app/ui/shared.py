@@ -42,12 +42,11 @@ def warn(message) -> None:
 
 
 def header_html(pipe: Pipeline) -> str:
-    s = pipe.settings
     return (
         '<div class="pv-header"><div><h1>Perspectives</h1>'
         '<p>Ask a question; see what each article says, where they differ, and the exact words that show it.</p></div>'
         f'<div class="pv-chips"><span>{len(pipe.articles)} articles</span><span>{len(pipe.passages)} passages</span>'
-        f'<span>model: {H.esc(s.model)}</span><span>offline · local</span></div></div>'
+        f'<span>model: {H.esc(H.model_display_name(pipe.model_name))}</span><span>offline · local</span></div></div>'
     )
 
 
