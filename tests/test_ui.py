@@ -112,7 +112,7 @@ def test_a_follow_up_says_so_and_can_be_asked_on_its_own(stub_pipe, monkeypatch)
     follow = _run_chat(stub_pipe, "And what about its founder?", history=first["history"])[-1]
     assert seen[-1] == [QUESTION]  # read with the question it follows
     reply = follow["chatbot"][-1]
-    assert f"Follow-up to: “{H.md_text(QUESTION)}”" in reply["content"].split("\n")[0]  # said in the answer's first line
+    assert f"Follow-up to: “{H.md_text(QUESTION)}”" in reply["content"].split("\n")[-3]  # one line, just above the footer and the option
     assert reply["options"] == [{"label": chat.ALONE, "value": "And what about its founder?"}]
     assert follow["history"][-1] == {"question": "And what about its founder?", "with": [QUESTION]}
     # A follow-up of a follow-up is read with the thread's start and its last turn.
@@ -328,17 +328,31 @@ def test_two_concurrent_users_both_get_answers(stub_pipe, monkeypatch, sessions)
 
 
 def test_compare_handler_streams_rows_and_offers_downloads(stub_pipe):
+    import dataclasses
+
     from app.ui.compare import make_compare_handler
 
     run = make_compare_handler(stub_pipe)
     outs = list(run("export controls", "", 3, 0.0, []))
-    assert any("judging…" in o["matrix"] for o in outs[:-1])  # rows arrive one by one
+    assert any("reading…" in o["matrix"] for o in outs[:-1])  # rows arrive one by one
     final = outs[-1]
     matrix, chart, dl_csv, dl_md, session = final["matrix"], final["chart"], final["download_csv"], final["download_md"], final["session"]
     assert matrix.count("<tr>") == len(stub_pipe.articles) + 1 and "pv-badge" in matrix
+    # No labels (the stub fails the calibration): what separates the articles instead of "not judged".
+    assert "not judged" not in matrix and "see the evidence" not in matrix and "Discusses the topic?" in matrix
+    assert "discusses it" in matrix and re.search(r"\d key sentences?", matrix)
+    rows = [dataclasses.asdict(r) for r in final["session"][-1].rows]
+    rows[0].update(stance="not addressed", status="silent", quotes=[])
+    assert "does not discuss it" in H.matrix_html(rows, {})
+    widths = [float(w) for w in re.findall(r'width:(\d+)%', matrix)]
+    assert max(widths) == 100 and min(widths) < 100  # evidence strength next to the strongest article's
     assert Path(chart["value"]).read_bytes()[:4] == b"\x89PNG"
     assert Path(dl_csv["value"]).read_text(encoding="utf-8").startswith("topic,claim,article_id")
     assert Path(dl_md["value"]).read_text(encoding="utf-8").startswith("## export controls")
+    from app.render.plot import coverage_matrix
+
+    _, _, cells = coverage_matrix(final["session"])
+    assert {c for row in cells for c, _ in row} >= {"strong evidence", "may not address it"}  # the chart shows the same, per topic
     outs = list(run("chips", "DeepSeek used fewer chips.", 3, 0.0, session))
     session2 = outs[-1]["session"]
     assert [r.topic for r in session2] == ["export controls", "chips"]  # the heatmap and downloads cover both
@@ -447,3 +461,21 @@ def test_chat_and_compare_speak_the_readers_words(stub_pipe):
     assert "test claims with known answers" in contrast and "stub (test model)" in contrast
     for shown in (final["chatbot"][-1]["content"], final["sources"], cards, one, contrast, header_html(stub_pipe)):
         assert not [t for t in INTERNAL_TERMS if t in shown], shown
+
+
+def test_suggestions_are_topics_the_articles_differ_on(stub_pipe, small_pipe):
+    from app.answer.topics import key_phrases
+    from app.ui.shared import suggested_questions, topic_choices
+
+    used_by = {t.topic: t.articles for t in key_phrases(stub_pipe.passages)}
+    topics = topic_choices(stub_pipe)
+    assert len(topics) >= 4
+    assert all(0 < used_by[t.lower()] < len(stub_pipe.articles) for t in topics)  # some articles, not all
+    assert "Liang Wenfeng" in topics  # as the articles write it
+    questions = suggested_questions(stub_pipe)
+    assert len(questions) == 4 and all(f"“{t}”" in q for q, t in zip(questions, topics))
+    events = chat.ChatEvents(stub_pipe)
+    assert events.pick(1, questions) == {"question": questions[1]} and events.pick(9, questions) == {}
+    # Two short articles share no topic: nothing is suggested rather than questions written for other articles.
+    assert suggested_questions(small_pipe) == []
+    assert chat.ChatEvents(small_pipe).suggestions()["examples"].visible is False

@@ -25,7 +25,7 @@ from app.answer.question import clean_question
 from app.errors import PerspectivesError, describe
 from app.pipeline import Pipeline
 from app.ui import html as H
-from app.ui.shared import model_queue, by_name, download_dir, session_view, warn
+from app.ui.shared import by_name, download_dir, model_queue, session_view, suggested_questions, warn
 
 log = logging.getLogger(__name__)
 WAITING = "_Waiting for the model… if someone else's question is being answered, yours is next in line._"
@@ -33,12 +33,6 @@ NO_CARDS = '<div class="pv-empty">Viewpoint cards appear here after a question.<
 NO_SOURCES = '<div class="pv-empty">Sources appear here.</div>'
 ALONE = "Ask on its own"
 FOLLOWS_BACK = 2  # a follow-up is read with at most this many questions before it (a thread's start and its last turn)
-EXAMPLES = [
-    "Did the Chinese government deserve credit for DeepSeek's success?",
-    "What does DeepSeek's success say about China's education system?",
-    "Is DeepSeek an isolated case or part of a wider trend?",
-    "Which university did DeepSeek's founder study at?",
-]
 
 
 def article_index(pipe: Pipeline) -> dict[str, int]:
@@ -87,7 +81,7 @@ class AnswerStream:
             card["done"] = True
 
     def chat_text(self) -> str:
-        return H.follow_up_line(self.follows) + (H.md_answer(self.answer) + " ▍" if self.started else self.status)
+        return (H.md_answer(self.answer) + " ▍" if self.started else self.status) + H.follow_up_line(self.follows)
 
     def cards_html(self) -> str:
         return H.cards_streaming(self.order, self.cards, self.index)
@@ -149,13 +143,22 @@ class ChatEvents:
         foot = f"\n\n<span class='pv-foot'>{H.esc(H.model_display_name(result.model))} · {result.timing['total_s']:.1f} s · {len(result.passages)} sources</span>"
         notes = "".join(f"\n\n> {H.md_text(n)}" for n in result.notices)
         md, js = answer_files(result)
-        text = H.follow_up_line(read_with[-1] if read_with else "") + H.md_answer(result.answer, H.titles_by_label(result.perspectives)) + notes + foot
+        text = H.md_answer(result.answer, H.titles_by_label(result.perspectives)) + notes + H.follow_up_line(read_with[-1] if read_with else "") + foot
         reply = {"role": "assistant", "content": text}
         if read_with:  # one click asks the same question as in a fresh chat
             reply["options"] = [{"label": ALONE, "value": result.question}]
         return {"chatbot": [*turn, reply], "cards": H.cards_final(result, idx),
                 "sources": H.sources_html(result, idx), "history": [*history, {"question": result.question, "with": read_with}],
                 "result": result.to_dict(), "download_md": gr.update(value=md, visible=True), "download_json": gr.update(value=js, visible=True)}
+
+    def pick(self, index, shown) -> dict:
+        """A suggested question, clicked: into the question box."""
+        return {"question": shown[index]} if isinstance(index, int) and 0 <= index < len(shown or []) else {}
+
+    def suggestions(self) -> dict:
+        """The suggested questions for the articles as they are now (after an upload, on page load)."""
+        questions = suggested_questions(self.pipe)
+        return {"examples": gr.Dataset(samples=[[q] for q in questions], visible=bool(questions)), "suggested": questions}
 
     def clear(self) -> dict:
         hidden = gr.update(visible=False)
@@ -199,11 +202,11 @@ def answer_files(result) -> tuple[str, str]:
 
 
 # -- layout and wiring -------------------------------------------------------------------------
-def layout() -> dict:
+def layout(pipe: Pipeline) -> dict:
     """The tab's components, laid out inside the current `gr.Tab`."""
     ui = {}
     ui["chatbot"] = gr.Chatbot(
-        elem_id="pv-chat", height=380, show_label=False, layout="bubble", buttons=["copy"],
+        elem_id="pv-chat", height=460, show_label=False, layout="bubble", buttons=["copy"],
         feedback_options=None, allow_tags=False, render_markdown=True, sanitize_html=True,
         placeholder="**Ask the articles anything.** Each article answers for itself first; then the answer contrasts them, with numbered sources.",
     )
@@ -212,7 +215,12 @@ def layout() -> dict:
                                     autofocus=True, elem_id="pv-question", submit_btn=False)
         ui["send"] = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="pv-send")
         ui["new"] = gr.Button("New chat", variant="secondary", scale=1, min_width=90)
-    gr.Examples(EXAMPLES, inputs=[ui["question"]], label="Try one of these")
+    # Drawn from the current articles (topics some of them discuss and others not); the State
+    # holds the questions this page shows, so a click picks the one the user saw.
+    questions = suggested_questions(pipe)
+    ui["examples"] = gr.Dataset(components=[ui["question"]], samples=[[q] for q in questions], type="index",
+                                label="Try one of these", elem_id="pv-examples", visible=bool(questions))
+    ui["suggested"] = gr.State(questions)
     gr.Markdown("### Viewpoints, article by article", elem_classes=["pv-h"])
     ui["cards"] = gr.HTML(NO_CARDS, elem_id="pv-cards", js_on_load=None)
     with gr.Accordion("Sources — the passages behind every [n], quoted words highlighted", open=True, elem_id="pv-sources-acc"):
@@ -223,6 +231,11 @@ def layout() -> dict:
     ui["history"], ui["result"] = gr.State([]), gr.State(None)  # history: {"question", "with": the questions it was read with}
     ui["alone"] = gr.State("")  # the follow-up to ask again on its own
     return ui
+
+
+def suggester(pipe: Pipeline, ui: dict) -> tuple:
+    """(function, outputs) that redraw the suggested questions, for the page load and corpus changes."""
+    return by_name(ChatEvents(pipe).suggestions, {"examples": ui["examples"], "suggested": ui["suggested"]})
 
 
 def wire(pipe: Pipeline, ui: dict, k, temperature) -> None:
@@ -244,6 +257,9 @@ def wire(pipe: Pipeline, ui: dict, k, temperature) -> None:
     ui["chatbot"].option_select(alone_wait, inputs=[ui["chatbot"]], outputs=alone_wait_outputs, queue=False, api_visibility="private",
                                 show_progress="hidden").then(alone_fn, inputs=[ui["alone"], ui["chatbot"], ui["history"], k, temperature],
                                                              api_visibility="private", **answering)
+    pick_fn, pick_outputs = by_name(events.pick, {"question": ui["question"]})
+    ui["examples"].click(pick_fn, inputs=[ui["examples"], ui["suggested"]], outputs=pick_outputs, queue=False, api_visibility="private",
+                         show_progress="hidden")
     clear_fn, clear_outputs = by_name(events.clear, {name: ui[name] for name in
                                                      ("chatbot", "history", "cards", "sources", "result", "download_md", "download_json")})
     ui["new"].click(clear_fn, outputs=clear_outputs, api_visibility="private", queue=False)

@@ -241,7 +241,7 @@ def layout(pipe: Pipeline) -> dict:
             ui["add"] = gr.Button("Add to corpus and index", variant="primary", elem_id="pv-add-btn")
             ui["url_box"], ui["url_add"] = url_row(pipe)
         with gr.Column(scale=2):
-            ui["rebuild"] = gr.Checkbox(label="Rebuild from scratch (embed every passage again)", value=False)
+            ui["rebuild"] = gr.Checkbox(label="Rebuild the search index from scratch (slower; for when answers look wrong)", value=False)
             ui["reindex"] = gr.Button("Re-index", variant="secondary", elem_id="pv-reindex-btn")
     ui["message"] = gr.Markdown(elem_id="pv-corpus-msg")
     return ui

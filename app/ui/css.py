@@ -104,6 +104,10 @@ a.cite:hover { background: var(--color-accent-soft); }
 .pv-matrix td:nth-child(4) { width: 30%; }
 .pv-matrix .pv-ev { font-size: .84rem; line-height: 1.45; margin: 0 0 6px; padding-left: 8px; font-style: italic;
   border-left: 3px solid var(--accent, var(--border-color-primary)); }
+.pv-strength { display: flex; align-items: center; gap: 6px; font-size: .82rem; white-space: nowrap; }
+.pv-bar { display: inline-block; width: 70px; height: 8px; border-radius: 4px; background: var(--background-fill-secondary);
+  border: 1px solid var(--border-color-primary); overflow: hidden; }
+.pv-bar span { display: block; height: 100%; }
 .pv-conf { display: block; font-size: .72rem; color: var(--body-text-color-subdued); margin-top: 3px; }
 .pv-disclaimer { font-size: .8rem; color: var(--body-text-color-subdued); margin-top: 6px; }
 """

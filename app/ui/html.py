@@ -12,6 +12,7 @@ import html
 import re
 
 from app.answer.citations import CITE
+from app.render.plot import SOME, STRONG
 from app.render.text import dropped_note
 
 # Gradio's HTML component treats its value as a template; neutralise template syntax too.
@@ -64,22 +65,28 @@ def md_answer(text: str, titles: dict[str, str] | None = None) -> str:
     return "".join(out)
 
 
-def _titled(text: str, titles: dict[str, str] | None) -> str:
-    if not titles:
-        return md_text(text)
+def _titled(text: str, titles: dict[str, str] | None, escape=None) -> str:
+    """`text` escaped (`md_text` unless given), each «short label» in `titles` as the full
+    title (also its hover text). A label that is not in `titles` stays as written."""
+    escape = escape or md_text
     out, pos = [], 0
     for m in _LABEL.finditer(text):
-        title = titles.get(m.group(1))
+        title = (titles or {}).get(m.group(1))
         if title is None:
             continue
-        out.append(md_text(text[pos:m.start()]))
-        out.append(f'<span class="pv-title-ref" title="{esc(title)}">«{md_text(title)}»</span>')
+        out.append(escape(text[pos:m.start()]))
+        out.append(f'<span class="pv-title-ref" title="{esc(title)}">«{escape(title)}»</span>')
         pos = m.end()
-    out.append(md_text(text[pos:]))
+    out.append(escape(text[pos:]))
     return "".join(out)
 
 
 _LABEL = re.compile(r"«([^«»]+)»")
+
+
+def titled_html(text: str, titles: dict[str, str] | None) -> str:
+    """`text` escaped for HTML, with each «short label» in `titles` as the full title."""
+    return _titled(text, titles, esc)
 
 
 def titles_by_label(perspectives) -> dict[str, str]:
@@ -92,10 +99,12 @@ def titles_by_label(perspectives) -> dict[str, str]:
 
 
 def follow_up_line(previous: str) -> str:
-    """The chat line that says a follow-up was read with the question before it ("" for none)."""
+    """The line under an answer that says it was read as a follow-up of the question before
+    ("" for none). Under it, not over it: the chat scrolls to an answer's end, where the
+    "Ask on its own" option sits."""
     if not previous:
         return ""
-    return f'<span class="pv-followup">↪ Follow-up to: “{md_text(previous)}”</span>\n\n'
+    return f'\n\n<span class="pv-followup">↪ Follow-up to: “{md_text(previous)}”</span>'
 
 
 _QUANT = re.compile(r"[.\-_](?:i?q\d\w*|f16|bf16|f32)$", re.I)
@@ -299,20 +308,54 @@ def claim_html(claim: str, source: str = "") -> str:
     return f'<div class="pv-claim"><small>Claim{f" ({esc(who)})" if who else ""}</small><div><b>{esc(claim)}</b></div></div>'
 
 
+_UNLABELLED = ("not judged", "not addressed")
+_DISCUSSES = {
+    "addresses": '<span class="pv-badge pv-yes">discusses it</span>',
+    "mentions": _STATUS_BADGE["mentions"],
+    "silent": '<span class="pv-badge pv-no">does not discuss it</span>',
+}
+
+
 def matrix_html(rows: list[dict], index_of: dict[str, int], pending: int = 0) -> str:
-    """The stance matrix: one row per article with its label, viewpoint and verbatim evidence."""
+    """The comparison table: one row per article with its verbatim evidence. With stance
+    labels (a model that passed the calibration), each row's label and viewpoint; without,
+    what does separate the articles: who discusses the topic, how strong each one's evidence
+    is next to the strongest, and how many key sentences it has."""
+    labelled = any(r["stance"] not in _UNLABELLED for r in rows)
+    strongest = max((r.get("best_score") or 0.0 for r in rows if r["stance"] != "not addressed"), default=0.0)
     trs = []
     for i, r in enumerate(rows):
         accent = color(index_of.get(r["article_id"], i))
         ev = "".join(f'<p class="pv-ev" style="--accent:{accent}">{esc(q["text"])} <span class="pv-foot">[{q["citation"]}]</span></p>' for q in r["quotes"]) if r["stance"] != "not addressed" else ""
+        if labelled:
+            middle = f'<td class="pv-stance">{stance_badge(r["stance"], r.get("confidence"))}{_unsure(r)}</td><td>{_row_view(r)}</td>'
+        else:
+            middle = f'<td class="pv-stance">{_DISCUSSES[_status(r)]}</td><td>{_strength(r, strongest, accent)}</td>'
         trs.append(
-            f'<tr><td><span class="pv-dot" style="--accent:{color(index_of.get(r["article_id"], i))}"></span></td>'
-            f'<td class="pv-title">{esc(r["title"])}</td><td class="pv-stance">{stance_badge(r["stance"], r.get("confidence"))}{_unsure(r)}</td>'
-            f'<td>{_row_view(r)}</td><td>{ev or "<span class=pv-foot>—</span>"}</td></tr>'
+            f'<tr><td><span class="pv-dot" style="--accent:{accent}"></span></td>'
+            f'<td class="pv-title">{esc(r["title"])}</td>{middle}<td>{ev or "<span class=pv-foot>—</span>"}</td></tr>'
         )
-    trs += ['<tr><td></td><td colspan="4" class="pv-foot">judging…</td></tr>'] * pending
-    return ('<table class="pv-table pv-matrix"><thead><tr><th></th><th>Article</th><th>Stance</th><th>Viewpoint</th><th>Evidence (verbatim)</th></tr></thead>'
+    trs += ['<tr><td></td><td colspan="4" class="pv-foot">reading…</td></tr>'] * pending
+    head = "<th>Stance</th><th>Viewpoint</th>" if labelled else "<th>Discusses the topic?</th><th>Evidence</th>"
+    return (f'<table class="pv-table pv-matrix"><thead><tr><th></th><th>Article</th>{head}<th>Its own words (verbatim)</th></tr></thead>'
             f'<tbody>{"".join(trs)}</tbody></table>')
+
+
+def _status(r: dict) -> str:
+    return "silent" if r["stance"] == "not addressed" else r.get("status") if r.get("status") in _DISCUSSES else "addresses"
+
+
+def _strength(r: dict, strongest: float, accent: str) -> str:
+    """How close the article's best passage comes to the topic, next to the closest article's,
+    as a bar and a word; and how many key sentences it has."""
+    if r["stance"] == "not addressed" or strongest <= 0:
+        return '<span class="pv-foot">—</span>'
+    share = max(0.0, min(1.0, (r.get("best_score") or 0.0) / strongest))
+    word = "strong" if share >= STRONG else "some" if share >= SOME else "weak"
+    keys = sum(1 for q in r["quotes"] if q.get("role", "key") == "key")
+    return (f'<div class="pv-strength" title="its closest passage, next to the closest of all articles">'
+            f'<span class="pv-bar"><span style="width:{share:.0%};background:{accent}"></span></span> {word}</div>'
+            f'<div class="pv-foot">{keys} key sentence{"s" if keys != 1 else ""}</div>')
 
 
 def _unsure(r: dict) -> str:
@@ -324,7 +367,7 @@ def _row_view(r: dict) -> str:
     """A row's viewpoint column: a checked model sentence, marked; never the evidence twice."""
     if r.get("viewpoint_source") == "model":
         return f'<small>model-written, checked:</small> {esc(r["viewpoint"])}'
-    return '<span class="pv-foot">see the evidence</span>' if r["quotes"] else esc(r["viewpoint"])
+    return '<span class="pv-foot">its own words →</span>' if r["quotes"] else esc(r["viewpoint"])
 
 
 def compare_note(result) -> str:
@@ -345,8 +388,8 @@ def compare_note(result) -> str:
     return "No supports / opposes labels: each article's own sentences are shown side by side."
 
 
-def contrast_html(contrast: dict, disclaimer: str = "") -> str:
-    parts = [f'<div class="pv-contrast"><b>{esc(contrast.get("text", ""))}</b>']
+def contrast_html(contrast: dict, disclaimer: str = "", titles: dict[str, str] | None = None) -> str:
+    parts = [f'<div class="pv-contrast"><b>{titled_html(contrast.get("text", ""), titles)}</b>']
     if contrast.get("model_sentence"):
         parts.append(f'<p>{esc(contrast["model_sentence"])}</p>')
     for key, name in (("agree", "Agree"), ("differ", "Differ"), ("silent", "Silent")):
