@@ -122,7 +122,7 @@ def plot_coverage(results, path: str | Path, *, title: str | None = None) -> Pat
     ax.set_yticks([y - 0.5 for y in range(1, len(rows))], minor=True)
     ax.grid(which="minor", color="white", linewidth=2)
     ax.tick_params(which="minor", length=0)
-    ax.set_title(title or "Who discusses each topic, and how closely (evidence next to the closest article's)", fontsize=10)
+    ax.set_title(title or "Who discusses each topic, and how closely", fontsize=10)
     ax.legend(handles=[Patch(color=COVERAGE[c], label=c) for c in order], loc="upper left",
               bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()

@@ -152,7 +152,7 @@ _STATUS_BADGE = {
 
 
 def byline_html(source) -> str:
-    parts = [v for v in (source.outlet, source.author, source.date) if v and v != "unknown"]
+    parts = [v for v in (source.outlet, source.author, human_date(source.date)) if v and v != "unknown"]
     return f'<div class="pv-byline">{esc(" · ".join(parts))}</div>' if parts else ""
 
 
@@ -228,7 +228,7 @@ def sources_html(result, index_of: dict[str, int]) -> str:
     for p in result.passages:
         n = p.citation
         body = highlight(p.text, quote_spans(p, quotes))
-        by = [v for v in (sources[p.article_id].outlet, sources[p.article_id].date) if v != "unknown"] if p.article_id in sources else []
+        by = [v for v in (sources[p.article_id].outlet, human_date(sources[p.article_id].date)) if v != "unknown"] if p.article_id in sources else []
         items.append(
             f'<div class="pv-src{" pv-cited" if n in cited else ""}" id="src-{n}" style="--accent:{color(index_of.get(p.article_id, 0))}">'
             f'<div class="pv-src-head"><span class="pv-num">{n}</span><b>{esc(p.title)}</b>'
