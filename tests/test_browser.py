@@ -85,7 +85,7 @@ ANGLES = ["what it means for Nvidia", "the view from Hangzhou", "lessons for Eur
           "why the markets panicked", "five questions answered"]
 # Words of the pipeline, not of the reader: none may show in the default web app.
 INTERNAL = ("support check", "gold rows", "Q4_1", "Q8_0", ".gguf", "accuracy", "chars ", "addressing article", "not judged",
-            "see the evidence", "failing the")
+            "see the evidence", "failing the", "calibration")
 
 
 def many_articles(dest: Path, n: int) -> Path:
@@ -279,6 +279,8 @@ def test_compare_shows_the_stance_matrix(page):
     matrix = page.locator("#pv-matrix").inner_text()
     assert "not judged" not in matrix and "see the evidence" not in matrix
     assert "too small to judge them" in page.locator("#pv-contrast").inner_text()
+    text = page.locator("body").inner_text()
+    assert [t for t in INTERNAL if t in text] == []
     page.wait_for_selector("#pv-chart img", state="attached")
     page.wait_for_timeout(500)
     _shot(page, "compare.png")
