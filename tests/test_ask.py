@@ -266,7 +266,8 @@ def test_the_cli_says_why_model_sentences_were_not_shown_and_heads_a_fact_senten
             printer(ev)
     text = out.getvalue()
     assert "How they differ" not in text and "1987" not in text
-    assert "(1 model-written sentence not shown, failing the support check: number not in the evidence.)" in text
+    assert "(1 model-written sentence was hidden because the quotes don't back it.)" in text  # in the reader's words
+    assert ev.result.dropped_reasons == ["number not in the evidence"]  # the check's own terms stay in the JSON
     stub.enqueue("Its V3 model was trained on 2,000 H800 chips from Nvidia [1].")
     out = io.StringIO()
     printer = AskPrinter(out)

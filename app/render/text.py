@@ -65,12 +65,25 @@ def card_text(p: Perspective) -> str:
     return f"{head}\n{caution}{quotes_text(p)}"
 
 
+# Why the support check refused a sentence, in the reader's words (singular, plural); the
+# check's own terms ("names or cites no addressing article") stay in the JSON's dropped_reasons.
+_PLAIN_REASONS = {
+    "not a whole sentence": ("it was not a complete sentence", "they were not complete sentences"),
+    "list item or prompt scaffolding": ("it was not a complete sentence", "they were not complete sentences"),
+    "copies an article's title, says nothing of its own": ("it only repeated a title", "they only repeated a title"),
+    "cites no evidence": ("it did not say which article it was about", "they did not say which article they were about"),
+    "names or cites no addressing article": ("it did not say which article it was about", "they did not say which article they were about"),
+}
+_NOT_BACKED = ("the quotes don't back it", "the quotes don't back them")
+
+
 def dropped_note(result: AskResult) -> str:
-    """Why model sentences were not shown, by the kinds of failure (never the refused words):
-    the note said "not supported by the quoted sentences" also for a sentence cut off."""
+    """Why model-written sentences were hidden, in plain words and by kind of failure (never
+    the refused words): "1 model-written sentence was hidden because the quotes don't back it."."""
     n = result.dropped
-    kinds = list(dict.fromkeys(result.dropped_reasons)) or ["not supported by the quoted sentences"]
-    return f"{n} model-written sentence{'s' if n != 1 else ''} not shown, failing the support check: {'; '.join(kinds)}."
+    plural = n != 1
+    reasons = [_PLAIN_REASONS.get(r, _NOT_BACKED)[plural] for r in result.dropped_reasons] or [_NOT_BACKED[plural]]
+    return f"{n} model-written sentence{'s were' if plural else ' was'} hidden because {' or '.join(dict.fromkeys(reasons))}."
 
 
 class AskPrinter:

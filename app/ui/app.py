@@ -52,7 +52,7 @@ def build_app(pipe: Pipeline) -> gr.Blocks:
         settings_ui = settings_tab.widgets(pipe.settings)
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
-                chat_ui = chat.layout()
+                chat_ui = chat.layout(pipe)
             with gr.Tab("Compare", id="compare"):
                 compare = build_compare_tab(pipe, settings_ui["k"], settings_ui["temperature"], model_queue(pipe))
             with gr.Tab("Corpus", id="corpus", elem_id="pv-corpus-tab"):
@@ -60,11 +60,14 @@ def build_app(pipe: Pipeline) -> gr.Blocks:
             with gr.Tab("Settings", id="settings"):
                 settings_tab.layout(settings_ui)
         chat.wire(pipe, chat_ui, settings_ui["k"], settings_ui["temperature"])
-        for changed in corpus.wire(pipe, corpus_ui, header):  # new articles change the suggested topics
+        suggest, suggested = chat.suggester(pipe, chat_ui)
+        for changed in corpus.wire(pipe, corpus_ui, header):  # new articles change the suggested topics and questions
             changed.then(compare["refresh"], outputs=[compare["topic"]], api_visibility="private", **model_queue(pipe))
+            changed.then(suggest, outputs=suggested, api_visibility="private", queue=False)
         settings_tab.wire(pipe, settings_ui, header)
         refresh, outputs = corpus.refresher(pipe, corpus_ui, header)
         demo.load(refresh, outputs=outputs, api_visibility="private", queue=False)
+        demo.load(suggest, outputs=suggested, api_visibility="private", queue=False)
     demo.queue(default_concurrency_limit=4, max_size=64)
     return demo
 

@@ -19,11 +19,11 @@ import gradio as gr
 from app.ui import html as H
 from app.render import compare as render_compare
 from app.answer.compare import compare_stream
+from app.answer.results import NOT_JUDGED
 from app.errors import PerspectivesError
 from app.pipeline import Pipeline
-from app.render.plot import plot_stances
-from app.ui.shared import by_name, download_dir, session_view, warn
-from app.answer.topics import suggest_topics
+from app.render.plot import plot_coverage, plot_stances
+from app.ui.shared import by_name, download_dir, session_view, topic_choices, warn
 
 MAX_SESSION_TOPICS = 8  # columns in the session's heatmap
 # matplotlib keeps its font files open per thread (font_manager._get_font is keyed on the
@@ -31,10 +31,6 @@ MAX_SESSION_TOPICS = 8  # columns in the session's heatmap
 # made a long-running app's open files grow (bench/soak.py saw it). One drawing thread keeps
 # one set of font handles, and matplotlib is not thread-safe anyway. Threads start lazily.
 _PLOTTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="perspectives-plot")
-
-
-def topic_choices(pipe: Pipeline) -> list[str]:
-    return [t.topic for t in suggest_topics(pipe)]
 
 
 def export_files(results: list, folder: Path) -> dict[str, str]:
@@ -49,7 +45,9 @@ def export_files(results: list, folder: Path) -> dict[str, str]:
         p = folder / f"comparison.{ext}"
         p.write_text(text, encoding="utf-8")
         paths[ext] = str(p)
-    paths["png"] = str(_PLOTTER.submit(plot_stances, results, folder / "stances.png").result())
+    # Without labels a stance chart is one grey "not judged" block: draw who discusses what instead.
+    plot = plot_stances if any(r.labels != NOT_JUDGED for r in results) else plot_coverage
+    paths["png"] = str(_PLOTTER.submit(plot, results, folder / "stances.png").result())
     return paths
 
 
@@ -92,7 +90,7 @@ def _finished(result, session: list, idx: dict[str, int]) -> dict:
     files = export_files(session, download_dir("compare-"))
     shown = {f"download_{ext}": gr.update(value=files[ext], visible=True) for ext in ("json", "csv", "md")}
     return {"claim": H.claim_html(result.claim, result.claim_source), "matrix": H.matrix_html([asdict(x) for x in result.rows], idx),
-            "contrast": H.contrast_html(result.contrast, result.disclaimer), "chart": gr.update(value=files["png"], visible=True),
+            "contrast": H.contrast_html(result.contrast, H.compare_note(result), H.titles_by_label(result.rows)), "chart": gr.update(value=files["png"], visible=True),
             **shown, "session": session}
 
 
@@ -108,14 +106,14 @@ def build_compare_tab(pipe: Pipeline, k, temperature, model_queue: dict) -> dict
     with gr.Row(equal_height=True):
         topic = gr.Dropdown(choices, value=None, label="Topic", info="Pick a suggestion or type your own.", allow_custom_value=True, scale=3, elem_id="pv-topic")
         claim = gr.Textbox(label="Claim (optional)", placeholder="e.g. The Chinese state deserves credit for DeepSeek", scale=3,
-                           info="Shown with the evidence; a model that passes the stance calibration also labels each article supports / opposes / mixed.")
+                           info="Shown with the evidence. A model good enough to judge (tested on claims with known answers) also labels each article supports / opposes / mixed.")
         go = gr.Button("Compare", variant="primary", scale=1, min_width=110, elem_id="pv-compare-btn")
     ui = {"claim": gr.HTML(EMPTY_CLAIM, elem_id="pv-claim", js_on_load=None), "matrix": gr.HTML("", elem_id="pv-matrix", js_on_load=None)}
     with gr.Row():
         with gr.Column(scale=1):
             ui["contrast"] = gr.HTML("", elem_id="pv-contrast", js_on_load=None)
         with gr.Column(scale=1):
-            ui["chart"] = gr.Image(label="Stances across the topics you compared", show_label=False, type="filepath", visible=False,
+            ui["chart"] = gr.Image(label="The topics you compared, article by article", show_label=False, type="filepath", visible=False,
                                    interactive=False, elem_id="pv-chart", buttons=["download", "fullscreen"])
     with gr.Row():
         ui["download_json"] = gr.DownloadButton("Download JSON", size="sm", visible=False, elem_id="pv-dl-json")

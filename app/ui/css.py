@@ -82,6 +82,15 @@ a.cite:hover { background: var(--color-accent-soft); }
 .pv-table td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .pv-table .pv-title { font-weight: 600; }
 .pv-skipped { margin-top: 8px; font-size: .85rem; color: #92400e; }
+/* long titles wrap (never cut); a word longer than the column breaks rather than overflows */
+.pv-title, .pv-card h4, .pv-src-head b, .pv-title-ref { overflow-wrap: anywhere; }
+.pv-title-ref { font-weight: 600; }
+.pv-count { margin: 0 0 6px; font-size: .85rem; color: var(--body-text-color-subdued); }
+.pv-corpus-table td.pv-date { white-space: nowrap; }
+#pv-corpus-tools { align-items: center; margin-bottom: 4px; }
+
+/* chat: the line that says which question a follow-up was read with */
+.pv-followup { display: inline-block; font-size: .85em; color: var(--body-text-color-subdued); }
 
 /* compare */
 .pv-claim { padding: 10px 14px; border-radius: 12px; background: var(--background-fill-secondary);
@@ -95,6 +104,10 @@ a.cite:hover { background: var(--color-accent-soft); }
 .pv-matrix td:nth-child(4) { width: 30%; }
 .pv-matrix .pv-ev { font-size: .84rem; line-height: 1.45; margin: 0 0 6px; padding-left: 8px; font-style: italic;
   border-left: 3px solid var(--accent, var(--border-color-primary)); }
+.pv-strength { display: flex; align-items: center; gap: 6px; font-size: .82rem; white-space: nowrap; }
+.pv-bar { display: inline-block; width: 70px; height: 8px; border-radius: 4px; background: var(--background-fill-secondary);
+  border: 1px solid var(--border-color-primary); overflow: hidden; }
+.pv-bar span { display: block; height: 100%; }
 .pv-conf { display: block; font-size: .72rem; color: var(--body-text-color-subdued); margin-top: 3px; }
 .pv-disclaimer { font-size: .8rem; color: var(--body-text-color-subdued); margin-top: 6px; }
 """

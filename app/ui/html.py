@@ -12,6 +12,7 @@ import html
 import re
 
 from app.answer.citations import CITE
+from app.render.plot import SOME, STRONG
 from app.render.text import dropped_note
 
 # Gradio's HTML component treats its value as a template; neutralise template syntax too.
@@ -51,15 +52,79 @@ def md_text(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
 
 
-def md_answer(text: str) -> str:
-    """A model answer for the chat: literal text, with [n] rendered as source links."""
+def md_answer(text: str, titles: dict[str, str] | None = None) -> str:
+    """An answer for the chat: literal text, with [n] rendered as source links and each
+    «short label» in `titles` as the article's full title (it wraps in the chat; the label
+    is cut to fit tables)."""
     out, pos = [], 0
     for m in CITE.finditer(text):
-        out.append(md_text(text[pos:m.start()]))
+        out.append(_titled(text[pos:m.start()], titles))
         out.append(f'<a class="cite" href="#src-{m.group(1)}">[{m.group(1)}]</a>')
         pos = m.end()
-    out.append(md_text(text[pos:]))
+    out.append(_titled(text[pos:], titles))
     return "".join(out)
+
+
+def _titled(text: str, titles: dict[str, str] | None, escape=None) -> str:
+    """`text` escaped (`md_text` unless given), each «short label» in `titles` as the full
+    title (also its hover text). A label that is not in `titles` stays as written."""
+    escape = escape or md_text
+    out, pos = [], 0
+    for m in _LABEL.finditer(text):
+        title = (titles or {}).get(m.group(1))
+        if title is None:
+            continue
+        out.append(escape(text[pos:m.start()]))
+        out.append(f'<span class="pv-title-ref" title="{esc(title)}">«{escape(title)}»</span>')
+        pos = m.end()
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
+_LABEL = re.compile(r"«([^«»]+)»")
+
+
+def titled_html(text: str, titles: dict[str, str] | None) -> str:
+    """`text` escaped for HTML, with each «short label» in `titles` as the full title."""
+    return _titled(text, titles, esc)
+
+
+def titles_by_label(perspectives) -> dict[str, str]:
+    """Each article's full title under the short label the answer names it by; a label two
+    articles share is left as it is (it cannot say which one it means)."""
+    seen: dict[str, set[str]] = {}
+    for p in perspectives:
+        seen.setdefault(p.label, set()).add(p.title)
+    return {label: next(iter(t)) for label, t in seen.items() if len(t) == 1}
+
+
+def follow_up_line(previous: str) -> str:
+    """The line under an answer that says it was read as a follow-up of the question before
+    ("" for none). Under it, not over it: the chat scrolls to an answer's end, where the
+    "Ask on its own" option sits."""
+    if not previous:
+        return ""
+    return f'\n\n<span class="pv-followup">↪ Follow-up to: “{md_text(previous)}”</span>'
+
+
+_QUANT = re.compile(r"[.\-_](?:i?q\d\w*|f16|bf16|f32)$", re.I)
+_NOT_A_NAME = {"instruct", "chat", "it", "gguf", "hf"}
+
+
+def model_display_name(name: str) -> str:
+    """A model by name and size ("SmolLM2 135M"), not by file, quantisation or storage
+    ("SmolLM2-135M-Instruct.Q4_1.gguf (as Q8_0)"); those stay in the JSON and the Settings tab."""
+    name = str(name).strip()
+    if name in ("", "default"):
+        return "SmolLM2 135M"
+    if name == "stub":
+        return "stub (test model)"
+    if name.startswith(("http://", "https://")) or " @ " in name:
+        return name  # a model server: its address is how the user knows it
+    base = re.split(r"[\\/]", re.sub(r"\s*\(as [^)]*\)$", "", name))[-1]
+    base = _QUANT.sub("", re.sub(r"\.gguf$", "", base, flags=re.I))
+    words = [w for w in re.split(r"[-_ ]+", base) if w and w.lower() not in _NOT_A_NAME]
+    return " ".join(words) or name
 
 
 # -- chat: viewpoint cards and sources ---------------------------------------------------
@@ -87,7 +152,7 @@ _STATUS_BADGE = {
 
 
 def byline_html(source) -> str:
-    parts = [v for v in (source.outlet, source.author, source.date) if v and v != "unknown"]
+    parts = [v for v in (source.outlet, source.author, human_date(source.date)) if v and v != "unknown"]
     return f'<div class="pv-byline">{esc(" · ".join(parts))}</div>' if parts else ""
 
 
@@ -163,34 +228,69 @@ def sources_html(result, index_of: dict[str, int]) -> str:
     for p in result.passages:
         n = p.citation
         body = highlight(p.text, quote_spans(p, quotes))
-        by = [v for v in (sources[p.article_id].outlet, sources[p.article_id].date) if v != "unknown"] if p.article_id in sources else []
+        by = [v for v in (sources[p.article_id].outlet, human_date(sources[p.article_id].date)) if v != "unknown"] if p.article_id in sources else []
         items.append(
             f'<div class="pv-src{" pv-cited" if n in cited else ""}" id="src-{n}" style="--accent:{color(index_of.get(p.article_id, 0))}">'
             f'<div class="pv-src-head"><span class="pv-num">{n}</span><b>{esc(p.title)}</b>'
-            f'<span class="pv-meta">{esc(" · ".join(by) + " · ") if by else ""}passage {p.position + 1} · chars {p.start}–{p.end}</span></div>'
+            f'<span class="pv-meta" title="characters {p.start}–{p.end} of the article">{esc(" · ".join(by) + " · ") if by else ""}passage {p.position + 1}</span></div>'
             f'<p>{body}</p></div>'
         )
     return f'<div class="pv-sources">{"".join(items)}</div>'
 
 
 # -- corpus ------------------------------------------------------------------------------
-def corpus_html(rows: list[dict], status: dict, skipped: list[str]) -> str:
-    """The article table. `rows`: dicts with title, file, kb, words, passages, state."""
-    state_badge = {"indexed": "pv-yes", "changed": "pv-warn", "not indexed": "pv-no"}
-    trs = "".join(
-        f'<tr><td><span class="pv-dot" style="--accent:{color(i)}"></span></td><td class="pv-title">{esc(r["title"])}</td>'
-        f'<td><code>{esc(r["file"])}</code></td><td class="num">{r["kb"]:.1f} kB</td><td class="num">{r["words"]:,}</td>'
-        f'<td class="num">{r["passages"]}</td><td><span class="pv-badge {state_badge.get(r["state"], "pv-no")}">{esc(r["state"])}</span></td></tr>'
-        for i, r in enumerate(rows)
-    )
-    health = "complete" if status.get("complete") and status.get("format_ok") else "needs a re-index"
-    foot = f'Index at <code>{esc(status.get("path", ""))}</code> · {esc(health)} · last updated {esc(status.get("updated") or "never")}'
+_STATE_BADGE = {"indexed": ("pv-yes", "searchable"), "changed": ("pv-warn", "changed: re-index"), "not indexed": ("pv-no", "not indexed yet")}
+
+
+def corpus_html(view, status: dict, skipped: list[str], query: str = "") -> str:
+    """One page of the article table (`view`: corpus.TableView; rows carry title, outlet, author,
+    date_shown, words, file, position and index state), with how many matched and the index's state."""
+    trs = []
+    for r in view.rows:
+        cls, state = _STATE_BADGE.get(r["state"], ("pv-no", r["state"]))
+        trs.append(
+            f'<tr><td><span class="pv-dot" style="--accent:{color(r["position"])}"></span></td>'
+            f'<td class="pv-title" title="{esc(r["file"])}">{esc(r["title"])}</td>'
+            f'<td>{esc(r["outlet"]) or _none("no outlet")}</td><td>{esc(r["author"]) or _none("no author")}</td>'
+            f'<td class="pv-date">{esc(r["date_shown"]) or _none("no date")}</td><td class="num">{r["words"]:,}</td>'
+            f'<td><span class="pv-badge {cls}">{esc(state)}</span></td></tr>'
+        )
+    if not trs:
+        trs = [f'<tr><td></td><td colspan="6" class="pv-foot">No article matches “{esc(query)}”.</td></tr>']
+    first = view.start + 1
+    shown = f"{first:,}–{first + len(view.rows) - 1:,} of " if view.pages > 1 else ""
+    counted = (f"{shown}{view.matched:,} article{'s' if view.matched != 1 else ''} matching “{esc(query)}” (of {view.total:,})"
+               if query.strip() else f"{shown}{view.total:,} article{'s' if view.total != 1 else ''}")
+    pager = f" · page {view.page + 1} of {view.pages}" if view.pages > 1 else ""
+    health = "up to date" if status.get("complete") and status.get("format_ok") else "needs a re-index"
+    updated = human_date(status.get("updated") or "", time=True)
+    foot = f'<span title="{esc(status.get("path", ""))}">Search index {esc(health)}</span>' + (f" · updated {esc(updated)}" if updated else "")
     skipped_html = "".join(f'<li>{esc(m)}</li>' for m in skipped)
     return (
-        '<table class="pv-table"><thead><tr><th></th><th>Title</th><th>File</th><th>Size</th><th>Words</th><th>Passages</th><th>Index</th></tr></thead>'
-        f'<tbody>{trs}</tbody></table><p class="pv-foot">{foot}</p>'
-        + (f'<div class="pv-skipped"><b>Skipped files</b><ul>{skipped_html}</ul></div>' if skipped else "")
+        f'<p class="pv-count" id="pv-corpus-count">{counted}{pager}</p>'
+        '<table class="pv-table pv-corpus-table"><thead><tr><th></th><th>Title</th><th>Outlet</th><th>Author</th><th>Date</th><th>Words</th>'
+        f'<th>Status</th></tr></thead><tbody>{"".join(trs)}</tbody></table><p class="pv-foot">{foot}</p>'
+        + (f'<div class="pv-skipped"><b>Files that could not be read</b><ul>{skipped_html}</ul></div>' if skipped else "")
     )
+
+
+def _none(what: str) -> str:
+    return f'<span class="pv-foot">{esc(what)}</span>'
+
+
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2})(?:[T ](\d\d):(\d\d))?)?)?")
+
+
+def human_date(value: str, *, time: bool = False) -> str:
+    """A date for people: "3 Feb 2025" for 2025-02-03 ("Feb 2025", "2025" for less precise
+    ones; with `time`, "3 Dec 2026, 13:19"). Text that is no ISO date is shown as given."""
+    m = _ISO.match(value or "")
+    if not m or not 1 <= int(m.group(2) or 1) <= 12:
+        return value or ""
+    year, month, day = m.group(1), m.group(2), m.group(3)
+    text = f"{int(day)} {_MONTHS[int(month) - 1]} {year}" if day else f"{_MONTHS[int(month) - 1]} {year}" if month else year
+    return f"{text}, {m.group(4)}:{m.group(5)}" if time and m.group(4) else text
 
 
 # -- compare -----------------------------------------------------------------------------
@@ -208,20 +308,54 @@ def claim_html(claim: str, source: str = "") -> str:
     return f'<div class="pv-claim"><small>Claim{f" ({esc(who)})" if who else ""}</small><div><b>{esc(claim)}</b></div></div>'
 
 
+_UNLABELLED = ("not judged", "not addressed")
+_DISCUSSES = {
+    "addresses": '<span class="pv-badge pv-yes">discusses it</span>',
+    "mentions": _STATUS_BADGE["mentions"],
+    "silent": '<span class="pv-badge pv-no">does not discuss it</span>',
+}
+
+
 def matrix_html(rows: list[dict], index_of: dict[str, int], pending: int = 0) -> str:
-    """The stance matrix: one row per article with its label, viewpoint and verbatim evidence."""
+    """The comparison table: one row per article with its verbatim evidence. With stance
+    labels (a model that passed the calibration), each row's label and viewpoint; without,
+    what does separate the articles: who discusses the topic, how strong each one's evidence
+    is next to the strongest, and how many key sentences it has."""
+    labelled = any(r["stance"] not in _UNLABELLED for r in rows)
+    strongest = max((r.get("best_score") or 0.0 for r in rows if r["stance"] != "not addressed"), default=0.0)
     trs = []
     for i, r in enumerate(rows):
         accent = color(index_of.get(r["article_id"], i))
         ev = "".join(f'<p class="pv-ev" style="--accent:{accent}">{esc(q["text"])} <span class="pv-foot">[{q["citation"]}]</span></p>' for q in r["quotes"]) if r["stance"] != "not addressed" else ""
+        if labelled:
+            middle = f'<td class="pv-stance">{stance_badge(r["stance"], r.get("confidence"))}{_unsure(r)}</td><td>{_row_view(r)}</td>'
+        else:
+            middle = f'<td class="pv-stance">{_DISCUSSES[_status(r)]}</td><td>{_strength(r, strongest, accent)}</td>'
         trs.append(
-            f'<tr><td><span class="pv-dot" style="--accent:{color(index_of.get(r["article_id"], i))}"></span></td>'
-            f'<td class="pv-title">{esc(r["title"])}</td><td class="pv-stance">{stance_badge(r["stance"], r.get("confidence"))}{_unsure(r)}</td>'
-            f'<td>{_row_view(r)}</td><td>{ev or "<span class=pv-foot>—</span>"}</td></tr>'
+            f'<tr><td><span class="pv-dot" style="--accent:{accent}"></span></td>'
+            f'<td class="pv-title">{esc(r["title"])}</td>{middle}<td>{ev or "<span class=pv-foot>—</span>"}</td></tr>'
         )
-    trs += ['<tr><td></td><td colspan="4" class="pv-foot">judging…</td></tr>'] * pending
-    return ('<table class="pv-table pv-matrix"><thead><tr><th></th><th>Article</th><th>Stance</th><th>Viewpoint</th><th>Evidence (verbatim)</th></tr></thead>'
+    trs += ['<tr><td></td><td colspan="4" class="pv-foot">reading…</td></tr>'] * pending
+    head = "<th>Stance</th><th>Viewpoint</th>" if labelled else "<th>Discusses the topic?</th><th>Evidence</th>"
+    return (f'<table class="pv-table pv-matrix"><thead><tr><th></th><th>Article</th>{head}<th>Its own words (verbatim)</th></tr></thead>'
             f'<tbody>{"".join(trs)}</tbody></table>')
+
+
+def _status(r: dict) -> str:
+    return "silent" if r["stance"] == "not addressed" else r.get("status") if r.get("status") in _DISCUSSES else "addresses"
+
+
+def _strength(r: dict, strongest: float, accent: str) -> str:
+    """How close the article's best passage comes to the topic, next to the closest article's,
+    as a bar and a word; and how many key sentences it has."""
+    if r["stance"] == "not addressed" or strongest <= 0:
+        return '<span class="pv-foot">—</span>'
+    share = max(0.0, min(1.0, (r.get("best_score") or 0.0) / strongest))
+    word = "strong" if share >= STRONG else "some" if share >= SOME else "weak"
+    keys = sum(1 for q in r["quotes"] if q.get("role", "key") == "key")
+    return (f'<div class="pv-strength" title="its closest passage, next to the closest of all articles">'
+            f'<span class="pv-bar"><span style="width:{share:.0%};background:{accent}"></span></span> {word}</div>'
+            f'<div class="pv-foot">{keys} key sentence{"s" if keys != 1 else ""}</div>')
 
 
 def _unsure(r: dict) -> str:
@@ -233,11 +367,29 @@ def _row_view(r: dict) -> str:
     """A row's viewpoint column: a checked model sentence, marked; never the evidence twice."""
     if r.get("viewpoint_source") == "model":
         return f'<small>model-written, checked:</small> {esc(r["viewpoint"])}'
-    return '<span class="pv-foot">see the evidence</span>' if r["quotes"] else esc(r["viewpoint"])
+    return '<span class="pv-foot">its own words →</span>' if r["quotes"] else esc(r["viewpoint"])
 
 
-def contrast_html(contrast: dict, disclaimer: str = "") -> str:
-    parts = [f'<div class="pv-contrast"><b>{esc(contrast.get("text", ""))}</b>']
+def compare_note(result) -> str:
+    """Whether the stance labels can be trusted, in plain words. The calibration figures are
+    in the JSON download (`calibration`); the CLI's note names the gold set."""
+    cal, model = result.calibration or {}, model_display_name(result.model)
+    tested = ""
+    if cal.get("rows"):
+        tested = (f"On {cal['rows']} test claims with known answers it was right {cal['accuracy']:.0%} of the time; "
+                  f"always giving the most common answer scores {cal['majority']:.0%}.")
+    if result.labels == "judged":
+        return f"Supports / opposes labels are the judgement of the model {model}. {tested} The quotes are the articles' own words."
+    if result.labels == "forced":
+        return f"Labels shown on request, but the model {model} is not good at this: {tested} Don't rely on them."
+    if tested:
+        return (f"No supports / opposes labels: the model {model} is too small to judge them. {tested} "
+                "So each article's own sentences are shown side by side.")
+    return "No supports / opposes labels: each article's own sentences are shown side by side."
+
+
+def contrast_html(contrast: dict, disclaimer: str = "", titles: dict[str, str] | None = None) -> str:
+    parts = [f'<div class="pv-contrast"><b>{titled_html(contrast.get("text", ""), titles)}</b>']
     if contrast.get("model_sentence"):
         parts.append(f'<p>{esc(contrast["model_sentence"])}</p>')
     for key, name in (("agree", "Agree"), ("differ", "Differ"), ("silent", "Silent")):

@@ -1,8 +1,9 @@
 """Helpers every web tab uses: warnings, the header, the per-session pipeline view, download
 folders, and wiring handlers that return their updates by output name.
 
-Kept apart from the tab modules (chat, compare, corpus, settings_tab) so they import it and
-not each other.
+Also the topics the articles differ on, which the compare tab suggests and the chat turns
+into suggested questions. Kept apart from the tab modules (chat, compare, corpus,
+settings_tab) so they import it and not each other.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import re
 import shutil
 import tempfile
 import time
@@ -18,6 +20,7 @@ from typing import Callable
 
 import gradio as gr
 
+from app.answer.topics import suggest_topics
 from app.llm.cores import usable_cores
 from app.pipeline import Pipeline
 from app.ui import html as H
@@ -42,12 +45,11 @@ def warn(message) -> None:
 
 
 def header_html(pipe: Pipeline) -> str:
-    s = pipe.settings
     return (
         '<div class="pv-header"><div><h1>Perspectives</h1>'
         '<p>Ask a question; see what each article says, where they differ, and the exact words that show it.</p></div>'
         f'<div class="pv-chips"><span>{len(pipe.articles)} articles</span><span>{len(pipe.passages)} passages</span>'
-        f'<span>model: {H.esc(s.model)}</span><span>offline · local</span></div></div>'
+        f'<span>model: {H.esc(H.model_display_name(pipe.model_name))}</span><span>offline · local</span></div></div>'
     )
 
 
@@ -109,3 +111,41 @@ def by_name(handler: Callable, outputs: dict[str, gr.components.Component]) -> t
         return to_components(handler(*args, **kwargs))
 
     return call, list(outputs.values())
+
+
+# -- suggestions drawn from the corpus -----------------------------------------------------
+SUGGESTED = 8
+
+
+def topic_choices(pipe: Pipeline, n: int = SUGGESTED) -> list[str]:
+    """Topics the articles differ on: key phrases of the current corpus that some articles use
+    and others do not (a topic every article discusses separates none of them), written as the
+    articles write them ("Liang Wenfeng", not "liang wenfeng")."""
+    everyone = len(pipe.articles)
+    topics = [t.topic for t in suggest_topics(pipe, n=3 * n) if everyone <= 2 or t.articles < everyone]
+    return [as_written(t, pipe.passages) for t in topics[:n]]
+
+
+def as_written(phrase: str, passages) -> str:
+    """`phrase` (lower-cased by the topic finder) with the capitals it has in the articles, from
+    a use inside a sentence (a sentence's first capital says nothing about the phrase)."""
+    pattern = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in phrase.split()) + r"\b", re.I)
+    for p in passages:
+        for m in pattern.finditer(p.text):
+            if not _sentence_start(p.text, m.start()):
+                return " ".join(m.group(0).split())
+    return phrase
+
+
+def _sentence_start(text: str, at: int) -> bool:
+    """Whether `at` opens a sentence (its capital says nothing about the phrase)."""
+    before = text[:at].rstrip()
+    return not before or before[-1] in ".!?\n“\"'"
+
+
+QUESTION_FORMS = ("What do the articles say about “{}”?", "How do the articles differ on “{}”?", "Which articles discuss “{}”?")
+
+
+def suggested_questions(pipe: Pipeline, n: int = 4) -> list[str]:
+    """Questions about topics the current articles differ on (the chat's "Try one of these")."""
+    return [QUESTION_FORMS[i % len(QUESTION_FORMS)].format(t) for i, t in enumerate(topic_choices(pipe, n))]
