@@ -152,19 +152,21 @@ def _month(date: str) -> tuple[str, str] | None:
     return day.strftime("%Y-%m"), day.strftime("%b %Y")
 
 
-def lead(qt: QuestionTerms, cards: list[Perspective], total: int | None = None, limit: int = NAMED) -> str:
+def lead(qt: QuestionTerms, cards: list[Perspective], total: int | None = None, limit: int = NAMED, nearby: list | None = None) -> str:
     """The first lines of the answer, decided in code and named from the record. `cards` are the
     articles read for the question; `total` counts the whole corpus (the rest were not found
-    discussing it); at most `limit` articles are named in each list."""
+    discussing it, but for `nearby`, the sources of those that may); at most `limit` articles
+    are named in each list."""
     total = total or len(cards)
-    unread = total - len(cards)
+    nearby = nearby or []
+    unread = total - len(cards) - len(nearby)
     speaking = [c for c in cards if c.status != SILENT]
     silent = [c for c in cards if c.status == SILENT]
     if not speaking:
         return "None of the articles addresses this question."
     addressing = [c for c in speaking if c.status == ADDRESSES]
     mentioning = [c for c in speaking if c.status == MENTIONS]
-    quiet = _silence_note(silent, unread, limit)
+    quiet = _silence_note(silent, unread, limit) + _nearby_note(nearby)
     if qt.kind == "fact":  # the unsure and the silent articles are named too, as in a view answer
         text = _fact_lead(cards, qt, limit)
         if not addressing:  # its card says "may not address it": the lead does not state it as the answer
@@ -187,14 +189,17 @@ def ranked(cards: list[Perspective]) -> list[Perspective]:
     return sorted(cards, key=lambda c: (order.get(c.status, 3), -_top_key(c)))
 
 
-def more_line(hidden: list[Perspective], unread: int) -> str:
-    """What the cards left out: "4 more address or may address it (Reuters 2, …; May 2018 – Jun
-    2019; --all shows them). 970 others were not found discussing it." """
+def more_line(hidden: list[Perspective], unread: int, nearby: list | None = None) -> str:
+    """What the cards left out: "4 more address or may address it (Reuters 2, …). 3 more may
+    discuss it but were not read closely (…). 970 others were not found discussing it." """
+    nearby = nearby or []
     parts = []
     speaking = [c for c in hidden if c.status != SILENT]
     if speaking:
         parts.append(f"{len(speaking)} more address or may address it ({group_by_source([c.source for c in speaking])}).")
-    quiet = len(hidden) - len(speaking) + unread
+    if nearby:
+        parts.append(_nearby_note(nearby).strip())
+    quiet = len(hidden) - len(speaking) + unread - len(nearby)
     if quiet:
         parts.append(f"{quiet} other article{'s' if quiet > 1 else ''} {'was' if quiet == 1 else 'were'} not found discussing it.")
     return " ".join(parts)
@@ -226,6 +231,14 @@ def _most_direct(card: Perspective) -> str:
     before = max((q for q in card.quotes if q.end <= key.start and q.role == "context"), key=lambda q: q.end, default=None)
     leaned_on = f"{quoted(before.text)} [{before.citation}] " if before and leans_back(key.text) else ""
     return f"«{card.label}»: {leaned_on}{quoted(key.text)} [{key.citation}]{turned_down}"
+
+
+def _nearby_note(nearby: list) -> str:
+    """Articles close to the question that were not read (more than `candidates` were close)."""
+    if not nearby:
+        return ""
+    n = len(nearby)
+    return f" {n} more may discuss it but {'was' if n == 1 else 'were'} not read closely ({group_by_source(nearby)})."
 
 
 def _silence_note(silent: list[Perspective], unread: int = 0, limit: int = NAMED) -> str:
@@ -431,10 +444,11 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     cards = [card(ev, numbers) for ev in read]
     confirm_fact_holders(qt, cards)
     not_examined = [ev.article.id for ev in found if not ev.examined]
+    nearby = [ev.article.source for ev in found if ev.nearby]
     t_retrieve = time.perf_counter() - t0
     yield Event("sources", text=str(len(sources)))
 
-    answer = lead(qt, cards, total=len(found), limit=s.shown)
+    answer = lead(qt, cards, total=len(found), limit=s.shown, nearby=nearby)
     yield Event("answer_start")
     yield Event("answer", text=answer)
     spent = _Spent(t0)
@@ -445,7 +459,7 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
         yield Event("viewpoint", text=c.viewpoint, article_id=c.article_id)
     hidden = [c for c in cards if c not in visible]
     if hidden or not_examined:
-        yield Event("more", text=more_line(hidden, len(not_examined)))
+        yield Event("more", text=more_line(hidden, len(not_examined), nearby))
     jobs = _jobs(q, qt, strongest)  # the model writes about what is shown
     if jobs and not writes_paraphrases(pipe):  # asked only when there is model work: it loads the model
         jobs = [job for job in jobs if job[0] != "paraphrase"]

@@ -23,7 +23,8 @@ from typing import Iterator
 
 from app.answer import calibration, prompts, support
 from app.answer.question import clean_question
-from app.answer.results import MENTIONS, NOT_ADDRESSED, NOT_JUDGED, SILENT, CompareResult, CompareRow, Evidence, voice_of
+from app.answer.ask import group_by_source
+from app.answer.results import ADDRESSES, MENTIONS, NOT_ADDRESSED, NOT_JUDGED, SILENT, CompareResult, CompareRow, Evidence, voice_of
 from app.answer.stance import DEFAULT_METHOD, LABELS, METHODS, Scorer, judge, judge_schema
 from app.corpus.chunks import sentence_spans
 from app.errors import InputError
@@ -80,8 +81,15 @@ def derive_claim(pipe: Pipeline, topic: str) -> tuple[str, str]:
 
 # --- the contrast -------------------------------------------------------------------
 
+NAMED = 6  # rows named in one list of the contrast before the rest are counted
+
+
 def _names(rows: list[CompareRow]) -> str:
-    names = [f"«{r.label}»" for r in rows]
+    """The rows' articles, or, when more than NAMED, the strongest NAMED and the rest counted."""
+    shown = rows if len(rows) <= NAMED else sorted(rows, key=lambda r: -r.best_score)[:NAMED]
+    names = [f"«{r.label}»" for r in shown]
+    if len(rows) > NAMED:
+        names.append(f"{len(rows) - NAMED} more ({group_by_source([r.source for r in rows if r not in shown])})")
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -99,8 +107,9 @@ def _who_discusses(speaking: list[CompareRow], total: int) -> str:
     return text + " Read their own sentences side by side."
 
 
-def contrast(rows: list[CompareRow]) -> dict:
-    """Agree / differ / silent from the labels (or, unjudged, from who speaks): deterministic."""
+def contrast(rows: list[CompareRow], unread: int = 0, nearby: int = 0) -> dict:
+    """Agree / differ / silent from the labels (or, unjudged, from who speaks): deterministic.
+    `unread`: articles not among the topic's candidates, counted with the silent ones."""
     rows = sorted(rows, key=lambda r: r.article_id)
     by = {s: [r for r in rows if r.stance == s] for s in STANCES}
     agree = [f"{_names(by[s])} {'both' if len(by[s]) == 2 else 'all'} {VERB[s]} the claim." for s in LABELS if len(by[s]) >= 2]
@@ -111,13 +120,18 @@ def contrast(rows: list[CompareRow]) -> dict:
     if not speaking:
         text = "None of the articles addresses this topic."
     elif by[NOT_JUDGED]:
-        text = _who_discusses(speaking, len(rows))
+        text = _who_discusses(speaking, len(rows) + unread)
     elif len(present) == 1:
         text = f"Every article that addresses it is labelled {present[0]}."
     else:
         text = "The articles differ. " + differ[0][0].upper() + differ[0][1:]
     if silent:
         text += " " + silent[0]
+    if nearby:
+        text += f" {nearby} more may discuss it but {'were' if nearby > 1 else 'was'} not read closely."
+    if unread - nearby:
+        far = unread - nearby
+        text += f" {far} other article{'s were' if far > 1 else ' was'} not found discussing it."
     return {"agree": agree, "differ": differ, "silent": silent, "text": text, "model_sentence": "",
             "counts": {s: len(by[s]) for s in STANCES}}
 
@@ -144,14 +158,22 @@ def label_mode(pipe: Pipeline, method: str, labels: str) -> tuple[str, calibrati
     return ("forced" if labels == "force" else NOT_JUDGED), cal
 
 
-def _rows(pipe: Pipeline, topic: str, claim: str, n_quotes: int) -> list[tuple]:
-    """(evidence, quotes) per article, by article id; quotes numbered in that order. The topic's
+def _rows(pipe: Pipeline, topic: str, claim: str, n_quotes: int) -> tuple[list[tuple], list[str], int]:
+    """(evidence, quotes) per article read for the topic, by article id (by relevance when there
+    are many), the ids of the articles not read, and how many of those were close to the topic;
+    quotes numbered in that order. The topic's
     words decide what is about it; the claim only joins the meaning searched for."""
     query = f"{topic}. {claim}" if claim else topic
-    found = sorted(pipe.find_evidence(topic, k=pipe.settings.k, n_key=n_quotes, query=query, rule=TOPIC_RULE), key=lambda e: e.article.id)
+    found = pipe.find_evidence(topic, k=pipe.settings.k, n_key=n_quotes, query=query, rule=TOPIC_RULE)
+    read = [ev for ev in found if ev.examined]
+    if len(read) > pipe.settings.shown:  # many rows: the strongest first
+        order = {ADDRESSES: 0, MENTIONS: 1, SILENT: 2}
+        read.sort(key=lambda e: (order.get(e.status, 3), -e.strength))
+    else:
+        read.sort(key=lambda e: e.article.id)
     numbers: dict[str, int] = {}
     out = []
-    for ev in found:
+    for ev in read:
         quotes = []
         if ev.status != SILENT:
             for sent in ev.sentences:
@@ -159,7 +181,7 @@ def _rows(pipe: Pipeline, topic: str, claim: str, n_quotes: int) -> list[tuple]:
                 quotes.append(Evidence(sent.text, sent.start, sent.end, sent.passage_id, n, sent.role, sent.score,
                                        **voice_of(ev.article.text, sent.start, sent.end)))
         out.append((ev, quotes))
-    return out
+    return out, [ev.article.id for ev in found if not ev.examined], sum(ev.nearby for ev in found)
 
 
 def _row(pipe, ev, quotes: list[Evidence], claim: str, mode: str, method: str, scorer) -> CompareRow:
@@ -209,7 +231,7 @@ def compare_stream(pipe: Pipeline, topic: str, claim: str | None = None, *, meth
         claim, claim_source = "", "none"  # a model that cannot judge stance writes no claim either
     yield CompareEvent("claim", text=claim)
     n_quotes = min(max(quotes if quotes is not None else s.quotes, 1), 3)
-    rows_in = _rows(pipe, topic, claim, n_quotes)
+    rows_in, unread, nearby = _rows(pipe, topic, claim, n_quotes)
     t_retrieve = time.perf_counter() - t0
     scorer = Scorer(pipe.model) if mode != NOT_JUDGED and claim and pipe.model.can_score else None
     rows = []
@@ -217,7 +239,7 @@ def compare_stream(pipe: Pipeline, topic: str, claim: str | None = None, *, meth
         row = _row(pipe, ev, qs, claim, mode, method, scorer)
         rows.append(row)
         yield CompareEvent("row", row=row)
-    con = contrast(rows)
+    con = contrast(rows, len(unread), nearby)
     if summary:
         con["model_sentence"] = _summary(pipe, claim or topic, rows)
     yield CompareEvent("contrast", text=con["text"])
@@ -225,7 +247,7 @@ def compare_stream(pipe: Pipeline, topic: str, claim: str | None = None, *, meth
     cal_text = f"accuracy {cal.accuracy:.0%} vs {cal.majority:.0%} on {cal.rows} gold rows" if cal else "labels off"
     note = {"judged": JUDGED, NOT_JUDGED: NOT_JUDGED_NOTE, "forced": FORCED}[mode].format(model=name, cal=cal_text)
     result = CompareResult(topic, claim, claim_source, rows, con, name, method, note, labels=mode,
-                           calibration=(cal.__dict__ if cal else {}), notices=notices,
+                           calibration=(cal.__dict__ if cal else {}), notices=notices, not_examined=unread,
                            timing={"retrieval_s": round(t_retrieve, 3), "total_s": round(time.perf_counter() - t0, 3)})
     yield CompareEvent("done", result=result)
 

@@ -159,6 +159,7 @@ class CompareResult:
     calibration: dict = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     timing: dict = field(default_factory=dict)
+    not_examined: list[str] = field(default_factory=list)  # ids of articles not among the topic's candidates (no row)
 
     def to_dict(self) -> dict:
         return asdict(self)

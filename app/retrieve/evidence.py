@@ -140,6 +140,7 @@ class ArticleEvidence:
     best: float = 0.0  # best passage cosine (kept for the JSON's best_score)
     passages: dict[str, Passage] = field(default_factory=dict)  # every passage that holds a key or context sentence
     examined: bool = True  # False: not among the question's candidates, so silent without being read
+    nearby: bool = False  # not read, but one of its passages ranked near the top: it may discuss the question
 
     @property
     def sentences(self) -> list[Scored]:
@@ -199,7 +200,9 @@ class EvidenceFinder:
         focus = self._focus(text)
         qvec, *rest = self.retriever.embedder.embed([text] + ([focus] if focus else []))
         lexical = self.retriever.lexical_scores(text)
-        chosen = self.retriever.candidates(text, qvec, candidates or self.candidates, lexical=lexical)
+        limit = candidates or self.candidates
+        ranking = self.retriever.candidates(text, qvec, limit, lexical=lexical)
+        chosen, nearby = ranking[:limit], set(ranking[limit:])
         per_article = {ah.article.id: ah for ah in self.retriever.retrieve(text, k=k, qvec=qvec, only=chosen, lexical=lexical)}
         weights = self._weights(qt)
         rule = rule or self.rule  # per call, never stored: web sessions ask and compare at once
@@ -207,7 +210,7 @@ class EvidenceFinder:
         examined = [self._article(ah.article, ah.hits, qt, weights, vectors, n_key, rule) for ah in per_article.values()]
         decide(examined, qt, rule)
         by_id = {ev.article.id: ev for ev in examined}
-        return [by_id.get(a.id) or ArticleEvidence(a, [], examined=False) for a in self.retriever.articles]
+        return [by_id.get(a.id) or ArticleEvidence(a, [], examined=False, nearby=a.id in nearby) for a in self.retriever.articles]
 
     def _article(self, art: Article, hits: list[Hit], qt: QuestionTerms, weights: list[float],
                  vectors: tuple[np.ndarray, np.ndarray], n_key: int, rule: Rule) -> ArticleEvidence:

@@ -69,10 +69,11 @@ class Retriever:
         return dict(zip(self._order, map(float, scores)))
 
     def candidates(self, question: str, qvec: np.ndarray, limit: int, *, lexical: dict[str, float] | None = None) -> list[str]:
-        """The ids of the `limit` articles most likely to discuss the question, best first: each
-        article scored by the best rank of its passages among the corpus's nearest passages and
-        among its best BM25 passages, the two fused by reciprocal rank. Every article is a
-        candidate when there are no more than `limit`."""
+        """The ids of the articles most likely to discuss the question, best first (the first
+        `limit` are read; the others had a passage near the top too): each article scored by the
+        best rank of its passages among the corpus's nearest passages and among its best BM25
+        passages, the two fused by reciprocal rank. Every article, when there are no more than
+        `limit`."""
         if len(self.articles) <= limit:
             return [a.id for a in self.articles]
         n = limit * CANDIDATE_DEPTH
@@ -88,7 +89,7 @@ class Retriever:
                     continue  # an article counts with its best passage only, once per ranking
                 seen.add(passage.article_id)
                 fused[passage.article_id] = fused.get(passage.article_id, 0.0) + 1.0 / (RRF_K + rank)
-        return sorted(fused, key=lambda aid: -fused[aid])[:limit]
+        return sorted(fused, key=lambda aid: -fused[aid])[: limit * CANDIDATE_DEPTH]
 
     def retrieve(self, question: str, k: int = 3, *, qvec: np.ndarray | None = None, only: list[str] | None = None,
                  lexical: dict[str, float] | None = None) -> list[ArticleHits]:

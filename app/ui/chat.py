@@ -147,7 +147,7 @@ class ChatEvents:
         reply = {"role": "assistant", "content": text}
         if read_with:  # one click asks the same question as in a fresh chat
             reply["options"] = [{"label": ALONE, "value": result.question}]
-        return {"chatbot": [*turn, reply], "cards": H.cards_final(result, idx),
+        return {"chatbot": [*turn, reply], "cards": H.cards_final(result, idx, self.pipe.settings.shown),
                 "sources": H.sources_html(result, idx), "history": [*history, {"question": result.question, "with": read_with}],
                 "result": result.to_dict(), "download_md": gr.update(value=md, visible=True), "download_json": gr.update(value=js, visible=True)}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 
+from app.answer.ask import ranked
 from app.answer.citations import CITE
 from app.render.plot import SOME, STRONG
 from app.render.text import dropped_note
@@ -174,11 +175,24 @@ def card_final(index: int, p, allowed: set[int]) -> str:
     )
 
 
-def cards_final(result, index_of: dict[str, int]) -> str:
+def cards_final(result, index_of: dict[str, int], shown: int = 6) -> str:
+    """The cards: every one when they are few; else the strongest `shown` and a "Show N more"
+    that opens the rest in place; then a count of the articles not read for the question."""
     allowed = {p.citation for p in result.passages}
-    body = "".join(card_final(index_of.get(p.article_id, i), p, allowed) for i, p in enumerate(result.perspectives))
+    cards = result.perspectives if len(result.perspectives) <= shown else ranked(result.perspectives)
+
+    def html(cs) -> str:
+        return "".join(card_final(index_of.get(p.article_id, i), p, allowed) for i, p in enumerate(cs))
+
+    body = html(cards[:shown])
+    rest = cards[shown:]
+    more = (f'<details class="pv-more"><summary>Show {len(rest)} more article{"s" if len(rest) > 1 else ""}</summary>'
+            f'<div class="pv-cards">{html(rest)}</div></details>') if rest else ""
+    unread = len(result.not_examined)
+    unread_note = (f'<p class="pv-foot pv-unread">{unread} other article{"s were" if unread > 1 else " was"} not read closely for this question (see the answer).</p>'
+                   if unread else "")
     dropped = f'<p class="pv-foot">{esc(dropped_note(result))}</p>' if result.dropped else ""
-    return f'<div class="pv-cards">{body}</div>{dropped}'
+    return f'<div class="pv-cards">{body}</div>{more}{unread_note}{dropped}'
 
 
 def highlight(text: str, spans: list[tuple[int, int]]) -> str:
