@@ -5,12 +5,14 @@
 - A wheel built from this checkout, installed into a fresh venv, answers from an empty folder:
   seeds and prompts ship inside the package. This holds whether the tests run from a venv (as
   the README has it), from the system Python, or in CI.
+- CI (`.ci/run`) runs the README's test command word for word, in a fresh venv.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import site
 import subprocess
 import sys
@@ -79,3 +81,15 @@ def test_the_wheel_installs_and_answers_from_an_empty_folder(tmp_path):
     assert len(result["perspectives"]) == 5
     where = subprocess.run([str(py), "-c", "import app; print(app.__file__)"], cwd=empty, env=env, capture_output=True, text=True)
     assert Path(where.stdout.strip()).is_relative_to(env_dir), where.stdout + where.stderr  # the wheel's copy, not the checkout
+
+
+def test_ci_runs_the_readme_test_command_in_a_fresh_venv():
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"^# 2\. run the tests.*\n(.+)$", readme, re.M)
+    assert found, "README: no '# 2. run the tests' line followed by the command"
+    command = found.group(1).strip()
+    assert command.startswith("python3.11 -m venv .venv && . .venv/bin/activate && ") and command.endswith("pytest"), command
+    ci = [line.strip() for line in (PROJECT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
+    assert command in ci, f".ci/run does not run the README's test command: {command}"
+    assert ci.index("rm -rf .venv") < ci.index(command)  # fresh: nothing left from an earlier local run
+    assert ".venv/" in (PROJECT / ".gitignore").read_text(encoding="utf-8").split()
