@@ -134,6 +134,7 @@ class Probe:
 
 def compare_once(client, topic: str) -> dict:
     """One `/compare` call; a failure is an exception, a ⚠ message or no matrix rows."""
+    load.settle(client)
     t0 = time.perf_counter()
     rec = {"kind": "compare", "topic": topic, "ok": False, "error": None}
     try:
