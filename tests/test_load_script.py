@@ -2,6 +2,10 @@
 
 Runs the script as a user would (a subprocess) and reads its JSON, so the load test cannot
 silently rot when the app's /ask endpoint or gradio_client changes. About 30 s.
+
+Failures decide, not speed: latencies are reported, and the time bounds (--timeout, the
+subprocess's) only catch a hang, so the test holds on a busy machine (checked with a CPU-bound
+job on each of the 2 cores alongside).
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ def test_load_script_serves_three_concurrent_sessions(tmp_path):
     out = tmp_path / "results"
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--model", "stub", "--sessions", "3", "--questions", "1",
-         "--timeout", "120", "--stub-delay", "0.1", "--out", str(out)],
-        capture_output=True, text=True, timeout=180,
+         "--timeout", "600", "--stub-delay", "0.1", "--out", str(out)],
+        capture_output=True, text=True, timeout=900,
     )
     files = list(out.glob("*-load-stub.json"))
     assert len(files) == 1, proc.stdout + proc.stderr
