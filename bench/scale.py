@@ -15,11 +15,11 @@ fresh data dir, and these run as whole processes, as a user runs them:
    articles, index and model) on the same question, so both see the same machine load;
 4. one `perspectives compare TOPIC --json`.
 
-Per command: wall seconds; CPU seconds of the process and its children (getrusage of the
-waited-for children: steadier than wall on a busy machine); peak memory of the process tree
-(sum of PSS, and of RSS, over the process and its children, e.g. the model's worker process,
-sampled every 20 ms with psutil); and from the JSON: the answer's characters, the JSON's
-bytes, cards (one per article) by status, passages, the flow's own timing.
+Per command: wall seconds; CPU seconds of the process and its children, the model's worker
+too (steadier than wall on a shared machine); peak memory of that process tree (sum of PSS,
+and of RSS, over the process and its children, sampled every 20 ms with psutil; see
+TreeSampler for when PSS itself is read); and from the JSON: the answer's characters, the
+JSON's bytes, cards (one per article) by status, passages, the flow's own timing.
 
 One-off costs are paid once before the sizes, in a warm-up data dir over the seeds, and its
 model caches (`models/`: the embedder's optimized graph, the Q8_0 copy of the bundled model,
@@ -87,30 +87,70 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
-def _tree_memory(pid: int) -> tuple[int, int, int]:
-    """(PSS bytes, RSS bytes, processes) summed over a process and its descendants now (psutil)."""
-    import psutil
+class TreeSampler:
+    """Peak memory and CPU of a process and its descendants (e.g. the model's worker), by psutil.
 
-    if os.path.exists(f"/proc/{pid}/task"):
-        pids = [pid, *_descendants(pid)]
-    else:
+    Every tick (20 ms): which processes, their RSS and CPU times (cheap: /proc statm and stat).
+    PSS costs a walk of the process's pages by the kernel (milliseconds for the model's worker,
+    a sixth of a core if done every tick), so it is read on the first tick, whenever the RSS sum
+    passes the highest it had at a PSS reading by 1%, when the set of processes changes, and
+    otherwise every PSS_EVERY ticks: 20 ms resolution while memory grows, 0.2 s on a plateau.
+    CPU is summed from the last reading of each process, because a worker that outlives its
+    parent (it exits when its socket closes) is nobody's waited-for child and getrusage misses it.
+    """
+
+    PSS_EVERY = 10
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.procs: dict = {}
+        self.cpu: dict[int, float] = {}
+        self.peak_pss = self.peak_rss = self.peak_procs = self.ticks = self.pss_reads = 0
+        self._rss_at_pss, self._last_pss, self._members = 0, -self.PSS_EVERY, ()
+
+    def _pids(self) -> list[int]:
+        import psutil
+
+        if os.path.exists(f"/proc/{self.pid}/task"):
+            return [self.pid, *_descendants(self.pid)]
         try:
-            pids = [pid, *(c.pid for c in psutil.Process(pid).children(recursive=True))]
+            return [self.pid, *(c.pid for c in psutil.Process(self.pid).children(recursive=True))]
         except psutil.Error:
-            return 0, 0, 0
-    pss = rss = count = 0
-    for p in pids:
-        try:
-            m = psutil.Process(p).memory_full_info()
-        except psutil.Error:  # gone between listing and reading, or a zombie
-            continue
-        pss += m.pss
-        rss += m.rss
-        count += 1
-    return pss, rss, count
+            return []
+
+    def tick(self) -> None:
+        import psutil
+
+        live, rss = [], 0
+        for p in self._pids():
+            try:
+                proc = self.procs.get(p) or self.procs.setdefault(p, psutil.Process(p))
+                rss += proc.memory_info().rss
+                t = proc.cpu_times()
+                self.cpu[p] = t.user + t.system
+            except psutil.Error:  # gone between listing and reading, or a zombie
+                continue
+            live.append(proc)
+        self.ticks += 1
+        self.peak_rss, self.peak_procs = max(self.peak_rss, rss), max(self.peak_procs, len(live))
+        members = tuple(p.pid for p in live)
+        if rss > self._rss_at_pss * 1.01 or members != self._members or self.ticks - self._last_pss >= self.PSS_EVERY:
+            pss = 0
+            for proc in live:
+                try:
+                    pss += proc.memory_full_info().pss  # the kernel walks the pages (smaps_rollup)
+                except psutil.Error:
+                    continue
+            self.peak_pss = max(self.peak_pss, pss)
+            self._rss_at_pss, self._last_pss, self._members = max(self._rss_at_pss, rss), self.ticks, members
+            self.pss_reads += 1
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(self.cpu.values())
 
 
-def measure(argv: list[str], env: dict, cwd: Path) -> dict:
+def measure(argv: list[str], env: dict, cwd: Path, interval: float = SAMPLE_S) -> dict:
     """Run argv to completion: wall and CPU seconds, peak PSS/RSS of its process tree, its output."""
     out_f = tempfile.TemporaryFile()
     err_f = tempfile.TemporaryFile()
@@ -118,30 +158,31 @@ def measure(argv: list[str], env: dict, cwd: Path) -> dict:
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
     popen = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out_f, stderr=err_f)
-    peak_pss = peak_rss = peak_procs = samples = 0
+    tree = TreeSampler(popen.pid)
     while popen.poll() is None:
         t = time.perf_counter()
-        pss, rss, count = _tree_memory(popen.pid)
-        peak_pss, peak_rss, peak_procs = max(peak_pss, pss), max(peak_rss, rss), max(peak_procs, count)
-        samples += 1
-        time.sleep(max(0.0, SAMPLE_S - (time.perf_counter() - t)))
+        tree.tick()
+        time.sleep(max(0.0, interval - (time.perf_counter() - t)))
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    waited = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)  # the process and the children it waited for
     out_f.seek(0)
     err_f.seek(0)
     stdout, stderr = out_f.read(), err_f.read().decode("utf-8", "replace")
     out_f.close()
     err_f.close()
-    return {"wall_s": round(wall, 3), "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 3),
-            "peak_pss_mb": round(peak_pss / 2**20, 1), "peak_rss_mb": round(peak_rss / 2**20, 1), "processes": peak_procs,
-            "samples": samples, "load_avg_1m": round(load, 2), "exit_code": popen.returncode, "stdout": stdout, "stderr_tail": stderr[-1500:]}
+    return {"wall_s": round(wall, 3), "cpu_s": round(max(waited, tree.cpu_s), 3), "cpu_waited_s": round(waited, 3),
+            "cpu_sampled_s": round(tree.cpu_s, 3), "peak_pss_mb": round(tree.peak_pss / 2**20, 1),
+            "peak_rss_mb": round(tree.peak_rss / 2**20, 1), "processes": tree.peak_procs, "samples": tree.ticks,
+            "pss_reads": tree.pss_reads, "load_avg_1m": round(load, 2), "exit_code": popen.returncode,
+            "stdout": stdout, "stderr_tail": stderr[-1500:]}
 
 
 class Runner:
     """Runs `perspectives` and the plain RAG baseline over one article folder and data dir."""
 
-    def __init__(self, seeds: Path, data: Path, model: str, cwd: Path):
-        self.seeds, self.data, self.model, self.cwd = seeds, data, model, cwd
+    def __init__(self, seeds: Path, data: Path, model: str, cwd: Path, interval: float = SAMPLE_S):
+        self.seeds, self.data, self.model, self.cwd, self.interval = seeds, data, model, cwd, interval
         env = {k: v for k, v in os.environ.items() if not k.startswith("PERSPECTIVES_")}
         env.update(PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""), HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
         self.env = env
@@ -150,7 +191,7 @@ class Runner:
         return ["--seeds", str(self.seeds), "--data-dir", str(self.data), "--model", self.model]
 
     def perspectives(self, *args: str) -> dict:
-        r = measure([sys.executable, "-c", PERSPECTIVES, *args, *self._common()], self.env, self.cwd)
+        r = measure([sys.executable, "-c", PERSPECTIVES, *args, *self._common()], self.env, self.cwd, self.interval)
         if r["exit_code"] != 0:
             raise RuntimeError(f"`perspectives {' '.join(args[:1])}` exited with {r['exit_code']}: {r['stderr_tail'][-600:]}")
         del r["stderr_tail"]  # progress bars and notices
@@ -184,7 +225,7 @@ class Runner:
 
     def plain(self, kind: str) -> dict:
         argv = [sys.executable, str(ROOT / "bench" / "plain_rag.py"), QUESTIONS[kind], "--json", *self._common()]
-        r = measure(argv, self.env, self.cwd)
+        r = measure(argv, self.env, self.cwd, self.interval)
         if r["exit_code"] != 0:
             raise RuntimeError(f"bench/plain_rag.py exited with {r['exit_code']}: {r['stderr_tail'][-600:]}")
         del r["stderr_tail"]
@@ -232,11 +273,11 @@ def carry_caches(warm: Path, data: Path) -> None:
         shutil.copy2(warm / "calibration.json", data / "calibration.json")
 
 
-def warm_up(tmp: Path, model: str) -> tuple[Path, dict]:
+def warm_up(tmp: Path, model: str, interval: float) -> tuple[Path, dict]:
     """Index and compare once over the seeds: every one-off cost (the embedder's graph; the model's
     Q8_0 copy and probe, and its stance calibration, since compare loads the model), measured."""
     data = tmp / "warm-data"
-    run = Runner(ROOT / "seeds", data, model, tmp)
+    run = Runner(ROOT / "seeds", data, model, tmp, interval)
     out = {"index": run.index(), "compare": run.compare()}
     return data, {k: {f: v[f] for f in ("wall_s", "cpu_s", "peak_pss_mb")} for k, v in out.items()}
 
@@ -246,7 +287,7 @@ def run_size(n: int, tmp: Path, warm: Path, args) -> dict:
     gen = generate(corpus, n, args.seed, corpora=args.corpora)
     data.mkdir()
     carry_caches(warm, data)
-    run = Runner(corpus, data, args.model, tmp)
+    run = Runner(corpus, data, args.model, tmp, args.interval)
     res: dict = {"n": n, "generate": {k: gen[k] for k in ("seconds", "words")}, "sources": gen["sources"]}
     print(f"[{n}] index ...", flush=True)
     res["index"] = run.index()
@@ -343,6 +384,7 @@ def main(argv=None) -> int:
     ap.add_argument("--later", type=int, default=3, help="rounds of later asks (each: the view and the fact question, each beside the plain RAG)")
     ap.add_argument("--seed", type=int, default=0, help="corpus generator seed")
     ap.add_argument("--corpora", default=None, help="folder of subject folders to draw from (default: tests/eval/corpora if present); 'none': seeds only")
+    ap.add_argument("--interval", type=float, default=SAMPLE_S, help="seconds between memory samples (default 0.02; each costs a walk of the processes' pages)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"), help="folder for the JSON results")
     ap.add_argument("--keep", action="store_true", help="keep the generated corpora and data dirs (their folder is printed)")
     args = ap.parse_args(argv)
@@ -352,11 +394,12 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="perspectives-scale-"))
     res: dict = {"when": time.strftime("%Y-%m-%dT%H:%M:%S"), "model_arg": args.model, "seed": args.seed,
                  "questions": QUESTIONS, "fact_needs": FACT_NEEDS, "topic": TOPIC, "later_rounds": args.later,
+                 "sample_interval_s": args.interval,
                  "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_avg_start": os.getloadavg()},
                  "sizes": []}
     try:
         print("warm-up over the seeds (one-off model caches) ...", flush=True)
-        warm, res["warm_up"] = warm_up(tmp, args.model)
+        warm, res["warm_up"] = warm_up(tmp, args.model, args.interval)
         for n in args.sizes:
             res["sizes"].append(run_size(n, tmp, warm, args))
             res["model"] = res["sizes"][-1]["first_ask"]["model"]
