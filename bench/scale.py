@@ -55,9 +55,11 @@ from bench.gen_corpus import generate  # noqa: E402
 SIZES = (5, 50, 200, 1000)
 QUESTIONS = {
     "view": "Did the Chinese government deserve credit for DeepSeek's success?",
-    "fact": "How many and which Nvidia chips were used to train DeepSeek's V3 model?",
+    "fact": "Which Chinese universities did DeepSeek's researchers come from?",
 }
-FACT_NEEDS = "H800"  # the fact question's answer, as in tests/eval/questions.jsonl (q03)
+# The fact question's answer (tests/eval/questions.jsonl, q08). Its sentence is in the generated
+# corpora of every size (5: 1 article, 50: 7); q03's "H800" was in none of the 5 and 1 of the 50.
+FACT_NEEDS = "Tsinghua University"
 TOPIC = "US export controls on chips"
 SAMPLE_S = 0.02
 # A `perspectives` process running this checkout's code (not whichever copy is installed).
@@ -212,7 +214,7 @@ class Runner:
         res = json.loads(raw)
         statuses = [p.get("status", "addresses" if p.get("addressed") else "silent") for p in res["perspectives"]]
         t = res.get("timing", {})
-        r.update(kind=kind, answer_chars=len(res["answer"]), json_bytes=len(raw), cards=len(res["perspectives"]),
+        r.update(kind=kind, answer_chars=len(res["answer"]), titles_in_answer=res["answer"].count("«"), json_bytes=len(raw), cards=len(res["perspectives"]),
                  addresses=statuses.count("addresses"), mentions=statuses.count("mentions"), silent=statuses.count("silent"),
                  passages=len(res.get("passages", [])), citations=len(res.get("citations", [])),
                  generated=res.get("generated"), dropped=res.get("dropped"), model=res.get("model"),
@@ -313,7 +315,7 @@ def run_size(n: int, tmp: Path, warm: Path, args) -> dict:
     return res
 
 
-SUMMARY_KEYS = ("wall_s", "cpu_s", "peak_pss_mb", "peak_rss_mb", "before_flow_s", "answer_chars", "json_bytes", "cards",
+SUMMARY_KEYS = ("wall_s", "cpu_s", "peak_pss_mb", "peak_rss_mb", "before_flow_s", "answer_chars", "titles_in_answer", "json_bytes", "cards",
                 "addresses", "mentions", "silent", "passages")
 TIMING_KEYS = ("retrieval_s", "model_s", "first_token_s", "total_s")
 
@@ -359,6 +361,7 @@ def table(res: dict) -> str:
         ("later asks: peak PSS MB, ours / plain", [f"{_f(s['later_asks']['all']['peak_pss_mb'], '{:.0f}')} / {_f(s['plain_rag']['all']['peak_pss_mb'], '{:.0f}')}" for s in sizes]),
         ("answer chars view / fact (plain)", [f"{_f(s['later_asks']['view']['answer_chars'], '{:.0f}')} / {_f(s['later_asks']['fact']['answer_chars'], '{:.0f}')}"
                                               f" ({_f(s['plain_rag']['view']['answer_chars'], '{:.0f}')} / {_f(s['plain_rag']['fact']['answer_chars'], '{:.0f}')})" for s in sizes]),
+        ("titles named in the answer view / fact", [f"{_f(s['later_asks']['view'].get('titles_in_answer'), '{:.0f}')} / {_f(s['later_asks']['fact'].get('titles_in_answer'), '{:.0f}')}" for s in sizes]),
         ("ask JSON KB view / fact", [f"{_f(s['later_asks']['view']['json_bytes'] / 1024)} / {_f(s['later_asks']['fact']['json_bytes'] / 1024)}" for s in sizes]),
         ("cards (addresses/mentions/silent), view", [f"{s['first_ask']['cards']} ({s['first_ask']['addresses']}/{s['first_ask']['mentions']}/{s['first_ask']['silent']})" for s in sizes]),
         (f"'{res['fact_needs']}' in fact answer: ours / plain", [f"{s['later_asks']['fact'].get('fact_in_answer', '-')} / {s['plain_rag']['fact'].get('fact_in_answer', '-')}" for s in sizes]),
