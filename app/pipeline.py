@@ -12,8 +12,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from app.corpus.chunks import Passage, chunk_article
+from app.corpus.chunks import Passage
 from app.corpus.articles import Article, load_corpus
+from app.corpus.cache import CorpusCache
 from app.index.embed import Embedder
 from app.index.store import Index, SyncReport, open_index
 from app.llm import Model, load_model
@@ -119,13 +120,15 @@ class Pipeline:
 
     def _reload(self, progress: bool, force: bool) -> SyncReport:
         skipped: list[str] = []
-        articles = load_corpus(self.settings.seeds, on_skip=lambda p, m: skipped.append(m))
+        cache = CorpusCache(self.settings.data_dir / "index" / "corpus.pickle")
+        articles = load_corpus(self.settings.seeds, on_skip=lambda p, m: skipped.append(m), known=cache.known)
         report = self.index.sync(articles, progress=progress, force=force)
         self.sentences.ensure(articles, progress=progress)  # index-time work: a question never embeds the corpus
         words = CorpusWords.build(articles, self.settings.data_dir / "index" / "words")
-        passages = [p for a in articles for p in chunk_article(a)]
+        passages = [p for a in articles for p in cache.passages(a)]
+        cache.keep(articles)
         self.articles, self.passages, self.skipped, self.sync_report = articles, passages, skipped, report
-        self.retriever = Retriever(articles, passages, self.index, self.embedder)
+        self.retriever = Retriever(articles, passages, self.index, self.embedder, cache_dir=self.settings.data_dir / "index")
         self.evidence = EvidenceFinder(self.retriever, self.sentences, Rule(min_cosine=self.settings.floor), words=words,
                                        candidates=self.settings.candidates)
         return report

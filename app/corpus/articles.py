@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import ftfy
@@ -164,8 +164,14 @@ def _title_and_body(fields: dict[str, str], heading: str | None, body: str) -> t
     return title, body
 
 
-def load_article(path: Path) -> Article:
+def load_article(path: Path, known: dict[str, Article] | None = None) -> Article:
+    """One article file, cleaned. `known`: articles cleaned before, by content hash; a file whose
+    bytes are unchanged is taken from there (cleaning is most of the cost of a large corpus)."""
     data = path.read_bytes()
+    digest = hashlib.sha256(data + CLEANER_VERSION.encode()).hexdigest()
+    seen = (known or {}).get(digest)
+    if seen is not None and seen.id == article_id(path):
+        return seen if seen.path == str(path) else replace(seen, path=str(path))
     if len(data) > MAX_ARTICLE_BYTES:
         raise InputError(f"{path}: {len(data):,} bytes is too large for an article (limit {MAX_ARTICLE_BYTES:,}).")
     if b"\x00" in data[:8192]:
@@ -181,12 +187,11 @@ def load_article(path: Path) -> Article:
     if len(body.split()) < 5:
         raise InputError(f"{path}: no article text after cleaning (empty or only page furniture).")
     title, body = _title_and_body(fields, heading, body)
-    digest = hashlib.sha256(data + CLEANER_VERSION.encode()).hexdigest()
     return Article(id=article_id(path), title=title, label=make_label(title), text=body, path=str(path), sha256=digest,
                    source=source_from(fields))
 
 
-def load_corpus(folder: Path, *, on_skip=None) -> list[Article]:
+def load_corpus(folder: Path, *, on_skip=None, known: dict[str, Article] | None = None) -> list[Article]:
     """Load every article in `folder`, sorted by file name.
 
     A file that cannot be used is reported through `on_skip(path, message)` and skipped,
@@ -204,7 +209,7 @@ def load_corpus(folder: Path, *, on_skip=None) -> list[Article]:
                 on_skip(path, f"{path.name}: not a .txt or .md file; ignored ({hint}).")
             continue
         try:
-            art = load_article(path)
+            art = load_article(path, known)
         except InputError as exc:
             if on_skip:
                 on_skip(path, str(exc))
