@@ -120,7 +120,7 @@ class Pipeline:
 
     def _reload(self, progress: bool, force: bool) -> SyncReport:
         skipped: list[str] = []
-        cache = CorpusCache(self.settings.data_dir / "index" / "corpus.pickle")
+        cache = CorpusCache(self.settings.data_dir / "index" / "corpus.json")
         articles = load_corpus(self.settings.seeds, on_skip=lambda p, m: skipped.append(m), known=cache.known)
         report = self.index.sync(articles, progress=progress, force=force)
         self.sentences.ensure(articles, progress=progress)  # index-time work: a question never embeds the corpus

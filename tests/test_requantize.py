@@ -33,5 +33,7 @@ def test_bad_type_is_a_clear_error(tmp_path):
 
 
 def test_only_the_bundled_model_is_re_stored(tmp_path):
-    assert model_options(Settings(data_dir=tmp_path))["cache_dir"] == tmp_path / "models"
-    assert "cache_dir" not in model_options(Settings(data_dir=tmp_path, model=str(tmp_path / "x.gguf")))
+    bundled = model_options(Settings(data_dir=tmp_path))
+    assert bundled["cache_dir"] == tmp_path / "models" and bundled["default_quant"] == "Q8_0"
+    custom = model_options(Settings(data_dir=tmp_path, model=str(tmp_path / "x.gguf")))
+    assert "default_quant" not in custom and custom["cache_dir"] == tmp_path / "models"  # the probe's verdicts only

@@ -46,7 +46,7 @@ _free_port, _start, _stop = free_port, start, stop
 def llm_url(tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(default_model_path()), "--host", "127.0.0.1", "--port", str(port),
+    cmd = [sys.executable, str(Path(__file__).resolve().parent / "plain_buffers_server.py"), "--model", str(default_model_path()), "--host", "127.0.0.1", "--port", str(port),
            "--n_ctx", "2048", "--n_threads", "1", "--n_threads_batch", "1", "--interrupt_requests", "False"]
     proc, fh = _start(cmd, f"http://127.0.0.1:{port}/v1/models", log, timeout=120)
     yield f"http://127.0.0.1:{port}/v1"

@@ -3,19 +3,21 @@
 Scope: cleaning (ftfy, the front matter, junk lines) and chunking are most of what a process
 spends before it can answer over a large collection (1,000 articles: about 5 s of the 6 s on
 an idle 2-core machine). They depend only on a file's bytes, the cleaner's and the chunker's
-versions, so the results are pickled in one file under the data directory and reused for
-every file whose bytes hash the same. A cache that cannot be read is ignored and rewritten:
+versions, so the results are kept in one JSON file under the data directory and reused
+for every file whose bytes hash the same (a passage is stored as its offsets: its text is
+the article's text between them). A cache that cannot be read is ignored and rewritten:
 it never decides what an article says.
 Not here: reading and cleaning (articles.py), chunking (chunks.py).
 """
 
 from __future__ import annotations
 
+import json
 import os
-import pickle
+from dataclasses import asdict
 from pathlib import Path
 
-from app.corpus.articles import CLEANER_VERSION, Article
+from app.corpus.articles import CLEANER_VERSION, Article, Source
 from app.corpus.chunks import CHUNKER_VERSION, Passage, chunk_article
 
 FORMAT = f"articles{CLEANER_VERSION}.chunks{CHUNKER_VERSION}.v1"
@@ -55,21 +57,25 @@ class CorpusCache:
         if self.file is None or not self.file.is_file():
             return
         try:
-            with self.file.open("rb") as fh:
-                data = pickle.load(fh)
-            if data.get("format") == FORMAT:
-                self._articles, self._passages = data["articles"], data["passages"]
-        except Exception:  # damaged, foreign or from another version: start empty
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+            if data.get("format") != FORMAT:
+                return
+            for row in data["articles"]:
+                art = Article(**{**row, "source": Source(**row["source"])})
+                self._articles[art.sha256] = art
+                self._passages[art.sha256] = [Passage(pid, art.id, pos, a, b, art.text[a:b]) for pid, pos, a, b in data["passages"][art.sha256]]
+        except (OSError, ValueError, KeyError, TypeError):  # damaged or from another version: start empty
             self._articles, self._passages = {}, {}
 
     def _write(self) -> None:
         if self.file is None:
             return
+        data = {"format": FORMAT, "articles": [asdict(a) for a in self._articles.values()],
+                "passages": {k: [(p.id, p.position, p.start, p.end) for p in v] for k, v in self._passages.items()}}
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.file.with_name(f"{self.file.name}.tmp{os.getpid()}")
-            with tmp.open("wb") as fh:
-                pickle.dump({"format": FORMAT, "articles": self._articles, "passages": self._passages}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
             os.replace(tmp, self.file)
         except OSError:
             pass  # read-only or full: cleaned again next time
