@@ -67,8 +67,8 @@ def test_a_card_shows_whose_words_a_quote_carries_and_the_json_keeps_it():
     card = Perspective("a", "T", "T", "addresses", 0.5, "", quotes)
     shown = quotes_text(card)
     assert "    “Growth slowed.” [1]" in shown
-    assert "    Kudlow, quoted: ““Tariffs will hurt,” said Kudlow.” [2]" in shown
-    assert "    unnamed, quoted: ““Nobody knows,” a trader said.” [3]" in shown
+    assert "    Kudlow, quoted: “Tariffs will hurt,” said Kudlow. [2]" in shown
+    assert "    unnamed, quoted: “Nobody knows,” a trader said. [3]" in shown
     result = AskResult("q", "view", "", [], [card], [], "stub")
     data = json.loads(json.dumps(result.to_dict()))
     assert [(q["voice"], q["speaker"]) for q in data["perspectives"][0]["quotes"]] == [(OWN, None), (QUOTED, "Kudlow"), (UNATTRIBUTED, None)]
