@@ -351,12 +351,14 @@ def test_a_question_for_schools_wants_a_schools_name(sentence, holds):
     assert analyse("Which Chinese universities did the staff come from?").holds_answer(sentence) is holds
 
 
-def test_a_quote_that_is_one_whole_quotation_is_not_wrapped_twice():
-    """The session-13 review: ““But the limitation really comes from other parts.”” in the answer and text view."""
+def test_a_quote_that_opens_with_its_own_quotation_is_not_wrapped_twice():
+    """““But the limitation really comes from other parts.”” in the answer and text view (a review)."""
     said = Evidence("“But the limitation really comes from other parts.”", 0, 52, "a:0", 1, "key", 0.9)
     assert _view_lead([said]).endswith("Most direct: «A»: “But the limitation really comes from other parts.” [1]")
     two = Evidence("“It works,” he said, “and it is cheap.”", 0, 40, "a:0", 1, "key", 0.9)
-    assert _view_lead([two]).endswith("«A»: ““It works,” he said, “and it is cheap.”” [1]")  # two quotations: the article's words are wrapped
+    assert _view_lead([two]).endswith("«A»: “It works,” he said, “and it is cheap.” [1]")  # a speaker's sentence, as it stands
+    plain = Evidence("It works, he said.", 0, 18, "a:0", 1, "key", 0.9)
+    assert _view_lead([plain]).endswith("«A»: “It works, he said.” [1]")  # the article's own words are put in marks
 
 
 def test_how_old_asks_for_an_age_not_any_number():
