@@ -396,6 +396,17 @@ def test_corpus_of_50_searches_sorts_and_pages(page50):
     assert titles == sorted(titles, key=str.lower) and len(titles) == 9
 
 
+def _compare(pg, text: str) -> None:
+    """Compare `text` in the Compare tab and wait for its contrast line."""
+    pg.get_by_role("tab", name="Compare").click()
+    topic = pg.locator("#pv-topic input")
+    topic.click()
+    topic.fill(text)
+    topic.press("Enter")
+    pg.click("#pv-compare-btn")
+    pg.wait_for_selector("#pv-contrast .pv-contrast")
+
+
 def test_chat_and_compare_at_50_articles(page50):
     pg = page50
     pg.get_by_role("tab", name="Chat").click()
@@ -405,13 +416,7 @@ def test_chat_and_compare_at_50_articles(page50):
     _ask(pg, "Where is DeepSeek based?")
     assert "Follow-up to" not in _last_answer(pg)
     pg.screenshot(path=str(ARTIFACTS / "chat-50.png"))
-    pg.get_by_role("tab", name="Compare").click()
-    topic = pg.locator("#pv-topic input")
-    topic.click()
-    topic.fill("US export controls on chips")
-    topic.press("Enter")
-    pg.click("#pv-compare-btn")
-    pg.wait_for_selector("#pv-contrast .pv-contrast")
+    _compare(pg, "US export controls on chips")
     pg.wait_for_selector("#pv-chart img", state="attached")
     rows = pg.locator("#pv-matrix tbody tr").count()
     assert 0 < rows <= 16  # the topic's candidates, ranked; the rest are counted in the contrast
@@ -453,13 +458,7 @@ def test_at_200_articles_the_answer_stays_short_show_more_opens_the_rest_and_com
     more.locator("summary").click()
     assert more.locator(".pv-card").first.is_visible() and more.locator(".pv-card").count() > 0
     _shot(pg, "chat-200.png")
-    pg.get_by_role("tab", name="Compare").click()
-    topic = pg.locator("#pv-topic input")
-    topic.click()
-    topic.fill("US export controls on chips")
-    topic.press("Enter")
-    pg.click("#pv-compare-btn")
-    pg.wait_for_selector("#pv-contrast .pv-contrast")
+    _compare(pg, "US export controls on chips")
     rows = pg.locator("#pv-matrix tbody tr")
     assert 0 < rows.count() <= 16
     assert "not read closely" in pg.locator("#pv-contrast").inner_text() or "not found discussing it" in pg.locator("#pv-contrast").inner_text()

@@ -119,7 +119,7 @@ def _model_params_override(context: dict | None = None, **fields):
 DERIVED_TYPES = {"Q8_0": 7, "F16": 1}
 
 
-def _fingerprint(path: Path) -> str:
+def gguf_fingerprint(path: Path) -> str:
     """Size plus a hash of the first and last MiB: cheap, and changes when the file does."""
     import hashlib
 
@@ -143,7 +143,7 @@ def derived_gguf(src: Path, quant: str, cache_dir: Path) -> Path:
     if ftype is None:
         raise ModelError(f"default_quant must be one of {', '.join(DERIVED_TYPES)} or 'off', got {quant!r}.")
     src = Path(src)
-    out = Path(cache_dir) / f"{src.stem}.{_fingerprint(src)}.{quant.upper()}.gguf"
+    out = Path(cache_dir) / f"{src.stem}.{gguf_fingerprint(src)}.{quant.upper()}.gguf"
     with _LOAD_LOCK:
         if out.is_file() and out.stat().st_size > 0:
             return out

@@ -17,6 +17,8 @@ import json
 import os
 from pathlib import Path
 
+from app.llm.llama import gguf_fingerprint
+
 FILE_NAME = "llama-probe.json"
 
 
@@ -29,17 +31,6 @@ def cpu_flags() -> set[str]:
     except OSError:
         pass
     return set()
-
-
-def _file_id(path: Path) -> str:
-    """Size plus a hash of the first and last MiB: cheap, and changes when the file does."""
-    size = path.stat().st_size
-    h = hashlib.sha1()
-    with path.open("rb") as fh:
-        h.update(fh.read(1 << 20))
-        fh.seek(max(0, size - (1 << 20)))
-        h.update(fh.read(1 << 20))
-    return f"{size}-{h.hexdigest()[:12]}"
 
 
 def _build_id() -> str:
@@ -65,7 +56,7 @@ def _build_id() -> str:
 def probe_key(model_path: Path) -> str:
     flags = hashlib.sha1(" ".join(sorted(cpu_flags())).encode()).hexdigest()[:12]
     build = hashlib.sha1(_build_id().encode()).hexdigest()[:12]
-    return f"{model_path.name}:{_file_id(model_path)}|build:{build}|cpu:{flags}"
+    return f"{model_path.name}:{gguf_fingerprint(model_path)}|build:{build}|cpu:{flags}"
 
 
 class ProbeVerdicts:
