@@ -19,7 +19,7 @@ Per command: wall seconds; CPU seconds of the process and its children, the mode
 too (steadier than wall on a shared machine); peak memory of that process tree (sum of PSS,
 and of RSS, over the process and its children, sampled every 20 ms with psutil; see
 TreeSampler for when PSS itself is read); and from the JSON: the answer's characters, the
-JSON's bytes, cards (one per article) by status, passages, the flow's own timing.
+JSON's bytes, cards by status and the articles left unexamined, passages, the flow's own timing.
 
 One-off costs are paid once before the sizes, in a warm-up data dir over the seeds, and its
 model caches (`models/`: the embedder's optimized graph, the Q8_0 copy of the bundled model,
@@ -216,6 +216,7 @@ class Runner:
         t = res.get("timing", {})
         r.update(kind=kind, answer_chars=len(res["answer"]), titles_in_answer=res["answer"].count("«"), json_bytes=len(raw), cards=len(res["perspectives"]),
                  addresses=statuses.count("addresses"), mentions=statuses.count("mentions"), silent=statuses.count("silent"),
+                 not_examined=len(res.get("not_examined", [])),  # articles outside the question's candidates: no card
                  passages=len(res.get("passages", [])), citations=len(res.get("citations", [])),
                  generated=res.get("generated"), dropped=res.get("dropped"), model=res.get("model"),
                  model_error=res.get("model_error"), before_flow_s=round(r["wall_s"] - t.get("total_s", 0.0), 3),
@@ -248,7 +249,7 @@ class Runner:
         res = res[0] if isinstance(res, list) else res
         rows = res.get("rows", [])
         statuses = [row.get("status", "") for row in rows]
-        r.update(json_bytes=len(raw), rows=len(rows), labels=res.get("labels"), timing=res.get("timing"),
+        r.update(json_bytes=len(raw), rows=len(rows), not_examined=len(res.get("not_examined", [])), labels=res.get("labels"), timing=res.get("timing"),
                  by_status={s: statuses.count(s) for s in sorted(set(statuses))},
                  quotes=sum(len(row.get("quotes", [])) for row in rows))
         return r
@@ -316,7 +317,7 @@ def run_size(n: int, tmp: Path, warm: Path, args) -> dict:
 
 
 SUMMARY_KEYS = ("wall_s", "cpu_s", "peak_pss_mb", "peak_rss_mb", "before_flow_s", "answer_chars", "titles_in_answer", "json_bytes", "cards",
-                "addresses", "mentions", "silent", "passages")
+                "addresses", "mentions", "silent", "not_examined", "passages")
 TIMING_KEYS = ("retrieval_s", "model_s", "first_token_s", "total_s")
 
 
@@ -363,10 +364,12 @@ def table(res: dict) -> str:
                                               f" ({_f(s['plain_rag']['view']['answer_chars'], '{:.0f}')} / {_f(s['plain_rag']['fact']['answer_chars'], '{:.0f}')})" for s in sizes]),
         ("titles named in the answer view / fact", [f"{_f(s['later_asks']['view'].get('titles_in_answer'), '{:.0f}')} / {_f(s['later_asks']['fact'].get('titles_in_answer'), '{:.0f}')}" for s in sizes]),
         ("ask JSON KB view / fact", [f"{_f(s['later_asks']['view']['json_bytes'] / 1024)} / {_f(s['later_asks']['fact']['json_bytes'] / 1024)}" for s in sizes]),
-        ("cards (addresses/mentions/silent), view", [f"{s['first_ask']['cards']} ({s['first_ask']['addresses']}/{s['first_ask']['mentions']}/{s['first_ask']['silent']})" for s in sizes]),
+        ("cards (addresses/mentions/silent) + not examined, view", [f"{s['first_ask']['cards']} ({s['first_ask']['addresses']}/{s['first_ask']['mentions']}/{s['first_ask']['silent']})"
+                                                                    f" + {s['first_ask'].get('not_examined', '-')}" for s in sizes]),
         (f"'{res['fact_needs']}' in fact answer: ours / plain", [f"{s['later_asks']['fact'].get('fact_in_answer', '-')} / {s['plain_rag']['fact'].get('fact_in_answer', '-')}" for s in sizes]),
         ("compare: wall s (cpu s)", [f"{s['compare']['wall_s']:.1f} ({s['compare']['cpu_s']:.1f})" for s in sizes]),
-        ("compare: peak PSS MB, rows, JSON KB", [f"{s['compare']['peak_pss_mb']:.0f}, {s['compare']['rows']}, {s['compare']['json_bytes'] / 1024:.0f}" for s in sizes]),
+        ("compare: peak PSS MB, rows (+ not examined), JSON KB", [f"{s['compare']['peak_pss_mb']:.0f}, {s['compare']['rows']} (+{s['compare'].get('not_examined', '-')}),"
+                                                                 f" {s['compare']['json_bytes'] / 1024:.0f}" for s in sizes]),
     ]
     head = ("articles", [str(s["n"]) for s in sizes])
     w0 = max(len(k) for k, _ in [head, *rows])

@@ -111,11 +111,12 @@ def test_scale_benchmark_runs_with_the_stub_and_writes_its_json(tmp_path):
     for m in measured:
         assert m["wall_s"] > 0 and m["cpu_s"] > 0 and m["peak_pss_mb"] > 50 and m["peak_rss_mb"] >= m["peak_pss_mb"], m
     first = size["first_ask"]
-    assert first["answer_chars"] > 0 and first["json_bytes"] > first["answer_chars"] and first["cards"] == 5
-    assert first["addresses"] + first["mentions"] + first["silent"] == 5 and first["timing"]["total_s"] > 0
+    assert first["answer_chars"] > 0 and first["json_bytes"] > first["answer_chars"] and first["cards"] >= 1
+    assert first["addresses"] + first["mentions"] + first["silent"] == first["cards"] and first["timing"]["total_s"] > 0
+    assert first["cards"] + first["not_examined"] == 5
     for kind in ("view", "fact"):
         ours, plain = size["later_asks"][kind], size["plain_rag"][kind]
-        assert ours["n"] == plain["n"] == 1 and ours["answer_chars"] > 0 and ours["cards"] == 5 and plain["answer_chars"] > 0
+        assert ours["n"] == plain["n"] == 1 and ours["answer_chars"] > 0 and ours["cards"] >= 1 and plain["answer_chars"] > 0
         assert size["ratio_ask_to_plain"][kind] > 0
-    assert size["compare"]["rows"] == 5 and size["compare"]["json_bytes"] > 0
+    assert size["compare"]["rows"] + size["compare"]["not_examined"] == 5 and size["compare"]["json_bytes"] > 0
     assert "ratio ask / plain RAG" in proc.stdout and "peak PSS" in proc.stdout  # the printed table
