@@ -383,6 +383,17 @@ def table(res: dict) -> str:
     return "\n".join([line(*head), *(line(k, v) for k, v in rows), "", *foot])
 
 
+def _git_state() -> dict:
+    """Which code was measured: the checkout's commit, and whether it had uncommitted changes."""
+    def git(*a):
+        try:
+            return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True, timeout=20).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    return {"commit": git("rev-parse", "HEAD") or None, "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no"))}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="corpus sizes (articles), default 5 50 200 1000")
@@ -400,7 +411,7 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="perspectives-scale-"))
     res: dict = {"when": time.strftime("%Y-%m-%dT%H:%M:%S"), "model_arg": args.model, "seed": args.seed,
                  "questions": QUESTIONS, "fact_needs": FACT_NEEDS, "topic": TOPIC, "later_rounds": args.later,
-                 "sample_interval_s": args.interval,
+                 "sample_interval_s": args.interval, "code": _git_state(),
                  "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_avg_start": os.getloadavg()},
                  "sizes": []}
     try:

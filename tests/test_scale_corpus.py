@@ -104,7 +104,7 @@ def test_scale_benchmark_runs_with_the_stub_and_writes_its_json(tmp_path):
     assert len(files) == 1, proc.stdout[-2000:]
     res = json.loads(files[0].read_text(encoding="utf-8"))
     assert res["model"] == "stub" and res["later_rounds"] == 1 and set(res["questions"]) == {"view", "fact"}
-    assert res["warm_up"]["index"]["wall_s"] > 0
+    assert res["warm_up"]["index"]["wall_s"] > 0 and set(res["code"]) == {"commit", "uncommitted_changes"}
     (size,) = res["sizes"]
     assert size["n"] == 5 and size["index"]["articles"] == 5 and size["index"]["passages"] > 5
     measured = [size["index"], size["first_ask"], size["compare"]] + [size[part][kind] for part in ("later_asks", "plain_rag") for kind in ("view", "fact")]
