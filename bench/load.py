@@ -88,7 +88,10 @@ def start_server(model: str, port: int, tmp: Path, env: dict, log: Path, timeout
             "--data-dir", str(tmp / "data"), "--seeds", str(seeds)]
     fh = log.open("wb")
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=tmp, start_new_session=True)
+    # A run started in the background of a non-interactive shell inherits SIGINT as ignored, and
+    # Python then never turns Ctrl+C into KeyboardInterrupt: the server gets the default back.
+    proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=tmp, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     url = f"http://127.0.0.1:{port}/"
     while time.perf_counter() - t0 < timeout:
         if proc.poll() is not None:
