@@ -180,7 +180,11 @@ def lead(qt: QuestionTerms, cards: list[Perspective], total: int | None = None, 
     parts = [f"{len(addressing)} of {total} articles {verb} this: " + _names(addressing, limit, cite=True) + "."]
     if mentioning:
         parts.append(f"{_names(mentioning, limit)} may not address it (closest sentences below).")
-    return " ".join(parts) + quiet + " Most direct: " + " Next: ".join(_strongest(cards, MOST_DIRECT))
+    head = " ".join(parts) + quiet + " Most direct: "
+    direct = _strongest(cards, MOST_DIRECT)
+    while len(direct) > 1 and len(head) + sum(len(d) + 7 for d in direct) > ANSWER_CHARS:
+        direct.pop()  # a long lead keeps its most direct quote and drops the next
+    return head + " Next: ".join(direct)
 
 
 def ranked(cards: list[Perspective]) -> list[Perspective]:
@@ -209,6 +213,9 @@ def _top_key(card: Perspective) -> float:
     return max((q.score for q in card.quotes if q.role == "key"), default=0.0)
 
 
+# The answer paragraph stays readable at any corpus size: a model-written sentence, then the
+# second Most direct quote, give way before it grows past this (the cards hold the rest).
+ANSWER_CHARS = 1500
 # Two articles in the lead: the reader sees two positions before the cards (dev: the fact of
 # q09 is in the second; Most direct lines quoting an article's answer 8 -> 11 of 15 with two).
 MOST_DIRECT = 2
@@ -220,11 +227,20 @@ def _strongest(cards: list[Perspective], n: int) -> list[str]:
     comes before one said to address the question."""
     sure = [i for i, c in enumerate(cards) if c.status == ADDRESSES]
     ranked = sorted(sure or [i for i, c in enumerate(cards) if c.status != SILENT], key=lambda i: -_top_key(cards[i]))
-    return [_most_direct(cards[i]) for i in ranked[:n]]
+    chosen: dict[str, str] = {}  # quote -> line: an article repeating another's sentence adds nothing
+    for i in ranked:
+        chosen.setdefault(" ".join(_best_key(cards[i]).text.split()), _most_direct(cards[i]))
+        if len(chosen) == n:
+            break
+    return list(chosen.values())
+
+
+def _best_key(card: Perspective) -> Evidence:
+    return max((q for q in card.quotes if q.role == "key"), key=lambda q: q.score)  # the best, not the first in reading order
 
 
 def _most_direct(card: Perspective) -> str:
-    key = max((q for q in card.quotes if q.role == "key"), key=lambda q: q.score)  # the best, not the first in reading order
+    key = _best_key(card)
     after = min((q for q in card.quotes if q.start >= key.end), key=lambda q: q.start, default=None)
     gap = " … later: " if after and after.start - key.end > 3 else " "  # paragraphs later (evidence.later_turn)
     turned_down = f"{gap}{quoted(after.text)} [{after.citation}]" if after and qualifies_previous(after.text) else ""
@@ -477,6 +493,8 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
             extra = contrast_sentences(reply, q, cards, spent)
         else:
             extra = _checked(reply, 1, evidence, spent, q, [c.title, c.label])
+    if extra and len(answer) + len(" ".join(extra)) + 1 > ANSWER_CHARS:
+        extra = []
     if extra:
         answer += " " + " ".join(extra)
         yield Event("fact" if qt.kind == "fact" else "contrast", text=" ".join(extra))
