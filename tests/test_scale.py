@@ -144,3 +144,16 @@ def test_copies_of_one_story_do_not_fill_the_lead_with_the_same_quote(collection
     quotes = re.findall(r"“(.+?)” \[\d+\]", direct)
     assert len(quotes) >= 2 and len(set(quotes)) == len(quotes)
     assert len(result.answer) <= 1500
+
+
+def test_a_batch_reports_markdown_names_the_speaking_articles_and_counts_the_rest(collection, make_pipe):
+    from app.render.text import markdown
+
+    pipe = make_pipe(collection, candidates=8)
+    result = ask(pipe, "How did US export controls affect DeepSeek?")
+    text = markdown(result)
+    cards = text.split("### What each article says", 1)[1].split("### Sources", 1)[0]
+    speaking = [p for p in result.perspectives if p.status != "silent"]
+    assert cards.count("- **") == len(speaking) and not re.search(r"\*\*Round \d+ of the", cards)  # no sports card
+    assert f"Not found discussing it (not read closely): {len(result.not_examined)} more articles." in cards
+    assert len(result.not_examined) >= 37 and len(cards) < 6000
