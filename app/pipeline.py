@@ -20,8 +20,9 @@ from app.index.store import Index, SyncReport, open_index
 from app.llm import Model, load_model
 from app.index.sentences import SentenceStore
 from app.retrieve.corpus_words import CorpusWords
-from app.retrieve.evidence import ArticleEvidence, EvidenceFinder, Rule
+from app.retrieve.evidence import ArticleEvidence, EvidenceFinder
 from app.retrieve.hybrid import Retriever
+from app.rules import RULES, Rules
 from app.settings import Settings, llm_api_key
 
 
@@ -83,6 +84,7 @@ class Pipeline:
     evidence: EvidenceFinder | None = None
     # find_evidence reads under `corpus_lock`; reload and set_model write (see ReadWriteLock).
     corpus_lock: ReadWriteLock = field(default_factory=ReadWriteLock)
+    rules: Rules = RULES  # every threshold (app/rules.py)
 
     @property
     def model(self) -> Model:
@@ -129,8 +131,7 @@ class Pipeline:
         cache.keep(articles)
         self.articles, self.passages, self.skipped, self.sync_report = articles, passages, skipped, report
         self.retriever = Retriever(articles, passages, self.index, self.embedder, cache_dir=self.settings.data_dir / "index")
-        self.evidence = EvidenceFinder(self.retriever, self.sentences, Rule(min_cosine=self.settings.floor), words=words,
-                                       candidates=self.settings.candidates)
+        self.evidence = EvidenceFinder(self.retriever, self.sentences, self.rules, words=words, candidates=self.settings.candidates)
         return report
 
 
@@ -160,8 +161,9 @@ def model_options(settings: Settings) -> dict:
 
 
 def build_pipeline(settings: Settings, *, progress: bool = False, notify: Callable[[str], None] | None = None, model: Model | None = None,
-                   preload_model: bool = False) -> Pipeline:
+                   preload_model: bool = False, rules: Rules | None = None) -> Pipeline:
     """Load the corpus, sync the index (embedding only what changed) and get ready to answer.
+    `rules`: thresholds other than the declared ones (the eval's --rule).
 
     `preload_model`: start the model first when it runs in a worker process, so it loads while
     the index syncs (a command that will ask the model; its errors then come first)."""
@@ -172,7 +174,8 @@ def build_pipeline(settings: Settings, *, progress: bool = False, notify: Callab
     t1 = time.perf_counter()
     index = open_index(settings.data_dir, embedder, chroma_url=settings.chroma_url, notify=notify)
     sentences = SentenceStore(settings.data_dir / "index" / "sentences", embedder)
-    pipe = Pipeline(settings, [], [], index, None, embedder, SyncReport(), sentences=sentences)  # type: ignore[arg-type]
+    pipe = Pipeline(settings, [], [], index, None, embedder, SyncReport(), sentences=sentences,
+                    rules=rules or RULES.with_(min_cosine=settings.floor))  # type: ignore[arg-type]
     pipe.reload(progress=progress)
     if notify:
         for msg in pipe.skipped:

@@ -13,7 +13,8 @@ from app.answer.ask import ask, lead
 from app.answer.results import Evidence, Perspective
 from app.corpus.articles import Article
 from app.pipeline import build_pipeline
-from app.retrieve.evidence import ADDRESSES, MENTIONS, SILENT, TOPIC_RULE, ArticleEvidence, Rule, Scored, later_turn, absent_share, decide, leans_back, qualifies_previous, rejects_previous
+from app.rules import RULES
+from app.retrieve.evidence import ADDRESSES, MENTIONS, SILENT, ArticleEvidence, Scored, later_turn, absent_share, decide, leans_back, qualifies_previous, rejects_previous
 from app.retrieve.terms import analyse
 from app.settings import Settings
 
@@ -70,7 +71,7 @@ def test_silent_only_when_behind_the_best_and_weak_on_the_questions_words():
         _evidence("behind_and_few_words", 0.7, 0.15),
         _evidence("far_behind", 0.3, 0.5),
     ]
-    decide(found, analyse("Why was the harbour lighthouse closed?"), Rule())
+    decide(found, analyse("Why was the harbour lighthouse closed?"), RULES)
     assert [ev.status for ev in found] == [ADDRESSES, MENTIONS, ADDRESSES, SILENT, SILENT]
 
 
@@ -85,7 +86,7 @@ def test_an_article_that_never_uses_the_questions_words_is_silent(absent, share,
     addressing it."""
     found = [_evidence("best", 1.0, 0.5), _evidence("other", share, 0.5)]
     found[1].absent = absent
-    decide(found, analyse("How did Xi Jinping show his approval of the founder?"), Rule())
+    decide(found, analyse("How did Xi Jinping show his approval of the founder?"), RULES)
     assert found[1].status == status
 
 
@@ -180,7 +181,7 @@ def test_a_turn_further_than_four_paragraphs_on_answers_something_else():
 
 def test_topic_rule_keeps_articles_that_touch_the_topic_in_few_words():
     found = [_evidence("best", 1.0, 0.5), _evidence("behind_and_few_words", 0.7, 0.15)]
-    decide(found, analyse("harbour lighthouse"), TOPIC_RULE)
+    decide(found, analyse("harbour lighthouse"), RULES, topic=True)
     assert found[1].status != SILENT
 
 

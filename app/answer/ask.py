@@ -32,6 +32,7 @@ from app.llm import GenerationStats
 from app.pipeline import Pipeline
 from app.retrieve.evidence import ArticleEvidence, leans_back, qualifies_previous
 from app.retrieve.terms import QuestionTerms, analyse
+from app.rules import RULES, Rules
 
 NOT_ADDRESSED = NOT_ADDRESSED_TEXT  # the card text of a silent article (kept for importers)
 CONTRAST_SENTENCES = 3
@@ -152,7 +153,8 @@ def _month(date: str) -> tuple[str, str] | None:
     return day.strftime("%Y-%m"), day.strftime("%b %Y")
 
 
-def lead(qt: QuestionTerms, cards: list[Perspective], total: int | None = None, limit: int = NAMED, nearby: list | None = None) -> str:
+def lead(qt: QuestionTerms, cards: list[Perspective], total: int | None = None, limit: int = NAMED, nearby: list | None = None,
+         rules: Rules = RULES) -> str:
     """The first lines of the answer, decided in code and named from the record. `cards` are the
     articles read for the question; `total` counts the whole corpus (the rest were not found
     discussing it, but for `nearby`, the sources of those that may); at most `limit` articles
@@ -180,7 +182,7 @@ def lead(qt: QuestionTerms, cards: list[Perspective], total: int | None = None, 
     parts = [f"{len(addressing)} of {total} articles {verb} this: " + _names(addressing, limit, cite=True) + "."]
     if mentioning:
         parts.append(f"{_names(mentioning, limit)} may not address it (closest sentences below).")
-    return " ".join(parts) + quiet + " Most direct: " + " Next: ".join(_strongest(cards, MOST_DIRECT))
+    return " ".join(parts) + quiet + " Most direct: " + " Next: ".join(_strongest(cards, rules.most_direct))
 
 
 def ranked(cards: list[Perspective]) -> list[Perspective]:
@@ -207,11 +209,6 @@ def more_line(hidden: list[Perspective], unread: int, nearby: list | None = None
 
 def _top_key(card: Perspective) -> float:
     return max((q.score for q in card.quotes if q.role == "key"), default=0.0)
-
-
-# Two articles in the lead: the reader sees two positions before the cards (dev: the fact of
-# q09 is in the second; Most direct lines quoting an article's answer 8 -> 11 of 15 with two).
-MOST_DIRECT = 2
 
 
 def _strongest(cards: list[Perspective], n: int) -> list[str]:
@@ -267,15 +264,7 @@ def fact_source(cards: list[Perspective], qt: QuestionTerms) -> tuple[Perspectiv
     return best, [q for q in best.quotes if qt.holds_answer(q.text)] or best.quotes
 
 
-# A sentence that gives the same answer as the lead's and ranks at least this close to the
-# question as the lead's own sentence states the fact (the evidence rule's "sure" share,
-# Rule.sure_relative). Dev and holdout fact questions: it lifts NRC's "The company is based in
-# Hangzhou…" (1.10 of the lead's) for "Where is DeepSeek based?", and no other card; the one
-# other card sharing a lead's answer word ("university", 0.67, q29) does not address it.
-SAME_FACT_SHARE = 0.8
-
-
-def confirm_fact_holders(qt: QuestionTerms, cards: list[Perspective]) -> None:
+def confirm_fact_holders(qt: QuestionTerms, cards: list[Perspective], rules: Rules = RULES) -> None:
     """For a fact question, mark as addressing it every unsure card whose key sentence gives
     the same answer as the one the lead quotes from an addressing article: an article that
     states the fact must not read "may not address it" beside the answer it gives."""
@@ -286,7 +275,7 @@ def confirm_fact_holders(qt: QuestionTerms, cards: list[Perspective]) -> None:
     given = set().union(*(qt.answers_in(q.text) for q in keys))
     top = max((q.score for q in keys if q.role == "key"), default=_top_key(best))
     for c in cards:
-        if c.status == MENTIONS and any(q.role == "key" and q.score >= SAME_FACT_SHARE * top and given & qt.answers_in(q.text)
+        if c.status == MENTIONS and any(q.role == "key" and q.score >= rules.same_fact_share * top and given & qt.answers_in(q.text)
                                         for q in c.quotes):
             c.status = ADDRESSES
 
@@ -379,7 +368,8 @@ def _run(pipe: Pipeline, jobs: list[tuple], spent: _Spent) -> list[str]:
     return replies
 
 
-def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, question: str, titles: list[str]) -> list[str]:
+def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, question: str, titles: list[str],
+             rules: Rules = RULES) -> list[str]:
     """The reply's whole sentences that pass the support check, each citing exactly the quotes
     it was checked against (its own citations, or else every quote it was given)."""
     kept = []
@@ -387,7 +377,7 @@ def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, qu
         # Checked against the quotes it cites (a reader follows [n] to those), else all it was given.
         cites = set(cited_numbers(sentence))
         cited = [x for x in evidence if x.citation in cites] or evidence
-        verdict = support.check(sentence, [x.text for x in cited], question=question, titles=titles)
+        verdict = support.check(sentence, [x.text for x in cited], question=question, titles=titles, rules=rules)
         if not verdict.ok:
             spent.dropped += 1
             spent.reasons.append(verdict.reason.split(":")[0])  # the kind of failure, never the refused words
@@ -400,7 +390,7 @@ def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, qu
     return kept
 
 
-def contrast_sentences(reply: str, question: str, cards: list[Perspective], spent: _Spent) -> list[str]:
+def contrast_sentences(reply: str, question: str, cards: list[Perspective], spent: _Spent, rules: Rules = RULES) -> list[str]:
     """The contrast reply's sentences, each checked against the article it cites or names."""
     speaking = [c for c in cards if c.status == ADDRESSES]
     titles = [c.title for c in cards] + [c.label for c in cards]
@@ -411,7 +401,7 @@ def contrast_sentences(reply: str, question: str, cards: list[Perspective], spen
             spent.dropped += 1
             spent.reasons.append("names or cites no addressing article")
             continue
-        out += _checked(sentence, 1, about.quotes, spent, question, titles)
+        out += _checked(sentence, 1, about.quotes, spent, question, titles, rules)
     return out
 
 
@@ -442,13 +432,13 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     sources, numbers = number_sources(found)
     read = [ev for ev in found if ev.examined]
     cards = [card(ev, numbers) for ev in read]
-    confirm_fact_holders(qt, cards)
+    confirm_fact_holders(qt, cards, pipe.rules)
     not_examined = [ev.article.id for ev in found if not ev.examined]
     nearby = [ev.article.source for ev in found if ev.nearby]
     t_retrieve = time.perf_counter() - t0
     yield Event("sources", text=str(len(sources)))
 
-    answer = lead(qt, cards, total=len(found), limit=s.shown, nearby=nearby)
+    answer = lead(qt, cards, total=len(found), limit=s.shown, nearby=nearby, rules=pipe.rules)
     yield Event("answer_start")
     yield Event("answer", text=answer)
     spent = _Spent(t0)
@@ -469,14 +459,14 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
         notices.append(crash)
     for (what, c, _, _, evidence), reply in zip(jobs, replies):
         if what == "paraphrase":
-            kept = _checked(reply, 1, evidence, spent, q, [c.title, c.label])
+            kept = _checked(reply, 1, evidence, spent, q, [c.title, c.label], pipe.rules)
             c.paraphrase = kept[0] if kept else ""
             if c.paraphrase:
                 yield Event("paraphrase", text=c.paraphrase, article_id=c.article_id)
         elif what == "contrast":
-            extra = contrast_sentences(reply, q, cards, spent)
+            extra = contrast_sentences(reply, q, cards, spent, pipe.rules)
         else:
-            extra = _checked(reply, 1, evidence, spent, q, [c.title, c.label])
+            extra = _checked(reply, 1, evidence, spent, q, [c.title, c.label], pipe.rules)
     if extra:
         answer += " " + " ".join(extra)
         yield Event("fact" if qt.kind == "fact" else "contrast", text=" ".join(extra))

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from app.rules import RULES
+
 # Opens by carrying on from the last turn.
 _CONTINUES = re.compile(r"^\s*(?:and|but|or|so|also|plus|then|what about|how about|what of|same for|same question)\b", re.I)
 # Points at the conversation itself.
@@ -46,7 +48,6 @@ _GENERIC = frozenset("""
 year years date day month time city place country reason reasons one ones old long big often exactly article articles piece pieces
 source sources outlet outlets author authors answer answers quote quotes
 """.split())
-ELLIPSIS_WORDS = 3  # a question this short with no name in it needs the one before it ("Why?", "In which year?")
 
 
 def follow_up_reason(question: str) -> str:
@@ -59,7 +60,7 @@ def follow_up_reason(question: str) -> str:
         return "continues the last question"
     if _REFERS_BACK.search(q):
         return "refers to an earlier answer"
-    if len(words) <= ELLIPSIS_WORDS and not _names_something(words):
+    if len(words) <= RULES.ellipsis_words and not _names_something(words):
         return "has no subject of its own"
     if _THAT_ALONE.search(q):
         return "uses a pronoun"

@@ -20,15 +20,8 @@ import re
 from dataclasses import dataclass
 
 from app.retrieve.terms import numbers, stem, stems
+from app.rules import RULES, Rules
 
-# Share of the sentence's content words found in the cited sentences. 0.6 let through sentences
-# that reuse a quote's words but add a claim of their own ("… is a concern for the country"):
-# 4 of 7 shown sentences in the strict review of 2026-11-24; raised after it.
-MIN_OVERLAP = 0.75
-# And at most this many content words of its own, however long the sentence: a long sentence
-# could otherwise carry a new claim inside the 25% ("… showcasing the potential … to be
-# transformed by AI", the one model sentence shown in the review of session 12, unsupported).
-MAX_NEW_WORDS = 2
 # Words that turn a report into a judgement or a prescription; the evidence must have them too.
 _JUDGEMENT = re.compile(r"\b(should|must|ought|need(s|ed)? to|have to|has to|lesson|concern(s|ed|ing)?|worr(y|ies|ied)|proves?|clearly|undoubtedly)\b", re.I)
 _NEGATION = re.compile(r"\b(not|no|never|neither|nor|without|cannot|hardly|none|nothing|nobody|isn't|wasn't|aren't|weren't|doesn't|didn't|don't|won't|can't|couldn't|shouldn't|wouldn't|lacks?|lacking|failed|fails)\b|n[’']t\b", re.I)
@@ -57,7 +50,7 @@ def _names(text: str) -> set[str]:
     return {m.group(0).lower().replace("’", "'").removesuffix("'s") for m in _CAPITALISED.finditer(text)} - _FUNCTION_CAPS
 
 
-def check(sentence: str, cited: list[str], *, question: str = "", titles: list[str] | None = None) -> Verdict:
+def check(sentence: str, cited: list[str], *, question: str = "", titles: list[str] | None = None, rules: Rules = RULES) -> Verdict:
     """Does the evidence in `cited` carry `sentence`? (see the module docstring for the rules)"""
     plain = re.sub(r"\s*\[\d+\]", "", sentence).strip()
     if len(plain.split()) < 4 or not plain[-1:] in ".!" or plain.endswith(("...", "…")):
@@ -84,10 +77,10 @@ def check(sentence: str, cited: list[str], *, question: str = "", titles: list[s
     if content:
         have = _words(evidence)
         overlap = sum(w in have for w in content) / len(content)
-        if overlap < MIN_OVERLAP:
+        if overlap < rules.min_overlap:
             return Verdict(False, f"says more than the evidence ({overlap:.0%} of its words are there)")
         new = sorted({w for w in content if w not in have})
-        if len(new) > MAX_NEW_WORDS:
+        if len(new) > rules.max_new_words:
             return Verdict(False, f"adds {len(new)} words of its own")
     if bool(_NEGATION.search(plain)) != bool(_NEGATION.search(_closest(plain, cited))):
         return Verdict(False, "negation differs from the evidence")

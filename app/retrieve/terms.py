@@ -92,9 +92,6 @@ def numbers(text: str) -> set[str]:
             for m in NUMBER.finditer(text)}
 
 
-SYNONYM_CREDIT = 0.6  # a synonym is evidence the sentence is about the term, less than the word itself
-
-
 @dataclass(frozen=True)
 class Term:
     stem: str
@@ -103,11 +100,11 @@ class Term:
     def found_in(self, words: set[str]) -> bool:
         return not self.alternatives.isdisjoint(words)
 
-    def strength_in(self, words: set[str]) -> float:
-        """1 for the word itself, SYNONYM_CREDIT for a close synonym only, else 0."""
+    def strength_in(self, words: set[str], synonym_credit: float) -> float:
+        """1 for the word itself, `synonym_credit` for a close synonym only, else 0."""
         if self.stem in words:
             return 1.0
-        return SYNONYM_CREDIT if self.found_in(words) else 0.0
+        return synonym_credit if self.found_in(words) else 0.0
 
 
 _FACT_START = re.compile(
