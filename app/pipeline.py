@@ -22,6 +22,7 @@ from app.index.sentences import SentenceStore
 from app.retrieve.corpus_words import CorpusWords
 from app.retrieve.evidence import ArticleEvidence, EvidenceFinder
 from app.retrieve.hybrid import Retriever
+from app.retrieve.related import RelatedWords
 from app.rules import RULES, Rules
 from app.settings import Settings, llm_api_key
 
@@ -112,6 +113,10 @@ class Pipeline:
         with self.corpus_lock.reading():
             return self.evidence.find(question, **options)
 
+    def question_terms(self, question: str):
+        """What the question asks, in the corpus's words (EvidenceFinder.terms)."""
+        return self.evidence.terms(question)
+
     def article(self, article_id: str) -> Article:
         return next(a for a in self.articles if a.id == article_id)
 
@@ -127,11 +132,13 @@ class Pipeline:
         report = self.index.sync(articles, progress=progress, force=force)
         self.sentences.ensure(articles, progress=progress)  # index-time work: a question never embeds the corpus
         words = CorpusWords.build(articles, self.settings.data_dir / "index" / "words")
+        related = RelatedWords.build(words, self.embedder, self.settings.data_dir / "index" / "words", self.rules.related_min_sentences)
         passages = [p for a in articles for p in cache.passages(a)]
         cache.keep(articles)
         self.articles, self.passages, self.skipped, self.sync_report = articles, passages, skipped, report
         self.retriever = Retriever(articles, passages, self.index, self.embedder, cache_dir=self.settings.data_dir / "index")
-        self.evidence = EvidenceFinder(self.retriever, self.sentences, self.rules, words=words, candidates=self.settings.candidates)
+        self.evidence = EvidenceFinder(self.retriever, self.sentences, self.rules, words=words, related=related,
+                                       candidates=self.settings.candidates)
         return report
 
 

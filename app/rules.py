@@ -36,6 +36,12 @@ class Rules(BaseModel):
     subject_share: float = rule(0.2, "A stem in this share of the corpus's sentences is its subject and is left out of the ranking vector "
                                 "(answer sentence first 0.35 -> 0.47 of dev pairs).", ge=0.01, le=1)
     synonym_credit: float = rule(0.6, "A related word counts this much of the word itself as evidence the sentence is about the term.", ge=0, le=1)
+    related_min_cosine: float = rule(0.55, "Corpus words whose MiniLM vector has this cosine with a question term's count as related to it "
+                                     "(funding ~ funds, money, grants; company ~ firms, business); LOCO chose 0.55 of 0.55-0.75 on all four tuning corpora.",
+                                     ge=0, le=1.01)
+    related_most: int = rule(6, "At most this many related words per question term, closest first.", ge=0, le=50)
+    related_min_sentences: int = rule(2, "Only words in at least this many of the corpus's sentences get a vector (index time).", ge=1, le=100)
+    common_name_share: float = rule(0.8, "A name in this share of the articles is the event's own and never answers 'who / which' alone.", ge=0, le=1.01)
     turn_within: int = rule(4, "Paragraphs ahead a paragraph that turns the key sentence down may stand and still be shown with it.", ge=0, le=50)
 
     # -- silence for questions -------------------------------------------------------------

@@ -115,7 +115,8 @@ def test_the_form_of_a_question_is_not_its_subject():
 def test_synonyms_in_a_question_are_one_idea_when_counting_absent_words():
     """ "Did the state deserve credit…" in an article that never says "credit": one idea is
     missing, not two (it made the best article on the corpus's main question unsure)."""
-    qt = analyse("Does the harbour board deserve credit for the lighthouse?")
+    merit = {"deserv", "credit", "merit"}
+    qt = analyse("Does the harbour board deserve credit for the lighthouse?", related=lambda form, stem: merit if stem in merit else ())
     assert [t.stem for t in qt.terms] == ["harbour", "board", "deserv", "credit", "lighthous"]
     assert absent_share(qt, [1.0] * 5, {"harbour", "board", "lighthous"}) == pytest.approx(1 / 4)
     assert absent_share(qt, [1.0] * 5, {"harbour", "board", "lighthous", "merit"}) == 0.0
@@ -348,7 +349,7 @@ def test_a_question_for_the_name_itself_wants_the_sentence_that_names_it(sentenc
     ("For many Chinese, it proves that schools are equal to those of the United States.", False),  # a name, not a school's
 ])
 def test_a_question_for_schools_wants_a_schools_name(sentence, holds):
-    """Dev q08 (session 13): "Which Chinese universities…?" took "the United States" for the answer."""
+    """ "Which Chinese universities…?" took "the United States" for the answer."""
     assert analyse("Which Chinese universities did the staff come from?").holds_answer(sentence) is holds
 
 

@@ -31,7 +31,7 @@ from app.errors import ModelCrashed
 from app.llm import GenerationStats
 from app.pipeline import Pipeline
 from app.retrieve.evidence import ArticleEvidence, leans_back, qualifies_previous
-from app.retrieve.terms import QuestionTerms, analyse
+from app.retrieve.terms import QuestionTerms
 from app.rules import RULES, Rules
 
 NOT_ADDRESSED = NOT_ADDRESSED_TEXT  # the card text of a silent article (kept for importers)
@@ -254,7 +254,7 @@ def fact_source(cards: list[Perspective], qt: QuestionTerms) -> tuple[Perspectiv
     among the articles whose evidence holds one, the one whose best key sentence ranks highest
     (the article's strength for silence is another score), an article said to address the
     question before an unsure one (the lead quoted a card marked "may not address it" for
-    "Where is DeepSeek based?"). The lead quotes these and the model's one sentence is written
+    "Where is the company based?"). The lead quotes these and the model's one sentence is written
     over the same ones."""
     ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: (cards[i].status != ADDRESSES, -_top_key(cards[i])))
     if not ranked:
@@ -427,7 +427,7 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     t0 = time.perf_counter()
     # A follow-up ("and the second one?") is retrieved together with the previous question.
     query = " ".join([*(history or [])[-1:], q])
-    qt = analyse(q)
+    qt = pipe.question_terms(q)
     found = pipe.find_evidence(q, k=s.k, n_key=s.quotes, query=query)
     sources, numbers = number_sources(found)
     read = [ev for ev in found if ev.examined]

@@ -96,8 +96,8 @@ VERB = {"supports": "support", "opposes": "oppose", "mixed": "are mixed on"}
 
 
 def _who_discusses(speaking: list[CompareRow], total: int) -> str:
-    """Unjudged: who discusses the topic and who may not. "5 of 5 articles discuss this" had
-    counted the rows marked "may not address it" too (export controls, session 14)."""
+    """Unjudged: who discusses the topic and who may not. "5 of 5 articles discuss this" would
+    otherwise count the rows marked "may not address it" too."""
     sure = [r for r in speaking if r.status != MENTIONS]
     unsure = [r for r in speaking if r.status == MENTIONS]
     text = f"{len(sure)} of {total} articles discuss this: {_names(sure)}." if sure else "No article clearly discusses this."

@@ -6,7 +6,7 @@ cannot be understood alone: it opens by continuing the last turn ("and the NRC p
 article", "tell me more"), it is an ellipsis with no subject of its own ("Why?", "In which
 year?"), or it uses a pronoun with nothing in the question for it to stand for ("How old is
 he?", "What do they say about chips?"). Anything else is answered exactly as in a fresh
-chat: joining every question to the one before it answered "Where is DeepSeek based?" with
+chat: joining every question to the one before it answered "Where is the company based?" with
 the quotes of the government question asked just before.
 Not here: what the chat does with the answer (app/ui/chat.py), retrieval (the caller joins
 the earlier question to the query, app/answer/ask.py).
@@ -77,7 +77,7 @@ def is_follow_up(question: str) -> bool:
 
 
 def _content(word: str) -> bool:
-    """Whether a word names something a pronoun could stand for ("DeepSeek's" counts as "deepseek")."""
+    """Whether a word names something a pronoun could stand for ("Airbus's" counts as "airbus")."""
     w = word.lower().replace("’", "'").split("'")[0]
     return w not in _FUNCTION and w not in _GENERIC
 

@@ -96,7 +96,7 @@ def _closest(sentence: str, cited: list[str]) -> str:
 
 
 # A preamble that says nothing about the articles: "The answer to the question is: The
-# innovation did not come from…" (the bundled model, dev q33, session 14).
+# innovation did not come from…" (written by the bundled model).
 _PREAMBLE = re.compile(r"^(?:(?:the |my )?answer(?: to (?:the|your|this) question)?(?: is)?|in summary|to summari[sz]e)\s*:\s*", re.I)
 
 

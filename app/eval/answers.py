@@ -56,7 +56,7 @@ def load_key_gold(path: Path = KEY_GOLD_FILE) -> dict[str, dict[str, list[str]]]
     return out
 
 
-# The seed files keep their damage ("DeepSeekās"); the text read has the quote marks repaired,
+# The seed files keep their damage ("companyās"); the text read has the quote marks repaired,
 # one character for one, so sentences are found with every quote mark made the same.
 _SAME_QUOTES = str.maketrans({c: "'" for c in "ā’‘“”\""})
 

@@ -77,7 +77,8 @@ def with_rules(pipe, rules: Rules):
     """The same pipeline (corpus, index, model) deciding with other rules."""
     view = copy.copy(pipe)
     view.rules = rules
-    view.evidence = EvidenceFinder(pipe.retriever, pipe.sentences, rules, words=pipe.evidence.words, candidates=pipe.settings.candidates)
+    view.evidence = EvidenceFinder(pipe.retriever, pipe.sentences, rules, words=pipe.evidence.words, related=pipe.evidence.related,
+                                   candidates=pipe.settings.candidates)
     return view
 
 

@@ -2,8 +2,8 @@
 
 Scope: rank every sentence of each article by meaning (MiniLM cosine with the question less
 the corpus's subject words, which otherwise carry the cosine), by the question's key
-terms and their close synonyms (weighted by how rare each term is in the corpus, so "DeepSeek",
-which every article names, counts for little) and, for "how many / when" questions, by
+terms and their close synonyms (weighted by how rare each term is in the corpus, so the name
+every article is about counts for little) and, for "how many / when" questions, by
 holding a number; sentences inside the article's best passages get a small lift. Each
 article yields 1-3 key sentences, verbatim with offsets, plus a neighbouring sentence where a
 key sentence leans on it ("This…", "It…"), where the number sits one sentence later, or where
@@ -30,7 +30,8 @@ from app.index.sentences import SentenceStore
 from app.corpus.chunks import Passage
 from app.retrieve.corpus_words import CorpusWords
 from app.retrieve.hybrid import Hit, Retriever
-from app.retrieve.terms import QuestionTerms, analyse, numbers, stems
+from app.retrieve.related import RelatedWords
+from app.retrieve.terms import QuestionTerms, analyse, numbers, stems, written_stems
 from app.rules import RULES, Rules
 
 ADDRESSES, MENTIONS, SILENT = "addresses", "mentions", "silent"
@@ -42,18 +43,18 @@ _REJECTS = re.compile(
     r"^[\"“‘']?(?:(?:but|however|yet),?\s+)?(?:on the contrary\b|(?:it|this|that|the answer|the reality|in reality)\b(?!\s+is\s+why)"
     r"[^.!?]{0,60}?\b(?:not|no|never|wrong|false|untrue|complicated|myth|exaggerated|real|reality)\b)", re.I)
 # "This does not deny that the United States' technology control … has been effective" concedes
-# instead: two negations. Shown after an unrelated key sentence in the session-13 review.
+# instead: two negations.
 _CONCEDES = re.compile(r"\bnot (?:deny|denying|to say)\b|\bno doubt\b", re.I)
 # A sentence that qualifies the one before it: "Apparently, the government has done certain
 # things well. But it is important that the right conclusions are drawn from this." (the
-# first was quoted alone as an article's lesson in the session-13 review).
+# first, quoted alone, read as the article's lesson).
 _QUALIFIES = re.compile(r"^[\"“‘']?(?:But|However|Yet|Still|Nevertheless|That said)\b")
 # Turns that answer more than the paragraph before them ("The reality is more complicated."):
 # "However, this so-called independent innovation path…" answers only its own antecedent.
 _GLOBAL_TURN = re.compile(r"^[\"“‘']?(?:The reality|In reality|The truth|In truth|On the contrary)\b", re.I)
 _ENDS = re.compile(r"[.!?…][\"'”’)\]]*$")
 # A sentence that needs the one before it to be understood: a pronoun or connective opener, or
-# the answer to a question the article just asked ("The answer is no." in the review of session 12).
+# the answer to a question the article just asked ("The answer is no.").
 _LEANS_BACK = re.compile(r"^[\"“‘']?(?:(?:This|That|These|Those|It|Its|They|Their|He|His|She|Her|Such|But|However|Yet|Still|So|Instead|Thus|Hence)\b"
                          r"|The (?:short |simple )?answer\b|(?:Yes|No)[,.!])")
 
@@ -116,14 +117,24 @@ class EvidenceFinder:
     how many articles, found over the whole corpus first (hybrid.py), get per-article work."""
 
     def __init__(self, retriever: Retriever, sentences: SentenceStore, rules: Rules = RULES, *,
-                 words: CorpusWords | None = None, candidates: int = 16):
+                 words: CorpusWords | None = None, related: RelatedWords | None = None, candidates: int = 16):
         self.retriever = retriever
         self.sentences = sentences
         self.rules = rules
         self.words = words or CorpusWords.build(retriever.articles, None)
+        self.related = related
         self.candidates = candidates
         self._words: dict[str, list[set[str]]] = {}
         self._subject = self.words.subject(rules.subject_share)
+        self._common = self.words.everywhere(rules.common_name_share)
+
+    def terms(self, question: str) -> QuestionTerms:
+        """The question's terms with the corpus words related to each, and the corpus's own names."""
+        r = self.rules
+        if self.related:
+            self.related.prepare(written_stems(question))
+        near = (lambda form, stem: self.related.near(form, stem, r.related_min_cosine, r.related_most)) if self.related else None
+        return analyse(question, near, self._common)
 
     # -- corpus statistics ----------------------------------------------------------------
     def _sentence_words(self, art: Article) -> list[set[str]]:
@@ -155,7 +166,7 @@ class EvidenceFinder:
         articles, and "not examined" (silent, no per-article work) for the rest. `query`
         (default: the question) is what is embedded, e.g. a follow-up joined to the previous
         question; `topic`: the question is a compare topic, judged by the topic rules."""
-        qt = analyse(question)
+        qt = self.terms(question)
         text = query or question
         focus = self._focus(text)
         qvec, *rest = self.retriever.embedder.embed([text] + ([focus] if focus else []))
@@ -268,9 +279,9 @@ def _best(scored: list[tuple], by: int, n: int, margin: float) -> list[Scored]:
 def later_turn(text: str, spans, i: int, within: int = RULES.turn_within) -> list[int]:
     """The sentence that opens a later paragraph by turning down what came before ("The
     reality is more complicated."), when it follows key sentence `i` within `within`
-    paragraphs. An article that opens with the popular view ("For many Chinese, the success
-    of Deepseek is a victory for the Chinese education system…") and rebuts it four paragraphs
-    on was quoted as holding that view (strict review, sessions 12 and 13)."""
+    paragraphs. An article that opens with the popular view ("For many, the company's success
+    is a victory for the education system…") and rebuts it four paragraphs on was otherwise
+    quoted as holding that view."""
     paragraphs = 0
     for j in range(i + 1, len(spans)):
         if "\n" not in text[spans[j - 1].end:spans[j].start]:
