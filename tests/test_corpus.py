@@ -127,3 +127,16 @@ def test_eval_corpora_hold_only_their_articles():
     for folder in (p for p in corpora.iterdir() if p.is_dir()):
         ids = [a.id for a in load_corpus(folder)]
         assert ids and all(i.startswith("wn") for i in ids), (folder.name, ids)
+
+
+def test_a_folders_licence_and_readme_are_not_articles(tmp_path):
+    """An openly licensed collection ships its LICENSE.md and README.md beside the articles:
+    neither may become a card ("Subject. technology: …" was once a Most direct answer)."""
+    (tmp_path / "LICENSE.md").write_text("# Licence\n\nThe articles are CC BY 2.5. " * 20, encoding="utf-8")
+    (tmp_path / "README.txt").write_text("How this folder was made. " * 40, encoding="utf-8")
+    (tmp_path / "readme-first.md").write_text("# Readme first, a real article's title\n\n" + "An article about readmes. " * 30, encoding="utf-8")
+    skipped: list[str] = []
+    arts = load_corpus(tmp_path, on_skip=lambda p, m: skipped.append(m))
+    assert [a.title for a in arts] == ["Readme first, a real article's title"]
+    assert skipped == []
+

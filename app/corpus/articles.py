@@ -24,9 +24,8 @@ from app.errors import CorpusError, InputError
 #: Bump when cleaning changes, so stored indexes built from older text are rebuilt.
 CLEANER_VERSION = "5"  # 4: control characters removed; 5: front matter is read, not indexed as text
 ARTICLE_SUFFIXES = (".txt", ".md")
-# A folder's own papers, not articles: a collection copied with its licence or read-me
-# (the eval corpora ship LICENSE.md and README.md beside the articles).
-_FOLDER_PAPERS = re.compile(r"^(?:license|licence|readme|copying)(?:[._-].*)?$", re.I)
+# A folder's own notes, not articles: a collection shared with its licence and readme is read as is.
+NOT_ARTICLES = ("readme", "license", "licence", "copying", "notice", "changelog")
 #: Articles above this size are refused (a news article is 5-50 kB).
 MAX_ARTICLE_BYTES = 2_000_000
 
@@ -194,24 +193,22 @@ def load_article(path: Path, known: dict[str, Article] | None = None) -> Article
                    source=source_from(fields))
 
 
-def is_folder_paper(path: Path) -> bool:
-    """Whether `path` is a licence or read-me file (LICENSE.md, README, COPYING.txt), not an article."""
-    return bool(_FOLDER_PAPERS.match(path.name))
+def _folder_note(path: Path) -> bool:
+    return path.stem.lower() in NOT_ARTICLES
 
 
 def load_corpus(folder: Path, *, on_skip=None, known: dict[str, Article] | None = None) -> list[Article]:
     """Load every article in `folder`, sorted by file name.
 
     A file that cannot be used is reported through `on_skip(path, message)` and skipped,
-    so one bad upload does not take the corpus down. Licence and read-me files are no
-    articles and are passed over without a word.
+    so one bad upload does not take the corpus down.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise CorpusError(f"Article folder not found: {folder}. Create it and put .txt or .md files in it, or pass --seeds DIR.")
     articles: list[Article] = []
     seen: set[str] = set()
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and not is_folder_paper(p)):
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and not _folder_note(p)):
         if path.suffix.lower() not in ARTICLE_SUFFIXES:
             if on_skip:
                 hint = f"add it with: perspectives add {path.name}" if path.suffix.lower() in (".html", ".htm", ".pdf") else "convert it to text first"

@@ -27,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from app.corpus import frontmatter
-from app.corpus.articles import ARTICLE_SUFFIXES, MAX_ARTICLE_BYTES, clean_text, is_folder_paper, load_article
+from app.corpus.articles import ARTICLE_SUFFIXES, MAX_ARTICLE_BYTES, clean_text, load_article
 from app.errors import CorpusError, InputError, describe, read_user_file
 
 HTML_SUFFIXES = (".html", ".htm")
@@ -392,7 +392,7 @@ def save(ex: Extracted, folder: Path) -> Added:
 
 def _existing(folder: Path):
     for path in sorted(folder.iterdir()):
-        if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in ARTICLE_SUFFIXES and not is_folder_paper(path):
+        if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in ARTICLE_SUFFIXES:
             try:
                 yield path, load_article(path)
             except InputError:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Iterable
 
 import snowballstemmer
@@ -24,6 +25,7 @@ _WORD = re.compile(r"U\.S\.|[A-Za-z][A-Za-z0-9'’]*|\d[\d,.]*%?")  # hyphens sp
 NUMBER = re.compile(r"\b\d[\d,]*(?:\.\d+)?%?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|half|dozen)s?\b", re.I)
 
 
+@lru_cache(maxsize=1 << 16)  # a corpus repeats its words: indexing 1,000 articles stems ~400,000
 def stem(word: str) -> str:
     return _stemmer().stemWord(fold(word))
 
