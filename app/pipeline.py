@@ -181,7 +181,7 @@ def build_pipeline(settings: Settings, *, progress: bool = False, notify: Callab
     t1 = time.perf_counter()
     index = open_index(settings.data_dir, embedder, chroma_url=settings.chroma_url, notify=notify)
     pipe = Pipeline(settings, [], [], index, None, embedder, SyncReport(), sentences=index.sentences,
-                    rules=rules or RULES.with_(min_cosine=settings.floor))  # type: ignore[arg-type]
+                    rules=rules or RULES.with_(silence_floor=settings.floor))  # type: ignore[arg-type]
     pipe.reload(progress=progress)
     if notify:
         for msg in pipe.skipped:

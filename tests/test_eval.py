@@ -108,12 +108,12 @@ def test_the_coverage_line_is_exact_only_when_it_counts_every_addressing_article
 
 
 def test_a_rule_is_changed_by_name_and_a_wrong_name_or_value_says_what_to_write():
-    assert RULES.with_text(["min_cosine=0.35", "passage_lift=0.1,0.05"]).min_cosine == 0.35
+    assert RULES.with_text(["silence_floor=0.35", "passage_lift=0.1,0.05"]).silence_floor == 0.35
     assert RULES.with_text(["passage_lift=0.1,0.05"]).passage_lift == (0.1, 0.05)
-    with pytest.raises(InputError, match="Unknown rule 'silence=1'.*min_cosine"):
+    with pytest.raises(InputError, match="Unknown rule 'silence=1'.*silence_floor"):
         RULES.with_text(["silence=1"])
-    with pytest.raises(InputError, match="min_cosine"):
-        RULES.with_text(["min_cosine=7"])  # beyond its declared bound
+    with pytest.raises(InputError, match="silence_floor"):
+        RULES.with_text(["silence_floor=7"])  # beyond its declared bound
 
 
 def _rows(caught: int, silent: int = 10):
@@ -134,7 +134,7 @@ def test_leave_one_corpus_out_reports_each_corpus_under_the_variant_chosen_on_th
 
 
 def test_the_eval_runs_a_corpus_with_a_changed_rule_in_one_command(tmp_path):
-    """`--rule min_cosine=1` silences every article: the figures a sweep reads change with it."""
+    """`--rule silence_floor=1` silences every article: the figures a sweep reads change with it."""
     from click.testing import CliRunner
 
     from app.eval.run import main
@@ -149,7 +149,7 @@ def test_the_eval_runs_a_corpus_with_a_changed_rule_in_one_command(tmp_path):
     runner = CliRunner()
     declared = runner.invoke(main, ["--model", "stub", "--corpus", str(corpus), "--data-dir", str(tmp_path / "d"), "--json", str(tmp_path / "1.json")])
     changed = runner.invoke(main, ["--model", "stub", "--corpus", str(corpus), "--data-dir", str(tmp_path / "d"), "--json", str(tmp_path / "2.json"),
-                                   "--rule", "min_cosine=1"])
+                                   "--rule", "silence_floor=1"])
     assert declared.exit_code == 0 and changed.exit_code == 0, declared.output + changed.output
     before = json.loads((tmp_path / "1.json").read_text())["models"]["stub"]["variants"]["declared"]["figures"]["harbour"]
     after = json.loads((tmp_path / "2.json").read_text())["models"]["stub"]["variants"]["declared"]["figures"]["harbour"]

@@ -93,10 +93,10 @@ def test_the_floor_setting_silences_articles_whose_closest_sentence_is_below_it(
     cosines = sorted(ev.cosine for ev in found if ev.status != "silent")
     assert len(cosines) >= 1
     strict = copy.copy(stub_pipe)
-    strict.evidence = EvidenceFinder(stub_pipe.retriever, stub_pipe.sentences, RULES.with_(min_cosine=cosines[-1] + 0.01))
+    strict.evidence = EvidenceFinder(stub_pipe.retriever, stub_pipe.sentences, RULES.with_(silence_floor=cosines[-1] + 0.01))
     assert [ev.status for ev in strict.find_evidence(question)] == ["silent"] * len(found)
     built = build_pipeline(stub_pipe.settings.model_copy(update={"floor": 0.99}))
-    assert built.evidence.rules.min_cosine == 0.99
+    assert built.evidence.rules.silence_floor == 0.99
 
 
 def test_evidence_sentences_are_verbatim(stub_pipe):

@@ -104,7 +104,7 @@ def card(ev: ArticleEvidence, numbers: dict[str, int]) -> Perspective:
     status = ev.status if quotes else SILENT
     viewpoint = NOT_ADDRESSED_TEXT if status == SILENT else _evidence_line(quotes)
     return Perspective(art.id, art.title, art.label, status, round(ev.best, 4), viewpoint, quotes,
-                       sorted({q.citation for q in quotes}), source=art.source)
+                       sorted({q.citation for q in quotes}), source=art.source, reason=ev.reason if status == MENTIONS else "")
 
 
 def _evidence_line(quotes: list[Evidence]) -> str:
@@ -277,7 +277,7 @@ def confirm_fact_holders(qt: QuestionTerms, cards: list[Perspective], rules: Rul
     for c in cards:
         if c.status == MENTIONS and any(q.role == "key" and q.score >= rules.same_fact_share * top and given & qt.answers_in(q.text)
                                         for q in c.quotes):
-            c.status = ADDRESSES
+            c.status, c.reason = ADDRESSES, ""
 
 
 def _fact_lead(cards: list[Perspective], qt: QuestionTerms, limit: int = NAMED) -> str:

@@ -11,8 +11,8 @@ Per model and per split (dev, holdout), over every question:
 - the coverage line ("N of M articles address this", view questions): exact (every addressing
   article counted, no silent one), and right or hedged (no silent article counted, no
   addressing one called silent);
-- compare (gold topics, no labels): silent rows not shown as discussing the topic, and
-  addressing rows called "not addressed";
+- compare (gold topics, no labels): silent rows shown as "not addressed" (caught) or not as
+  discussing it (hedged), addressing rows shown as discussing it, and called "not addressed";
 - generated sentences shown and dropped by the support check, and shown sentences that fail
   the check when re-run here (must be 0), answers cut mid-sentence (must be 0);
 - citation validity ([n] points at a listed source), quote validity (verbatim at offsets),
@@ -199,8 +199,9 @@ def topic_rows(pipe, topics: list[dict]) -> list[dict]:
         status = {r.article_id: r.status for r in res.rows}
         rows.append({"topic": t["topic"], "split": t.get("split", "dev"),
                      "silent_gold": len(t.get("silent", [])), "addressing_gold": len(t.get("articles", [])),
-                     "silent_caught": sum(status.get(a, SILENT) != ADDRESSES for a in t.get("silent", [])),
-                     "silent_flat": sum(status.get(a, SILENT) == SILENT for a in t.get("silent", [])),
+                     "silent_caught": sum(status.get(a, SILENT) == SILENT for a in t.get("silent", [])),
+                     "silent_hedged": sum(status.get(a, SILENT) != ADDRESSES for a in t.get("silent", [])),
+                     "addressing_shown": sum(status.get(a, SILENT) == ADDRESSES for a in t.get("articles", [])),
                      "addressing_not_addressed": sum(status.get(a, SILENT) == SILENT for a in t.get("articles", []))})
     return rows
 
@@ -210,6 +211,7 @@ def summarise_topics(rows: list[dict]) -> dict:
     share = lambda a, b: round(a / b, 3) if b else None  # noqa: E731
     return {"topics": len(rows), "compare_silent_pairs": total("silent_gold"),
             "compare_silent_caught": share(total("silent_caught"), total("silent_gold")),
-            "compare_silent_flat": share(total("silent_flat"), total("silent_gold")),
+            "compare_silent_hedged": share(total("silent_hedged"), total("silent_gold")),
+            "compare_addressing_shown": share(total("addressing_shown"), total("addressing_gold")),
             "compare_addressing_pairs": total("addressing_gold"),
             "compare_addressing_not_addressed": share(total("addressing_not_addressed"), total("addressing_gold"))}

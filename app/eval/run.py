@@ -10,8 +10,8 @@ never part of `--tuning` and never of a LOCO choice; run it once, on its own, at
 
     python -m app.eval --model stub                      # the seeds' dev and holdout questions
     python -m app.eval --model stub --tuning             # the seeds and the three dev corpora
-    python -m app.eval --model stub --tuning --rule min_cosine=0.3
-    python -m app.eval --model stub --tuning --sweep min_cosine=0.1,0.2,0.3   # LOCO over the values
+    python -m app.eval --model stub --tuning --rule silence_floor=0.3
+    python -m app.eval --model stub --tuning --sweep silence_floor=0.1,0.2,0.3   # LOCO over the values
     python -m app.eval --corpus tests/eval/corpora/airbus-a380 --data-dir /tmp/evaldata
 """
 
@@ -121,9 +121,11 @@ def loco(results: dict[str, dict[str, tuple[list, list]]], objective) -> dict[st
 def objective(m: dict) -> float:
     """What a sweep maximises: addressing shown as addressing, silent caught, facts in cited
     sentences and compare's silent rows caught, with every flatly silenced addressing article
-    (issue 24: at most 2%) or addressing compare row called not addressed costing heavily."""
+    (issue 24: at most 2%) or addressing compare row called not addressed costing heavily; a
+    plain "Does not address this" on a silent article counts a little over a hedge."""
     get = lambda k: m.get(k) or 0.0  # noqa: E731
     return (get("addressing_shown_addressing") + get("silent_caught") + get("fact_in_cited_sentence") + 0.5 * get("compare_silent_caught")
+            + 0.25 * get("silent_flat")
             - 10 * max(0.0, get("addressing_flat_silent") - 0.02) - 10 * get("compare_addressing_not_addressed"))
 
 

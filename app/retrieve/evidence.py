@@ -96,8 +96,9 @@ class ArticleEvidence:
     status: str = SILENT
     strength: float = 0.0  # best sentence score (what the relative rule compares)
     coverage: float = 0.0  # best key-term coverage among the key sentences
-    cosine: float = 0.0  # the whole question's best cosine among its best sentences for it (min_cosine)
+    cosine: float = 0.0  # the whole question's best cosine among its best sentences for it (silence_floor)
     absent: float = 0.0  # rarity-weighted share of the question's key terms found nowhere in the article
+    reason: str = ""  # why it may not address the question, in a few words ("mentions tariffs only in passing")
     best: float = 0.0  # best passage cosine (kept for the JSON's best_score)
     passages: dict[str, Passage] = field(default_factory=dict)  # every passage that holds a key or context sentence
     examined: bool = True  # False: not among the question's candidates, so silent without being read
@@ -195,6 +196,7 @@ class EvidenceFinder:
         words = self._sentence_words(art)
         total = sum(weights) or 1.0
         ev.absent = absent_share(qt, weights, set().union(*words))
+        ev.reason = passing_reason(qt, weights, words, rule.passing_sentences)
         lift = {h.passage.id: rule.passage_lift[i] for i, h in enumerate(hits[: len(rule.passage_lift)])}
         scored = []
         def cover(i: int) -> float:  # the share of the question's (rarity-weighted) terms sentence i holds
@@ -308,8 +310,23 @@ def absent_share(qt: QuestionTerms, weights: list[float], article_words: set[str
     return missing / (sum(ideas.values()) or 1.0)
 
 
+def passing_reason(qt: QuestionTerms, weights: list[float], sentence_words: list[set[str]], passing: int) -> str:
+    """Why an article may not address the question, from its rarest key term: "never mentions
+    tariffs" (the term and its related words are nowhere in it) or "mentions tariffs only in
+    passing" (in at most `passing` of its sentences); "" when that term is well covered."""
+    if not qt.terms:
+        return ""
+    term, _ = max(zip(qt.terms, weights), key=lambda tw: tw[1])
+    found = sum(term.found_in(words) for words in sentence_words)
+    if found == 0:
+        return f"never mentions {term.word}"
+    return f"mentions {term.word} only in passing" if found <= passing else ""
+
+
 def decide(found: list[ArticleEvidence], qt: QuestionTerms, r: Rules, *, topic: bool = False) -> None:
-    """Set each article's status from its evidence, compared with the best article's."""
+    """Set each article's status from its evidence, compared with the best article's: silent only
+    where the absence is clear (far behind, no key term, or most of the question's words found
+    nowhere in it); addressing when close to the best; in between, "may not address it"."""
     best = max((ev.strength for ev in found if ev.key), default=0.0)
     for ev in found:
         if not ev.key or best <= 0:
@@ -317,13 +334,12 @@ def decide(found: list[ArticleEvidence], qt: QuestionTerms, r: Rules, *, topic: 
             continue
         share = ev.strength / best
         if topic:
-            silent = share < r.topic_relative or ev.coverage < r.topic_min_coverage
-            sure = share >= r.topic_sure_relative
+            silent = share < r.topic_silent_share or ev.coverage < r.topic_min_coverage
+            sure = share >= r.topic_sure_share
         else:
-            weak = share < r.behind and ev.coverage < r.weak_coverage  # behind AND weak on words
-            lacks = ev.absent >= r.absent_silent and share < r.absent_silent_share  # never uses the question's words
-            silent = weak or lacks or ev.coverage < r.min_coverage or ev.cosine < r.min_cosine or share < r.relative
-            sure = share >= r.sure_relative
+            lacks = ev.absent >= r.absent_silent and share < r.absent_silent_share  # never approaches the question's subject
+            silent = lacks or share < r.silent_share or ev.coverage < r.min_coverage or ev.cosine < r.silence_floor
+            sure = share >= r.sure_share
         if silent:
             ev.status = SILENT
         elif not sure or not any(qt.holds_answer(s.text) for s in ev.key + ev.context):

@@ -68,6 +68,7 @@ def numbers(text: str) -> set[str]:
 class Term:
     stem: str
     alternatives: frozenset[str]  # the stem and the corpus words related to it
+    word: str = ""  # as the question writes it (folded), for telling a reader about it
 
     def found_in(self, words: set[str]) -> bool:
         return not self.alternatives.isdisjoint(words)
@@ -171,7 +172,7 @@ def analyse(question: str, related: Related | None = None, common: frozenset[str
     for form, s in written_stems(question):
         if s not in seen and s not in asked_as:
             seen[s] = form
-    terms = tuple(Term(s, frozenset({s, *(related(form, s) if related else ())})) for s, form in seen.items())
+    terms = tuple(Term(s, frozenset({s, *(related(form, s) if related else ())}), form or s) for s, form in seen.items())
     kind = "fact" if _FACT_START.search(question) else "view"
     wants_number = bool(_NUMBER_START.search(question))
     answer_type = ""
