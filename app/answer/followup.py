@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from app.corpus.lexicon import GENERIC_NOUNS, STOPWORDS, fold
 from app.rules import RULES
 
 # Opens by carrying on from the last turn.
@@ -36,18 +37,9 @@ _THAT_ALONE = re.compile(r"\bthat\s*[?.!]*$", re.I)  # "Why is that?", "Who said
 # "it" that points forward, at a clause later in the question: "Is it true that…", "How long did it take…to".
 _EXPLETIVE_IT = re.compile(r"\bit\b(?=.*\b(?:that|to|whether)\b)", re.I)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
-# Question words, auxiliaries and other words that name nothing a pronoun could stand for.
-_FUNCTION = frozenset("""
-what which who whom whose where when why how do does did done is are was were be been being am can could would should will shall
-has have had may might must the a an of in on at to for about with by from into over under and or not no nor much many more most
-any some all there then so also just really exactly else ever still yet too very than as if whether say says said think thinks
-according other others own same such way ways
-""".split()) | {"he", "him", "his", "she", "her", "hers", "they", "them", "their", "theirs", "it", "its", "this", "that", "these", "those"}
-# Words that name no subject of their own: "In which year?", "How old is he?", "What do the articles say about it?".
-_GENERIC = frozenset("""
-year years date day month time city place country reason reasons one ones old long big often exactly article articles piece pieces
-source sources outlet outlets author authors answer answers quote quotes
-""".split())
+# Words that name nothing a pronoun could stand for: function and question-frame words, and
+# nouns too generic to be a subject ("In which year?", "What do the articles say about it?").
+_NAMES_NOTHING = STOPWORDS | GENERIC_NOUNS | {"done", "really", "exactly", "else", "ever", "still", "others", "way", "ways"}
 
 
 def follow_up_reason(question: str) -> str:
@@ -78,8 +70,7 @@ def is_follow_up(question: str) -> bool:
 
 def _content(word: str) -> bool:
     """Whether a word names something a pronoun could stand for ("Airbus's" counts as "airbus")."""
-    w = word.lower().replace("’", "'").split("'")[0]
-    return w not in _FUNCTION and w not in _GENERIC
+    return fold(word).split("'")[0] not in _NAMES_NOTHING
 
 
 def _names_something(words: list[str]) -> bool:

@@ -19,12 +19,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.corpus.lexicon import NEGATIONS, fold
 from app.retrieve.terms import numbers, stem, stems
 from app.rules import RULES, Rules
 
 # Words that turn a report into a judgement or a prescription; the evidence must have them too.
 _JUDGEMENT = re.compile(r"\b(should|must|ought|need(s|ed)? to|have to|has to|lesson|concern(s|ed|ing)?|worr(y|ies|ied)|proves?|clearly|undoubtedly)\b", re.I)
-_NEGATION = re.compile(r"\b(not|no|never|neither|nor|without|cannot|hardly|none|nothing|nobody|isn't|wasn't|aren't|weren't|doesn't|didn't|don't|won't|can't|couldn't|shouldn't|wouldn't|lacks?|lacking|failed|fails)\b|n[’']t\b", re.I)
+_NEGATION = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, NEGATIONS), key=len, reverse=True)) + r")\b|n[’']t\b", re.I)
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9’'-]*[A-Za-z0-9]|\b[A-Z]\b")
 _SENTENCE = re.compile(r"[^.!?]*[.!?]+[\"'”’)\]]*(?:\s*\[\d+\])*", re.S)
 # Words a paraphrase may add around the evidence without saying anything new.
@@ -47,7 +48,7 @@ def _words(text: str) -> set[str]:
 
 def _names(text: str) -> set[str]:
     """Capitalised terms, lower-cased, without the function words that start sentences."""
-    return {m.group(0).lower().replace("’", "'").removesuffix("'s") for m in _CAPITALISED.finditer(text)} - _FUNCTION_CAPS
+    return {fold(m.group(0)) for m in _CAPITALISED.finditer(text)} - _FUNCTION_CAPS
 
 
 def check(sentence: str, cited: list[str], *, question: str = "", titles: list[str] | None = None, rules: Rules = RULES) -> Verdict:
