@@ -68,6 +68,8 @@ class Rules(BaseModel):
 
     # -- the answer -------------------------------------------------------------------------
     same_fact_share: float = rule(0.8, "An unsure card giving the lead's answer and ranking this close to it addresses the question.", ge=0, le=2)
+    answer_chars: int = rule(1500, "The answer paragraph's length at which a model sentence, then the second Most direct quote, give way "
+                             "(the cards hold the rest; readable at any corpus size).", ge=200, le=100_000)
     most_direct: int = rule(2, "Articles quoted in a view answer's Most direct line (8 -> 11 of 15 dev lines quote an answer with two).", ge=1, le=6)
 
     # -- the support check on model sentences ------------------------------------------------

@@ -182,7 +182,11 @@ def lead(qt: QuestionTerms, cards: list[Perspective], total: int | None = None, 
     parts = [f"{len(addressing)} of {total} articles {verb} this: " + _names(addressing, limit, cite=True) + "."]
     if mentioning:
         parts.append(f"{_names(mentioning, limit)} may not address it (closest sentences below).")
-    return " ".join(parts) + quiet + " Most direct: " + " Next: ".join(_strongest(cards, rules.most_direct))
+    head = " ".join(parts) + quiet + " Most direct: "
+    direct = _strongest(cards, rules.most_direct)
+    while len(direct) > 1 and len(head) + sum(len(d) + 7 for d in direct) > rules.answer_chars:
+        direct.pop()  # a long lead keeps its most direct quote and drops the next
+    return head + " Next: ".join(direct)
 
 
 def ranked(cards: list[Perspective]) -> list[Perspective]:
@@ -214,14 +218,24 @@ def _top_key(card: Perspective) -> float:
 def _strongest(cards: list[Perspective], n: int) -> list[str]:
     """The `n` articles whose best key sentence ranks highest for the question (not the ones
     strongest for the silence rule), each with its most direct quote; an unsure article never
-    comes before one said to address the question."""
-    sure = [i for i, c in enumerate(cards) if c.status == ADDRESSES]
-    ranked = sorted(sure or [i for i, c in enumerate(cards) if c.status != SILENT], key=lambda i: -_top_key(cards[i]))
-    return [_most_direct(cards[i]) for i in ranked[:n]]
+    comes before one said to address the question, and is marked as unsure."""
+    by_strength = lambda status: sorted((i for i, c in enumerate(cards) if c.status == status), key=lambda i: -_top_key(cards[i]))  # noqa: E731
+    sure = by_strength(ADDRESSES)
+    chosen: dict[str, str] = {}  # quote -> line: an article repeating another's sentence adds nothing
+    for i in sure + by_strength(MENTIONS):
+        line = _most_direct(cards[i]) if cards[i].status == ADDRESSES or not sure else _most_direct(cards[i]).replace("»: ", "» (may not address it): ", 1)
+        chosen.setdefault(" ".join(_best_key(cards[i]).text.split()), line)
+        if len(chosen) == n:
+            break
+    return list(chosen.values())
+
+
+def _best_key(card: Perspective) -> Evidence:
+    return max((q for q in card.quotes if q.role == "key"), key=lambda q: q.score)  # the best, not the first in reading order
 
 
 def _most_direct(card: Perspective) -> str:
-    key = max((q for q in card.quotes if q.role == "key"), key=lambda q: q.score)  # the best, not the first in reading order
+    key = _best_key(card)
     after = min((q for q in card.quotes if q.start >= key.end), key=lambda q: q.start, default=None)
     gap = " … later: " if after and after.start - key.end > 3 else " "  # paragraphs later (evidence.later_turn)
     turned_down = f"{gap}{quoted(after.text)} [{after.citation}]" if after and qualifies_previous(after.text) else ""
@@ -467,6 +481,8 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
             extra = contrast_sentences(reply, q, cards, spent, pipe.rules)
         else:
             extra = _checked(reply, 1, evidence, spent, q, [c.title, c.label], pipe.rules)
+    if extra and len(answer) + len(" ".join(extra)) + 1 > pipe.rules.answer_chars:
+        extra = []
     if extra:
         answer += " " + " ".join(extra)
         yield Event("fact" if qt.kind == "fact" else "contrast", text=" ".join(extra))
