@@ -86,3 +86,13 @@ def seed_names_cached() -> set[str]:
     if "names" not in _CACHE:
         _CACHE["names"] = seed_names()
     return _CACHE["names"]
+
+
+HISTORY = re.compile(r"\bsession[- ]\d+\b|\bdev q\d+\b|\bq\d\d\b", re.I)
+
+
+@pytest.mark.parametrize("path", [p for p in code_files() if p.suffix == ".py"], ids=lambda p: p.relative_to(APP).as_posix())
+def test_no_session_numbers_or_question_ids_in_the_code(path):
+    """Comments say why, not when: "session 13" or "dev q33" belong in models.md's history."""
+    found = HISTORY.findall(path.read_text(encoding="utf-8"))
+    assert found == [], f"{path.relative_to(PROJECT)}: {found}"
