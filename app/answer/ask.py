@@ -31,7 +31,8 @@ from app.errors import ModelCrashed
 from app.llm import GenerationStats
 from app.pipeline import Pipeline
 from app.retrieve.evidence import ArticleEvidence, leans_back, qualifies_previous
-from app.retrieve.terms import QuestionTerms, analyse
+from app.retrieve.terms import QuestionTerms
+from app.rules import RULES, Rules
 
 NOT_ADDRESSED = NOT_ADDRESSED_TEXT  # the card text of a silent article (kept for importers)
 CONTRAST_SENTENCES = 3
@@ -103,7 +104,7 @@ def card(ev: ArticleEvidence, numbers: dict[str, int]) -> Perspective:
     status = ev.status if quotes else SILENT
     viewpoint = NOT_ADDRESSED_TEXT if status == SILENT else _evidence_line(quotes)
     return Perspective(art.id, art.title, art.label, status, round(ev.best, 4), viewpoint, quotes,
-                       sorted({q.citation for q in quotes}), source=art.source)
+                       sorted({q.citation for q in quotes}), source=art.source, reason=ev.reason if status == MENTIONS else "")
 
 
 def _evidence_line(quotes: list[Evidence]) -> str:
@@ -152,7 +153,8 @@ def _month(date: str) -> tuple[str, str] | None:
     return day.strftime("%Y-%m"), day.strftime("%b %Y")
 
 
-def lead(qt: QuestionTerms, cards: list[Perspective], total: int | None = None, limit: int = NAMED, nearby: list | None = None) -> str:
+def lead(qt: QuestionTerms, cards: list[Perspective], total: int | None = None, limit: int = NAMED, nearby: list | None = None,
+         rules: Rules = RULES) -> str:
     """The first lines of the answer, decided in code and named from the record. `cards` are the
     articles read for the question; `total` counts the whole corpus (the rest were not found
     discussing it, but for `nearby`, the sources of those that may); at most `limit` articles
@@ -181,8 +183,8 @@ def lead(qt: QuestionTerms, cards: list[Perspective], total: int | None = None, 
     if mentioning:
         parts.append(f"{_names(mentioning, limit)} may not address it (closest sentences below).")
     head = " ".join(parts) + quiet + " Most direct: "
-    direct = _strongest(cards, MOST_DIRECT)
-    while len(direct) > 1 and len(head) + sum(len(d) + 7 for d in direct) > ANSWER_CHARS:
+    direct = _strongest(cards, rules.most_direct)
+    while len(direct) > 1 and len(head) + sum(len(d) + 7 for d in direct) > rules.answer_chars:
         direct.pop()  # a long lead keeps its most direct quote and drops the next
     return head + " Next: ".join(direct)
 
@@ -213,23 +215,16 @@ def _top_key(card: Perspective) -> float:
     return max((q.score for q in card.quotes if q.role == "key"), default=0.0)
 
 
-# The answer paragraph stays readable at any corpus size: a model-written sentence, then the
-# second Most direct quote, give way before it grows past this (the cards hold the rest).
-ANSWER_CHARS = 1500
-# Two articles in the lead: the reader sees two positions before the cards (dev: the fact of
-# q09 is in the second; Most direct lines quoting an article's answer 8 -> 11 of 15 with two).
-MOST_DIRECT = 2
-
-
 def _strongest(cards: list[Perspective], n: int) -> list[str]:
     """The `n` articles whose best key sentence ranks highest for the question (not the ones
     strongest for the silence rule), each with its most direct quote; an unsure article never
-    comes before one said to address the question."""
-    sure = [i for i, c in enumerate(cards) if c.status == ADDRESSES]
-    ranked = sorted(sure or [i for i, c in enumerate(cards) if c.status != SILENT], key=lambda i: -_top_key(cards[i]))
+    comes before one said to address the question, and is marked as unsure."""
+    by_strength = lambda status: sorted((i for i, c in enumerate(cards) if c.status == status), key=lambda i: -_top_key(cards[i]))  # noqa: E731
+    sure = by_strength(ADDRESSES)
     chosen: dict[str, str] = {}  # quote -> line: an article repeating another's sentence adds nothing
-    for i in ranked:
-        chosen.setdefault(" ".join(_best_key(cards[i]).text.split()), _most_direct(cards[i]))
+    for i in sure + by_strength(MENTIONS):
+        line = _most_direct(cards[i]) if cards[i].status == ADDRESSES or not sure else _most_direct(cards[i]).replace("»: ", "» (may not address it): ", 1)
+        chosen.setdefault(" ".join(_best_key(cards[i]).text.split()), line)
         if len(chosen) == n:
             break
     return list(chosen.values())
@@ -273,7 +268,7 @@ def fact_source(cards: list[Perspective], qt: QuestionTerms) -> tuple[Perspectiv
     among the articles whose evidence holds one, the one whose best key sentence ranks highest
     (the article's strength for silence is another score), an article said to address the
     question before an unsure one (the lead quoted a card marked "may not address it" for
-    "Where is DeepSeek based?"). The lead quotes these and the model's one sentence is written
+    "Where is the company based?"). The lead quotes these and the model's one sentence is written
     over the same ones."""
     ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: (cards[i].status != ADDRESSES, -_top_key(cards[i])))
     if not ranked:
@@ -283,15 +278,7 @@ def fact_source(cards: list[Perspective], qt: QuestionTerms) -> tuple[Perspectiv
     return best, [q for q in best.quotes if qt.holds_answer(q.text)] or best.quotes
 
 
-# A sentence that gives the same answer as the lead's and ranks at least this close to the
-# question as the lead's own sentence states the fact (the evidence rule's "sure" share,
-# Rule.sure_relative). Dev and holdout fact questions: it lifts NRC's "The company is based in
-# Hangzhou…" (1.10 of the lead's) for "Where is DeepSeek based?", and no other card; the one
-# other card sharing a lead's answer word ("university", 0.67, q29) does not address it.
-SAME_FACT_SHARE = 0.8
-
-
-def confirm_fact_holders(qt: QuestionTerms, cards: list[Perspective]) -> None:
+def confirm_fact_holders(qt: QuestionTerms, cards: list[Perspective], rules: Rules = RULES) -> None:
     """For a fact question, mark as addressing it every unsure card whose key sentence gives
     the same answer as the one the lead quotes from an addressing article: an article that
     states the fact must not read "may not address it" beside the answer it gives."""
@@ -302,9 +289,9 @@ def confirm_fact_holders(qt: QuestionTerms, cards: list[Perspective]) -> None:
     given = set().union(*(qt.answers_in(q.text) for q in keys))
     top = max((q.score for q in keys if q.role == "key"), default=_top_key(best))
     for c in cards:
-        if c.status == MENTIONS and any(q.role == "key" and q.score >= SAME_FACT_SHARE * top and given & qt.answers_in(q.text)
+        if c.status == MENTIONS and any(q.role == "key" and q.score >= rules.same_fact_share * top and given & qt.answers_in(q.text)
                                         for q in c.quotes):
-            c.status = ADDRESSES
+            c.status, c.reason = ADDRESSES, ""
 
 
 def _fact_lead(cards: list[Perspective], qt: QuestionTerms, limit: int = NAMED) -> str:
@@ -395,7 +382,8 @@ def _run(pipe: Pipeline, jobs: list[tuple], spent: _Spent) -> list[str]:
     return replies
 
 
-def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, question: str, titles: list[str]) -> list[str]:
+def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, question: str, titles: list[str],
+             rules: Rules = RULES) -> list[str]:
     """The reply's whole sentences that pass the support check, each citing exactly the quotes
     it was checked against (its own citations, or else every quote it was given)."""
     kept = []
@@ -403,7 +391,7 @@ def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, qu
         # Checked against the quotes it cites (a reader follows [n] to those), else all it was given.
         cites = set(cited_numbers(sentence))
         cited = [x for x in evidence if x.citation in cites] or evidence
-        verdict = support.check(sentence, [x.text for x in cited], question=question, titles=titles)
+        verdict = support.check(sentence, [x.text for x in cited], question=question, titles=titles, rules=rules)
         if not verdict.ok:
             spent.dropped += 1
             spent.reasons.append(verdict.reason.split(":")[0])  # the kind of failure, never the refused words
@@ -416,7 +404,7 @@ def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, qu
     return kept
 
 
-def contrast_sentences(reply: str, question: str, cards: list[Perspective], spent: _Spent) -> list[str]:
+def contrast_sentences(reply: str, question: str, cards: list[Perspective], spent: _Spent, rules: Rules = RULES) -> list[str]:
     """The contrast reply's sentences, each checked against the article it cites or names."""
     speaking = [c for c in cards if c.status == ADDRESSES]
     titles = [c.title for c in cards] + [c.label for c in cards]
@@ -427,7 +415,7 @@ def contrast_sentences(reply: str, question: str, cards: list[Perspective], spen
             spent.dropped += 1
             spent.reasons.append("names or cites no addressing article")
             continue
-        out += _checked(sentence, 1, about.quotes, spent, question, titles)
+        out += _checked(sentence, 1, about.quotes, spent, question, titles, rules)
     return out
 
 
@@ -453,18 +441,18 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     t0 = time.perf_counter()
     # A follow-up ("and the second one?") is retrieved together with the previous question.
     query = " ".join([*(history or [])[-1:], q])
-    qt = analyse(q)
+    qt = pipe.question_terms(q)
     found = pipe.find_evidence(q, k=s.k, n_key=s.quotes, query=query)
     sources, numbers = number_sources(found)
     read = [ev for ev in found if ev.examined]
     cards = [card(ev, numbers) for ev in read]
-    confirm_fact_holders(qt, cards)
+    confirm_fact_holders(qt, cards, pipe.rules)
     not_examined = [ev.article.id for ev in found if not ev.examined]
     nearby = [ev.article.source for ev in found if ev.nearby]
     t_retrieve = time.perf_counter() - t0
     yield Event("sources", text=str(len(sources)))
 
-    answer = lead(qt, cards, total=len(found), limit=s.shown, nearby=nearby)
+    answer = lead(qt, cards, total=len(found), limit=s.shown, nearby=nearby, rules=pipe.rules)
     yield Event("answer_start")
     yield Event("answer", text=answer)
     spent = _Spent(t0)
@@ -485,15 +473,15 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
         notices.append(crash)
     for (what, c, _, _, evidence), reply in zip(jobs, replies):
         if what == "paraphrase":
-            kept = _checked(reply, 1, evidence, spent, q, [c.title, c.label])
+            kept = _checked(reply, 1, evidence, spent, q, [c.title, c.label], pipe.rules)
             c.paraphrase = kept[0] if kept else ""
             if c.paraphrase:
                 yield Event("paraphrase", text=c.paraphrase, article_id=c.article_id)
         elif what == "contrast":
-            extra = contrast_sentences(reply, q, cards, spent)
+            extra = contrast_sentences(reply, q, cards, spent, pipe.rules)
         else:
-            extra = _checked(reply, 1, evidence, spent, q, [c.title, c.label])
-    if extra and len(answer) + len(" ".join(extra)) + 1 > ANSWER_CHARS:
+            extra = _checked(reply, 1, evidence, spent, q, [c.title, c.label], pipe.rules)
+    if extra and len(answer) + len(" ".join(extra)) + 1 > pipe.rules.answer_chars:
         extra = []
     if extra:
         answer += " " + " ".join(extra)

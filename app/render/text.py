@@ -12,7 +12,7 @@ import textwrap
 from typing import TextIO
 
 from app.answer.citations import quoted
-from app.answer.results import MENTIONS, SILENT, UNSURE_TEXT, AskResult, Evidence, Perspective
+from app.answer.results import MENTIONS, SILENT, AskResult, Evidence, Perspective, unsure_text
 from app.corpus.attribution import QUOTED, UNATTRIBUTED
 from app.corpus.articles import Source
 
@@ -61,7 +61,7 @@ def card_text(p: Perspective) -> str:
     head = f"  • {p.title}" + (f" — {by}" if by else "")
     if p.status == SILENT:
         return f"{head}\n    Does not address this."
-    caution = f"    ({UNSURE_TEXT})\n" if p.status == MENTIONS else ""
+    caution = f"    ({unsure_text(p.reason)})\n" if p.status == MENTIONS else ""
     return f"{head}\n{caution}{quotes_text(p)}"
 
 
@@ -143,7 +143,7 @@ def markdown(result: AskResult) -> str:
         by = byline(p.source)
         out.append(f"- **{p.title}**" + (f" ({by})" if by else ""))
         if p.status == MENTIONS:
-            out.append(f"  - _{UNSURE_TEXT}_")
+            out.append(f"  - _{unsure_text(p.reason)}_")
         for q in p.quotes:
             out.append(f"  - {quoted(q.text)} [{q.citation}]")
         if p.paraphrase:
