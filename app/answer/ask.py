@@ -218,13 +218,12 @@ def _top_key(card: Perspective) -> float:
 def _strongest(cards: list[Perspective], n: int) -> list[str]:
     """The `n` articles whose best key sentence ranks highest for the question (not the ones
     strongest for the silence rule), each with its most direct quote; an unsure article never
-    comes before one said to address the question, and is marked as unsure."""
-    by_strength = lambda status: sorted((i for i, c in enumerate(cards) if c.status == status), key=lambda i: -_top_key(cards[i]))  # noqa: E731
-    sure = by_strength(ADDRESSES)
+    comes before one said to address the question, and only when none does."""
+    sure = [i for i, c in enumerate(cards) if c.status == ADDRESSES]
+    ranked = sorted(sure or [i for i, c in enumerate(cards) if c.status != SILENT], key=lambda i: -_top_key(cards[i]))
     chosen: dict[str, str] = {}  # quote -> line: an article repeating another's sentence adds nothing
-    for i in sure + by_strength(MENTIONS):
-        line = _most_direct(cards[i]) if cards[i].status == ADDRESSES or not sure else _most_direct(cards[i]).replace("»: ", "» (may not address it): ", 1)
-        chosen.setdefault(" ".join(_best_key(cards[i]).text.split()), line)
+    for i in ranked:
+        chosen.setdefault(" ".join(_best_key(cards[i]).text.split()), _most_direct(cards[i]))
         if len(chosen) == n:
             break
     return list(chosen.values())
