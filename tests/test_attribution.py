@@ -47,6 +47,29 @@ def who(text: str, sentence: str) -> tuple[str, str | None]:
     ("Some people pointed to the exam system.", "Some people pointed to the exam system.", UNATTRIBUTED, None),
     ("The attacker reportedly fled by car.", "The attacker reportedly fled by car.", UNATTRIBUTED, None),
     ("“It was chaos,” an eyewitness said.", "“It was chaos,” an eyewitness said.", UNATTRIBUTED, None),
+    # advice and appeals report speech too: "V someone to do something"; base forms after a plural
+    ("Offices closed. The tax agency advises citizens to keep paying.", "The tax agency advises citizens to keep paying.", QUOTED, "The tax agency"),
+    ("Talks failed. Foreign Secretary Jane Doe urged the embassy to reconsider.", "Foreign Secretary Jane Doe urged the embassy to reconsider.",
+     QUOTED, "Foreign Secretary Jane Doe"),
+    ("Since then, some voices have urged more firms to copy it.", "Since then, some voices have urged more firms to copy it.", UNATTRIBUTED, None),
+    ("Many point to the local government.", "Many point to the local government.", UNATTRIBUTED, None),
+    # a role stands for the name it came with; "she" for the last person named, even as an object
+    ("President Jane Doe spoke on Friday. The President insists that the budget include the wall.",
+     "The President insists that the budget include the wall.", QUOTED, "President Jane Doe"),
+    ("Anne Roe drove the car. Police spoke with Anne Roe as a suspect. She informed police she had immunity. Roe left.",
+     "She informed police she had immunity.", QUOTED, "Anne Roe"),
+    # a head that names nobody, and the name in its appositive
+    ("One of these groups, the Free Union (FU), opposed the plan and said it was betrayed.",
+     "One of these groups, the Free Union (FU), opposed the plan and said it was betrayed.", QUOTED, "the Free Union"),
+    # a speaker who is only reported on: the claim is hearsay too
+    ("The attacker is reported to have jumped on stage and claimed he was wronged.",
+     "The attacker is reported to have jumped on stage and claimed he was wronged.", UNATTRIBUTED, None),
+    # the article's report of a view, carried on until the speaker's own words in one paragraph
+    ("According to Zeng, the state deserves no credit. The state may have plans, but innovation is hard to plan. “All the big firms are private,” he said.",
+     "The state may have plans, but innovation is hard to plan.", QUOTED, "Zeng"),
+    # ... but not between two quotations alone
+    ("“My father uses it too,” says Jo Tian, who works at a university. The chatbot was the favourite topic. “Everyone was excited.”",
+     "The chatbot was the favourite topic.", OWN, None),
 ])
 def test_whose_words(text, sentence, kind, speaker):
     assert who(text, sentence) == (kind, speaker)
@@ -89,7 +112,7 @@ def test_gold_accuracy_does_not_fall():
     assert len(gold) >= 200 and len({r["set"] for r in gold}) >= 3
     dev = evaluate([r for r in gold if r["split"] == "dev"])
     holdout = evaluate([r for r in gold if r["split"] == "holdout"])
-    assert dev["kind"] >= 0.92 and dev["both"] >= 0.91, dev["misses"]
+    assert dev["kind"] >= 0.96 and dev["both"] >= 0.96, dev["misses"]
     assert holdout["kind"] >= 0.84 and holdout["both"] >= 0.78
     assert dev["both"] > dev["always_own"] + 0.4
 

@@ -60,6 +60,15 @@ SPEECH_VERBS_WITH_COMPLEMENT = frozenset({
     "spoke", "speaks", "labelled", "labeled", "dubbed", "accused", "accuses", "blamed", "blames",
     "demanded", "demands", "assured", "assures", "claims", "advised", "advises", "thought",
     "proposed", "proposes",
+    # base forms, after a plural subject: "Many point to…", "Critics argue that…"
+    "point", "argue", "insist", "warn", "claim", "believe", "think", "suggest", "predict", "note",
+    "fear", "hope", "contend", "maintain", "complain", "estimate", "urge", "advise",
+})
+# Verbs that report speech as "V someone to do something": "advises citizens to continue
+# paying", "urged the embassy to reconsider", "asked police to".
+OBJECT_TO_VERBS = frozenset({
+    "advised", "advises", "advise", "asked", "asks", "ask", "urged", "urges", "urge", "implored",
+    "begged", "warned", "warns", "told", "tells", "called",
 })
 # Verbs that attribute only after the clause they report: "…, found Macropolo."
 INVERTED_ONLY = frozenset({"found", "finds"})
@@ -88,6 +97,13 @@ BETWEEN = frozenset({
     "subsequently", "first", "is", "was", "were", "are", "being", "been", "would", "will",
     "could", "may", "might", "did", "does", "do", "not", "never", "often", "even", "himself",
     "herself", "themselves", "itself", "explicitly", "openly", "simply", "allegedly", "clearly",
+})
+# Roles that stand for a person the article has named with them before: "The President
+# insists…" after "President Donald Trump", "the minister said" after "Health Minister Jane Doe".
+ROLES = frozenset({
+    "president", "minister", "secretary", "chancellor", "senator", "governor", "mayor", "spokesman",
+    "spokeswoman", "spokesperson", "professor", "judge", "ambassador", "commissioner", "chairman",
+    "chairwoman", "director", "king", "queen", "pope", "premier", "ceo", "coach", "sheriff", "commander",
 })
 # Pronouns as speakers ("he said"): resolved to the last speaker named before them.
 PRONOUNS = frozenset({"he", "she", "they", "it", "i", "we", "his", "her", "their", "its"})
