@@ -4,14 +4,19 @@ reader sees it on a card ("Kudlow, quoted: “…”") and in the JSON, measured
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from app.answer.results import AskResult, Evidence, Perspective, voice_of
+from app.answer.ask import lead
+from app.answer.results import AskResult, CompareResult, CompareRow, Evidence, Perspective, voice_of
 from app.corpus.attribution import OWN, QUOTED, UNATTRIBUTED, attribute
 from app.eval.attribution import evaluate, load_gold, same_speaker
-from app.render.text import quotes_text
+from app.render.compare import table, to_csv, to_markdown
+from app.render.text import markdown, quotes_text
+from app.retrieve.terms import analyse
+from app.ui.html import card_final, matrix_html
 
 
 def who(text: str, sentence: str) -> tuple[str, str | None]:
@@ -67,6 +72,9 @@ def who(text: str, sentence: str) -> tuple[str, str | None]:
     # the article's report of a view, carried on until the speaker's own words in one paragraph
     ("According to Zeng, the state deserves no credit. The state may have plans, but innovation is hard to plan. “All the big firms are private,” he said.",
      "The state may have plans, but innovation is hard to plan.", QUOTED, "Zeng"),
+    # a named subject whose verb needs a complement, and the quotation later in its sentence
+    ("Liang described the need to overcome a limit of tech firms, which “isn’t capital but confidence and talent.”",
+     "Liang described the need to overcome a limit of tech firms, which “isn’t capital but confidence and talent.”", QUOTED, "Liang"),
     # ... but not between two quotations alone
     ("“My father uses it too,” says Jo Tian, who works at a university. The chatbot was the favourite topic. “Everyone was excited.”",
      "The chatbot was the favourite topic.", OWN, None),
@@ -91,11 +99,47 @@ def test_a_card_shows_whose_words_a_quote_carries_and_the_json_keeps_it():
     shown = quotes_text(card)
     assert "    “Growth slowed.” [1]" in shown
     assert "    Kudlow, quoted: “Tariffs will hurt,” said Kudlow. [2]" in shown
-    assert "    unnamed, quoted: “Nobody knows,” a trader said. [3]" in shown
+    assert "    unattributed: “Nobody knows,” a trader said. [3]" in shown
     result = AskResult("q", "view", "", [], [card], [], "stub")
     data = json.loads(json.dumps(result.to_dict()))
     assert [(q["voice"], q["speaker"]) for q in data["perspectives"][0]["quotes"]] == [(OWN, None), (QUOTED, "Kudlow"), (UNATTRIBUTED, None)]
     assert AskResult.from_dict(data).perspectives[0].quotes[1].speaker == "Kudlow"  # batch files read back
+
+
+def _quote(text: str, n: int, voice: str, speaker: str | None = None) -> Evidence:
+    return Evidence(text, 0, len(text), "a:1:0", n, voice=voice, speaker=speaker)
+
+
+VOICES = [_quote("Growth slowed to 2 percent.", 1, OWN), _quote("“Tariffs will hurt,” said Kudlow.", 2, QUOTED, "Kudlow"),
+          _quote("“Nobody knows,” a trader said.", 3, UNATTRIBUTED), _quote("Some people blame the 2 tariffs.", 4, UNATTRIBUTED)]
+
+
+def test_exports_and_the_web_app_say_whose_words_each_quote_carries():
+    """Markdown (batch reports, downloads), the web card, compare's table, Markdown, CSV and web
+    rows: a named speaker's words are led by "Kudlow, quoted:"; the article's own are bare;
+    a quotation of someone unnamed says "unattributed"; reported speech that names its vague
+    source itself ("Some people…") carries no label."""
+    card = Perspective("a", "Title", "Title", "addresses", 0.5, "", VOICES, [1, 2, 3, 4])
+    md = markdown(AskResult("q", "view", "", [], [card], [], "stub"))
+    assert "  - “Growth slowed to 2 percent.” [1]" in md and "  - Kudlow, quoted: “Tariffs will hurt,” said Kudlow. [2]" in md
+    assert "  - unattributed: “Nobody knows,” a trader said. [3]" in md and "  - “Some people blame the 2 tariffs.” [4]" in md
+    web = card_final(0, card, {1, 2, 3, 4})
+    assert '<blockquote><span class="pv-who">Kudlow, quoted:</span> “Tariffs will hurt,” said Kudlow.' in web
+    assert "<blockquote>Growth slowed" in web and '<span class="pv-who">unattributed:</span> “Nobody knows,”' in web
+
+    row = CompareRow("a", "Title", "Title", "not judged", "", VOICES, status="addresses")
+    result = CompareResult("tariffs", "", "none", [row], {"text": "1 of 1 articles discuss this."}, "stub", "schema", "note")
+    assert "Kudlow, quoted: “Tariffs will hurt,” said Kudlow. [2]" in table(result, width=200)
+    assert "Kudlow, quoted: “Tariffs will hurt,” said Kudlow. [2]<br>" in to_markdown(result)
+    line = to_csv(result).splitlines()[1]
+    assert "own | Kudlow, quoted | unattributed | own" in line
+    assert '<span class="pv-who">Kudlow, quoted:</span> “Tariffs' in matrix_html([asdict(row)], {})
+
+
+def test_the_answer_lead_says_whose_words_it_quotes():
+    card = Perspective("a", "Title", "Markets", "addresses", 0.5, "", VOICES[:2], [1, 2])
+    text = lead(analyse("Who warned that tariffs will hurt?"), [card])
+    assert text.startswith("«Markets»: Kudlow, quoted: “Tariffs will hurt,” said Kudlow. [2]")
 
 
 def test_speaker_names_match_by_surname_or_containment():

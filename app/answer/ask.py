@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from app.answer import prompts, support
-from app.answer.citations import cited_numbers, clean_citations, quoted, verify_quote
+from app.answer.citations import cited_numbers, clean_citations, verify_quote
 from app.answer.question import clean_question
 from app.answer.results import ADDRESSES, MENTIONS, NOT_ADDRESSED_TEXT, SILENT, AskResult, Evidence, Perspective, SourcePassage, voice_of
+from app.answer.voice import voiced
 from app.errors import ModelCrashed
 from app.llm import GenerationStats
 from app.pipeline import Pipeline
@@ -108,7 +109,7 @@ def card(ev: ArticleEvidence, numbers: dict[str, int]) -> Perspective:
 
 def _evidence_line(quotes: list[Evidence]) -> str:
     key = next((q for q in quotes if q.role == "key"), quotes[0])
-    return f"{quoted(key.text)} [{key.citation}]"
+    return f"{voiced(key)} [{key.citation}]"
 
 
 # -- the lead of the answer, from structure ----------------------------------------------
@@ -227,10 +228,10 @@ def _most_direct(card: Perspective) -> str:
     key = max((q for q in card.quotes if q.role == "key"), key=lambda q: q.score)  # the best, not the first in reading order
     after = min((q for q in card.quotes if q.start >= key.end), key=lambda q: q.start, default=None)
     gap = " … later: " if after and after.start - key.end > 3 else " "  # paragraphs later (evidence.later_turn)
-    turned_down = f"{gap}{quoted(after.text)} [{after.citation}]" if after and qualifies_previous(after.text) else ""
+    turned_down = f"{gap}{voiced(after)} [{after.citation}]" if after and qualifies_previous(after.text) else ""
     before = max((q for q in card.quotes if q.end <= key.start and q.role == "context"), key=lambda q: q.end, default=None)
-    leaned_on = f"{quoted(before.text)} [{before.citation}] " if before and leans_back(key.text) else ""
-    return f"«{card.label}»: {leaned_on}{quoted(key.text)} [{key.citation}]{turned_down}"
+    leaned_on = f"{voiced(before)} [{before.citation}] " if before and leans_back(key.text) else ""
+    return f"«{card.label}»: {leaned_on}{voiced(key)} [{key.citation}]{turned_down}"
 
 
 def _nearby_note(nearby: list) -> str:
@@ -296,7 +297,7 @@ def _fact_lead(cards: list[Perspective], qt: QuestionTerms, limit: int = NAMED) 
     hold the same answer (a number, date or name in both). Before, any answer of the asked
     kind counted, so "Which university…" listed articles naming other universities."""
     best, keys = fact_source(cards, qt)
-    quote = " ".join(f"{quoted(q.text)} [{q.citation}]" for q in sorted(keys, key=lambda q: q.start))
+    quote = " ".join(f"{voiced(q)} [{q.citation}]" for q in sorted(keys, key=lambda q: q.start))
     given = set().union(*(qt.answers_in(q.text) for q in keys))
     def agrees(c: Perspective) -> bool:
         return not qt.answer_type or any(given & qt.answers_in(q.text) for q in c.quotes)

@@ -180,10 +180,11 @@ def _is_speech(word: str, before: str, after: str) -> bool:
     first = words[0].lower().strip(",.")
     if first in ("that", "out") or (first == "for" and word.startswith(("call", "ask", "plead"))) or (first == "to" and word.startswith(("point", "spoke", "speak"))):
         return True
-    if first in _CLAUSE_OPENERS or words[0][:1].isupper() or words[0][:1].isdigit():
+    if first in _CLAUSE_OPENERS or words[0][:1].isupper() or words[0][:1].isdigit() or "Q" in words:
         subject = _subject_before(before, len(before))
         if subject and (_is_name(subject) or subject.lower() in lexicon.PRONOUNS):
-            return True  # "Mayor Doe claims he would…", "Doe, in a statement, announced Acme would…"
+            return True  # "Mayor Doe claims he would…", "Doe, in a statement, announced Acme would…",
+            # "Liang described the need to overcome a limit, which “isn’t capital but confidence”"
     if re.search(r"(?:\bQ\b[\s,]*|,\s*)(?:[\w’'.-]+\s+){0,4}$", before):
         return len(re.split(r"[.;!?]", rest, maxsplit=1)[0].split()) <= 4 and not re.search(r"[,;]", rest.rstrip(".!? ”\"’"))
     return False

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.corpus.articles import Article
+from app.corpus.attribution import OWN, attribute
 from app.index.sentences import SentenceStore
 from app.corpus.chunks import Passage
 from app.retrieve.corpus_words import CorpusWords
@@ -94,6 +95,10 @@ class Rule:
     relative: float = 0.35  # far behind the best article (under this share): silent whatever its words
     sure_relative: float = 0.8  # not silent but below this share: "mentions" rather than "addresses"
     min_cosine: float = 0.2  # the best sentence's cosine below this: silent whatever the words (the `floor` setting)
+    # A view question's card should show the article's own view first: a sentence in its own
+    # voice gets this lift over one that quotes or reports someone else (a preference, not an
+    # exclusion: a quote that answers the question better still wins). Measured in models.md.
+    own_voice: float = 0.03
     # Words the article never uses (session 13, dev split): the rarity-weighted share of the
     # question's key terms, synonyms included, found nowhere in the whole article. An article
     # that lacks most of what the question names ("Xi Jinping", "brain drain", "headquartered")
@@ -240,8 +245,10 @@ class EvidenceFinder:
             extra = rule.term_weight * coverage + lift.get(pid, 0.0)
             if qt.wants_number and numbers(text) - qt.numbers:
                 extra += rule.number_weight
-            shown = Scored(span.start, span.end, text, pid, round(float(focus[i]) + extra, 4), round(float(focus[i]), 4), round(coverage, 4))
-            scored.append((float(focus[i]) + extra, float(cos[i]) + extra, float(cos[i]), i, shown))
+            # the own-voice lift ranks what is shown, never whether the article is silent
+            prefer = rule.own_voice if qt.kind == "view" and attribute(span.start, span.end, art.text).kind == OWN else 0.0
+            shown = Scored(span.start, span.end, text, pid, round(float(focus[i]) + extra + prefer, 4), round(float(focus[i]), 4), round(coverage, 4))
+            scored.append((float(focus[i]) + extra + prefer, float(cos[i]) + extra, float(cos[i]), i, shown))
         if not scored:
             return ev
         ev.key = _best(scored, 0, n_key, rule.key_margin)
