@@ -171,8 +171,7 @@ def build_pipeline(settings: Settings, *, progress: bool = False, notify: Callab
     embedder = Embedder(settings.embed_model, threads=settings.threads or 0, cache_dir=settings.data_dir / "models")
     t1 = time.perf_counter()
     index = open_index(settings.data_dir, embedder, chroma_url=settings.chroma_url, notify=notify)
-    sentences = SentenceStore(settings.data_dir / "index" / "sentences", embedder)
-    pipe = Pipeline(settings, [], [], index, None, embedder, SyncReport(), sentences=sentences)  # type: ignore[arg-type]
+    pipe = Pipeline(settings, [], [], index, None, embedder, SyncReport(), sentences=index.sentences)  # type: ignore[arg-type]
     pipe.reload(progress=progress)
     if notify:
         for msg in pipe.skipped:

@@ -106,3 +106,15 @@ def test_html_is_kept_as_text_not_interpreted():
 def test_make_label_cuts_at_word():
     assert make_label("short") == "short"
     assert make_label("a" * 10 + " " + "b" * 40).endswith("…")
+
+
+def test_a_folders_licence_and_readme_are_not_articles(tmp_path):
+    """An openly licensed collection ships its LICENSE.md and README.md beside the articles:
+    neither may become a card ("Subject. technology: …" was once a Most direct answer)."""
+    (tmp_path / "LICENSE.md").write_text("# Licence\n\nThe articles are CC BY 2.5. " * 20, encoding="utf-8")
+    (tmp_path / "README.txt").write_text("How this folder was made. " * 40, encoding="utf-8")
+    (tmp_path / "readme-first.md").write_text("# Readme first, a real article's title\n\n" + "An article about readmes. " * 30, encoding="utf-8")
+    skipped: list[str] = []
+    arts = load_corpus(tmp_path, on_skip=lambda p, m: skipped.append(m))
+    assert [a.title for a in arts] == ["Readme first, a real article's title"]
+    assert skipped == []

@@ -8,6 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app.answer.ask import ask
@@ -61,6 +62,29 @@ def test_sentence_vectors_are_built_at_index_time_and_a_question_embeds_only_its
     monkeypatch.setattr(pipe.embedder, "embed", lambda texts, **kw: sizes.append(len(texts)) or real(texts, **kw))
     ask(pipe, "Did the Chinese government deserve credit for DeepSeek's success?")
     assert sizes and max(sizes) <= 2  # the question and its focus, never the corpus's sentences
+
+
+def test_indexing_runs_the_model_over_each_sentence_once_and_passages_take_their_sentences_mean(collection, make_pipe, monkeypatch):
+    from app.corpus.chunks import sentence_spans
+    from app.index.embed import Embedder
+
+    embedded: list[str] = []
+    real = Embedder.embed
+    monkeypatch.setattr(Embedder, "embed", lambda self, texts, **kw: embedded.extend(texts) or real(self, texts, **kw))
+    pipe = make_pipe(collection)
+    sentences = [a.text[s.start:s.end] for a in pipe.articles for s in sentence_spans(a.text)]
+    assert sorted(embedded) == sorted(sentences)  # once each, and no passage embedded whole
+    art = next(a for a in pipe.articles if a.id.startswith("003"))
+    found = pipe.sentences.get(art)
+    got = pipe.index._open().get(where={"article_id": art.id}, include=["embeddings", "metadatas"])
+    for vector, meta in zip(got["embeddings"], got["metadatas"]):
+        inside = [i for i, s in enumerate(found.spans) if meta["start"] <= s.start and s.end <= meta["end"]]
+        mean = found.vectors[inside].sum(axis=0)
+        assert np.allclose(vector, mean / np.linalg.norm(mean), atol=1e-5)
+    # and a passage is still found by its own words: the top hit for each passage's text is itself
+    for p in [p for p in pipe.passages if p.article_id == art.id][:4]:
+        top = pipe.index.query_all(pipe.embedder.embed([p.text])[0], 1)
+        assert top[0][0] == p.id
 
 
 def test_corpus_word_counts_are_read_back_and_one_added_article_costs_one_articles_work(collection, make_pipe, monkeypatch):

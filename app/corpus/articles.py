@@ -24,6 +24,8 @@ from app.errors import CorpusError, InputError
 #: Bump when cleaning changes, so stored indexes built from older text are rebuilt.
 CLEANER_VERSION = "5"  # 4: control characters removed; 5: front matter is read, not indexed as text
 ARTICLE_SUFFIXES = (".txt", ".md")
+# A folder's own notes, not articles: a collection shared with its licence and readme is read as is.
+NOT_ARTICLES = ("readme", "license", "licence", "copying", "notice", "changelog")
 #: Articles above this size are refused (a news article is 5-50 kB).
 MAX_ARTICLE_BYTES = 2_000_000
 
@@ -191,6 +193,10 @@ def load_article(path: Path, known: dict[str, Article] | None = None) -> Article
                    source=source_from(fields))
 
 
+def _folder_note(path: Path) -> bool:
+    return path.stem.lower() in NOT_ARTICLES
+
+
 def load_corpus(folder: Path, *, on_skip=None, known: dict[str, Article] | None = None) -> list[Article]:
     """Load every article in `folder`, sorted by file name.
 
@@ -202,7 +208,7 @@ def load_corpus(folder: Path, *, on_skip=None, known: dict[str, Article] | None 
         raise CorpusError(f"Article folder not found: {folder}. Create it and put .txt or .md files in it, or pass --seeds DIR.")
     articles: list[Article] = []
     seen: set[str] = set()
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and not _folder_note(p)):
         if path.suffix.lower() not in ARTICLE_SUFFIXES:
             if on_skip:
                 hint = f"add it with: perspectives add {path.name}" if path.suffix.lower() in (".html", ".htm", ".pdf") else "convert it to text first"

@@ -53,7 +53,7 @@ class EmbeddedIndex(Index):
             _forget_clients()
         manifest = self._manifest_to_use(report, force)
         if self._collection is None:  # chromadb not opened yet in this process: embed while it imports
-            self._embed_ahead(articles, manifest, force or bool(report.rebuilt))
+            self._embed_ahead(articles, manifest, force or bool(report.rebuilt), progress)
         try:
             col = self._open()
             stored = self._stored_ids(col)

@@ -25,12 +25,15 @@ from typing import Callable
 import numpy as np
 
 from app.corpus.articles import CLEANER_VERSION, Article
-from app.corpus.chunks import CHUNKER_VERSION, Passage, chunk_article
+from app.corpus.chunks import CHUNKER_VERSION, Passage, Span, chunk_article
 from app.errors import StoreError
 from app.index.embed import MODEL_ID, Embedder
+from app.index.sentences import SentenceStore, passage_vectors
 
 COLLECTION = "passages"
-FORMAT = f"1/{CLEANER_VERSION}/{CHUNKER_VERSION}/{MODEL_ID}"  # with the bundled embedding model; see Index.format
+UPSERT_PASSAGES = 256  # passages per Chroma write while indexing
+# 2: passage vectors are made from sentence vectors. With the bundled embedding model; see Index.format.
+FORMAT = f"2/{CLEANER_VERSION}/{CHUNKER_VERSION}/{MODEL_ID}"
 # The embedded store opens more SQLite handles as more threads query it, and the web app's
 # handlers run on a pool of up to 40 threads that grows with load: queries go through one
 # thread. A 3-minute soak then kept its idle open files flat (twice; 36 -> 40 before), but a
@@ -83,7 +86,7 @@ class Index:
         self.embedder = embedder
         self.notify = notify or (lambda msg: None)
         self._collection = None
-        self._ahead: dict[tuple[str, str], np.ndarray] = {}  # passage vectors embedded before the store opened
+        self.sentences = SentenceStore(self.dir / "sentences", embedder)  # passage vectors are made from these
         self.format = FORMAT.replace(MODEL_ID, embedder.model_id)  # another embedding model = another index
 
     # -- what each store does its own way -------------------------------------------------
@@ -146,30 +149,32 @@ class Index:
         except OSError as exc:
             raise StoreError(f"Cannot write the index manifest {self.manifest_path}: {exc.strerror}. Is the data directory writable and not full?") from exc
 
-    def _embed_ahead(self, articles: list[Article], manifest: dict, force: bool) -> None:
-        """Embed the passages of new or changed articles while chromadb is imported on another
+    def _embed_ahead(self, articles: list[Article], manifest: dict, force: bool, progress: bool = False) -> None:
+        """Embed the sentences of new or changed articles while chromadb is imported on another
         thread: the import is Python work holding the interpreter, embedding is ONNX Runtime's
-        native work, so on two cores they overlap (the import alone is ~1 s of a cold build).
-        `_embed` uses these vectors; a passage it does not find here is embedded there."""
+        native work, so on two cores they overlap (the import alone is ~1 s of a cold build)."""
         import importlib
         import threading
 
         known = manifest.get("articles", {})
-        todo = [p for a in articles if force or (known.get(a.id) or {}).get("sha256") != a.sha256 for p in chunk_article(a)]
+        todo = [a for a in articles if force or (known.get(a.id) or {}).get("sha256") != a.sha256]
         if not todo:
             return
         importer = threading.Thread(target=importlib.import_module, args=("chromadb",), daemon=True)
         importer.start()
-        vectors = self.embedder.embed([p.text for p in todo])
+        self.sentences.ensure(todo, progress=progress)
         importer.join()
-        self._ahead = {(p.id, p.text): v for p, v in zip(todo, vectors)}
 
-    def _vectors(self, passages: list[Passage]) -> np.ndarray:
-        """The passages' vectors: those embedded ahead, else embedded now."""
-        ahead = self._ahead
-        if passages and all((p.id, p.text) in ahead for p in passages):
-            return np.stack([ahead.pop((p.id, p.text)) for p in passages])
-        return self.embedder.embed([p.text for p in passages])
+    def _vectors(self, art: Article, passages: list[Passage]) -> np.ndarray:
+        """The passages' vectors, made from their sentences' (see `passage_vectors`); a passage
+        that holds no whole sentence is embedded as it is."""
+        found = self.sentences.load(art)
+        vectors = passage_vectors(found, [Span(p.start, p.end) for p in passages])
+        missing = [i for i, v in enumerate(vectors) if v is None]
+        if missing:
+            for i, v in zip(missing, self.embedder.embed([passages[i].text for i in missing])):
+                vectors[i] = v
+        return np.stack(vectors).astype(np.float32) if passages else np.zeros((0, self.embedder.dim), np.float32)
 
     def _apply(self, col, articles: list[Article], manifest: dict, stored: dict[str, set[str]], report: SyncReport, t0: float, *,
                progress: bool) -> SyncReport:
@@ -193,15 +198,16 @@ class Index:
             col.delete(where={"article_id": aid})
             known.pop(aid, None)
             report.removed.append(aid)
-        self._embed(col, todo, known, report, progress)
-        self._ahead = {}
+        self._embed(col, todo, known, report, progress, stored)
         if todo or stale or not manifest.get("complete", True) or report.rebuilt or known != manifest.get("articles"):
             self._write_manifest(known, complete=True)
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _embed(self, col, todo: list[tuple[Article, list[Passage]]], known: dict, report: SyncReport, progress: bool) -> None:
-        """Embed and store each article's passages; the manifest records each one as it lands."""
+    def _embed(self, col, todo: list[tuple[Article, list[Passage]]], known: dict, report: SyncReport, progress: bool,
+               stored: dict[str, set[str]]) -> None:
+        """Store the passages of new and changed articles, a few hundred per Chroma call (one call
+        per article cost ~50 ms each); the manifest records each group as it lands."""
         total = sum(len(p) for _, p in todo)
         bar = None
         if progress and total:
@@ -209,22 +215,31 @@ class Index:
 
             bar = tqdm(total=total, unit="passage", desc="Indexing", leave=False)
         try:
-            for art, passages in todo:
-                col.delete(where={"article_id": art.id})
-                col.upsert(  # upsert: another client may be adding the same passages right now
-                    ids=[p.id for p in passages],
-                    embeddings=self._vectors(passages),
-                    documents=[p.text for p in passages],
-                    metadatas=[{"article_id": p.article_id, "position": p.position, "start": p.start, "end": p.end} for p in passages],
-                )
-                report.passages_embedded += len(passages)
-                known[art.id] = _entry(art, passages)
+            for group in _groups(todo, UPSERT_PASSAGES):
+                self._store(col, group, stored)
+                for art, passages in group:
+                    report.passages_embedded += len(passages)
+                    known[art.id] = _entry(art, passages)
                 self._write_manifest(known, complete=False)
                 if bar:
-                    bar.update(len(passages))
+                    bar.update(sum(len(p) for _, p in group))
         finally:
             if bar:
                 bar.close()
+
+    def _store(self, col, group: list[tuple[Article, list[Passage]]], stored: dict[str, set[str]]) -> None:
+        for art, _ in group:
+            if art.id in stored:  # a changed article: its old passages go first
+                col.delete(where={"article_id": art.id})
+        passages = [p for _, ps in group for p in ps]
+        if not passages:
+            return
+        col.upsert(  # upsert: another client may be adding the same passages right now
+            ids=[p.id for p in passages],
+            embeddings=np.concatenate([self._vectors(art, ps) for art, ps in group]),
+            documents=[p.text for p in passages],
+            metadatas=[{"article_id": p.article_id, "position": p.position, "start": p.start, "end": p.end} for p in passages],
+        )
 
     def _stored_counts(self, col) -> dict[str, int]:
         return {aid: len(ids) for aid, ids in self._stored_ids(col).items()}
@@ -267,6 +282,19 @@ class Index:
         """What the corpus tab and `perspectives index --status` show."""
         m = self.read_manifest()
         return {"path": str(self.dir), "complete": bool(m.get("complete")), "format_ok": m.get("format") == self.format, "articles": m.get("articles", {}), "updated": m.get("updated")}
+
+
+def _groups(todo: list[tuple[Article, list[Passage]]], size: int) -> list[list[tuple[Article, list[Passage]]]]:
+    """Consecutive articles with about `size` passages per group (an article is never split)."""
+    groups: list[list[tuple[Article, list[Passage]]]] = [[]]
+    count = 0
+    for item in todo:
+        if groups[-1] and count + len(item[1]) > size:
+            groups.append([])
+            count = 0
+        groups[-1].append(item)
+        count += len(item[1])
+    return [g for g in groups if g]
 
 
 def _entry(art: Article, passages: list[Passage]) -> dict:

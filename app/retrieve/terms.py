@@ -50,6 +50,7 @@ _SYNONYM_GROUPS = [
 ]
 
 
+@lru_cache(maxsize=1 << 16)  # a corpus repeats its words: indexing 1,000 articles stems ~400,000
 def stem(word: str) -> str:
     return _stemmer().stemWord(word.lower().replace("’", "'").removesuffix("'s"))
 
