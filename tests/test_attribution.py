@@ -75,6 +75,17 @@ def who(text: str, sentence: str) -> tuple[str, str | None]:
     # a named subject whose verb needs a complement, and the quotation later in its sentence
     ("Liang described the need to overcome a limit of tech firms, which “isn’t capital but confidence and talent.”",
      "Liang described the need to overcome a limit of tech firms, which “isn’t capital but confidence and talent.”", QUOTED, "Liang"),
+    # patterns a review of real answers found (tests/eval/reviews/2026-12-03-before.md)
+    ("The frame acts as an antenna, possibly reducing the amount of dropped calls.",
+     "The frame acts as an antenna, possibly reducing the amount of dropped calls.", OWN, None),
+    ("However, many consumers reported that reception would decrease.", "However, many consumers reported that reception would decrease.",
+     UNATTRIBUTED, None),
+    ("According to The Daily, an insider claimed the chief was ousted. When Apple CEO Steve Jobs first introduced the phone, he praised its "
+     "antenna. Jobs later apologised.", "When Apple CEO Steve Jobs first introduced the phone, he praised its antenna.", QUOTED, "Apple CEO Steve Jobs"),
+    ("Citing people familiar with it, The Journal reported that Roe was pushed out. The sources claimed that Roe was not used to it. "
+     "They also said that it was Jobs who decided.", "They also said that it was Jobs who decided.", UNATTRIBUTED, None),
+    ('The phone is claimed to be "a revolutionary phone" as stated on the Apple website.',
+     'The phone is claimed to be "a revolutionary phone" as stated on the Apple website.', QUOTED, "the Apple website"),
     # ... but not between two quotations alone
     ("“My father uses it too,” says Jo Tian, who works at a university. The chatbot was the favourite topic. “Everyone was excited.”",
      "The chatbot was the favourite topic.", OWN, None),
@@ -98,7 +109,7 @@ def test_a_card_shows_whose_words_a_quote_carries_and_the_json_keeps_it():
     card = Perspective("a", "T", "T", "addresses", 0.5, "", quotes)
     shown = quotes_text(card)
     assert "    “Growth slowed.” [1]" in shown
-    assert "    Kudlow, quoted: “Tariffs will hurt,” said Kudlow. [2]" in shown
+    assert "    “Tariffs will hurt,” said Kudlow. [2]" in shown  # the sentence names its speaker: no second "Kudlow"
     assert "    unattributed: “Nobody knows,” a trader said. [3]" in shown
     result = AskResult("q", "view", "", [], [card], [], "stub")
     data = json.loads(json.dumps(result.to_dict()))
@@ -110,36 +121,38 @@ def _quote(text: str, n: int, voice: str, speaker: str | None = None) -> Evidenc
     return Evidence(text, 0, len(text), "a:1:0", n, voice=voice, speaker=speaker)
 
 
-VOICES = [_quote("Growth slowed to 2 percent.", 1, OWN), _quote("“Tariffs will hurt,” said Kudlow.", 2, QUOTED, "Kudlow"),
-          _quote("“Nobody knows,” a trader said.", 3, UNATTRIBUTED), _quote("Some people blame the 2 tariffs.", 4, UNATTRIBUTED)]
+VOICES = [_quote("Growth slowed to 2 percent.", 1, OWN), _quote("“Tariffs will hurt,” he said.", 2, QUOTED, "Kudlow"),
+          _quote("“Nobody knows,” a trader said.", 3, UNATTRIBUTED), _quote("Some people blame the 2 tariffs.", 4, UNATTRIBUTED),
+          _quote("Kudlow said tariffs work.", 5, QUOTED, "Larry Kudlow")]
 
 
 def test_exports_and_the_web_app_say_whose_words_each_quote_carries():
     """Markdown (batch reports, downloads), the web card, compare's table, Markdown, CSV and web
-    rows: a named speaker's words are led by "Kudlow, quoted:"; the article's own are bare;
-    a quotation of someone unnamed says "unattributed"; reported speech that names its vague
-    source itself ("Some people…") carries no label."""
-    card = Perspective("a", "Title", "Title", "addresses", 0.5, "", VOICES, [1, 2, 3, 4])
+    rows: a named speaker's words are led by "Kudlow, quoted:" (not when the sentence names
+    the speaker itself); the article's own are bare; a quotation of someone unnamed says
+    "unattributed"; reported speech that names its vague source ("Some people…") is bare."""
+    card = Perspective("a", "Title", "Title", "addresses", 0.5, "", VOICES, [1, 2, 3, 4, 5])
     md = markdown(AskResult("q", "view", "", [], [card], [], "stub"))
-    assert "  - “Growth slowed to 2 percent.” [1]" in md and "  - Kudlow, quoted: “Tariffs will hurt,” said Kudlow. [2]" in md
+    assert "  - “Growth slowed to 2 percent.” [1]" in md and "  - Kudlow, quoted: “Tariffs will hurt,” he said. [2]" in md
     assert "  - unattributed: “Nobody knows,” a trader said. [3]" in md and "  - “Some people blame the 2 tariffs.” [4]" in md
-    web = card_final(0, card, {1, 2, 3, 4})
-    assert '<blockquote><span class="pv-who">Kudlow, quoted:</span> “Tariffs will hurt,” said Kudlow.' in web
+    assert "  - “Kudlow said tariffs work.” [5]" in md
+    web = card_final(0, card, {1, 2, 3, 4, 5})
+    assert '<blockquote><span class="pv-who">Kudlow, quoted:</span> “Tariffs will hurt,” he said.' in web
     assert "<blockquote>Growth slowed" in web and '<span class="pv-who">unattributed:</span> “Nobody knows,”' in web
 
     row = CompareRow("a", "Title", "Title", "not judged", "", VOICES, status="addresses")
     result = CompareResult("tariffs", "", "none", [row], {"text": "1 of 1 articles discuss this."}, "stub", "schema", "note")
-    assert "Kudlow, quoted: “Tariffs will hurt,” said Kudlow. [2]" in table(result, width=200)
-    assert "Kudlow, quoted: “Tariffs will hurt,” said Kudlow. [2]<br>" in to_markdown(result)
+    assert "Kudlow, quoted: “Tariffs will hurt,” he said. [2]" in table(result, width=200)
+    assert "Kudlow, quoted: “Tariffs will hurt,” he said. [2]<br>" in to_markdown(result)
     line = to_csv(result).splitlines()[1]
-    assert "own | Kudlow, quoted | unattributed | own" in line
+    assert "own | Kudlow, quoted | unattributed | unattributed | Larry Kudlow, quoted" in line  # machines get every voice
     assert '<span class="pv-who">Kudlow, quoted:</span> “Tariffs' in matrix_html([asdict(row)], {})
 
 
 def test_the_answer_lead_says_whose_words_it_quotes():
-    card = Perspective("a", "Title", "Markets", "addresses", 0.5, "", VOICES[:2], [1, 2])
+    card = Perspective("a", "Title", "Markets", "addresses", 0.5, "", VOICES[1:2], [2])
     text = lead(analyse("Who warned that tariffs will hurt?"), [card])
-    assert text.startswith("«Markets»: Kudlow, quoted: “Tariffs will hurt,” said Kudlow. [2]")
+    assert text.startswith("«Markets»: Kudlow, quoted: “Tariffs will hurt,” he said. [2]")
 
 
 def test_speaker_names_match_by_surname_or_containment():

@@ -211,6 +211,14 @@ def _clean_speaker(phrase: str) -> str:
     return " ".join(words)
 
 
+def _has_head(phrase: str) -> bool:
+    """Whether a phrase before a verb can be its subject: it does not end in a participle or
+    adverb, nor open with an adverb ("calls" after "possibly reducing the amount of dropped"
+    is a noun, not a verb with that subject)."""
+    words = phrase.split()
+    return not (re.fullmatch(r"[a-z]+(?:ed|ing|ly)", words[-1]) or re.fullmatch(r"[a-z]+ly", words[0]))
+
+
 def _is_name(phrase: str) -> bool:
     """A short phrase whose words are capitalised, bar joining words ("Jane Doe", "the
     Ministry of Health", "Dr. John Q. Public")."""
@@ -248,6 +256,7 @@ def _vague(speaker: str) -> bool:
         first not in ("the", "his", "her", "their", "its") and low.endswith("s") and not low.endswith("ss") and low != "police")
 
 
+_SUBORDINATE = re.compile(r"[\"“‘']?(?:When|After|Before|While|Although|Though|As|Since|Once|If|Because)\b")
 _TITLE_CASE = re.compile(r"[^\W\d_a-z][^\W\d_A-Z]+(?:-[^\W\d_][^\W\d_A-Z]+)?")  # "Sacoolas", "Jean-Luc"; not "AI", "DeepSeek", "R1"
 
 
@@ -279,6 +288,7 @@ def _head_or_appositive(segments: list[str]) -> str:
     return head
 
 
+_QUANTIFIERS = {"many", "some", "several", "few", "most", "all", "both", "other", "others", "numerous"}  # heads, never appositives
 _RELATIVE = re.compile(r"^(?:who|which|where|whose|whom)\b", re.I)
 
 
@@ -301,7 +311,8 @@ def _subject_before(masked: str, verb_at: int) -> str:
             return ""
         first = chunk.split()[0]
         relative = bool(_RELATIVE.match(seg))
-        aside = len(clauses) == 1 and (first.islower() and first != "police" or (first.lower() in ("the", "a", "an") and not _is_name(chunk)))
+        aside = len(clauses) == 1 and first not in _QUANTIFIERS and (
+            first.islower() and first != "police" or (first.lower() in ("the", "a", "an") and not _is_name(chunk)))
         if k > 0 and (relative or aside):
             prev = _clean_speaker(segments[k - 1])
             if relative or (_is_name(prev) and prev.split()[0].lower() not in _CLAUSE_WORDS):  # not "Since then, some voices…"
@@ -335,7 +346,7 @@ def cues(text: str, a: int, b: int, quotes: list[_Quote]) -> list[_Cue]:
         if word in lexicon.INVERTED_ONLY or not _is_speech(word, before, after):
             continue
         speaker = _subject_before(masked, m.start())
-        if speaker and len(speaker.split()) <= MAX_SPEAKER_WORDS and speaker.split()[0] != "Q":
+        if speaker and len(speaker.split()) <= MAX_SPEAKER_WORDS and speaker.split()[0] != "Q" and _has_head(speaker):
             found.append(_cue(a + m.start(), speaker))
     for phrase in lexicon.ACCORDING:
         for m in re.finditer(rf"\b{re.escape(phrase)}\s+([^,.;:]+)", masked, re.I):
@@ -432,6 +443,8 @@ class _Reading:
             for j in range(i, max(-1, i - LOOK_BACK - 1), -1):
                 if j < i and self.speakers[j]:
                     return self.speakers[j]
+                if j < i and self.result_kind(j) == UNATTRIBUTED:
+                    return None  # an unnamed voice came in between: "they" are its sources
                 named = [c.speaker for c in self.cues[j] if c.strength >= 2 and c.at < cue.at]
                 if named:
                     return named[-1]
@@ -461,10 +474,17 @@ class _Reading:
         that names one, its speaker, else its subject, else the last person it names ("…spoke
         with Anne Sacoolas as a suspect. She informed police…"). Names in sentence i itself
         are what the speaker talks about, not who speaks ("…to Beijing, he added.")."""
+        s = self.spans[i]
+        if _SUBORDINATE.match(self.text, s.start):  # "When Apple CEO Steve Jobs introduced it, he praised…"
+            people = [name for pos, name in self._names_in(s.start, at) if self._is_person(name)]
+            if people:
+                return people[-1]
         for j in range(i - 1, max(-1, i - LOOK_BACK - 1), -1):
             s = self.spans[j]
             if self.speakers[j]:
                 return self.speakers[j]
+            if self.result_kind(j) == UNATTRIBUTED:
+                return None  # an unnamed voice came in between ("The sources claimed… They also said…")
             people = [name for _, name in self._names_in(s.start, s.end) if self._is_person(name)]
             if people:
                 subject = _noun_phrase_at_start(self.text[s.start:s.end])
@@ -482,6 +502,8 @@ class _Reading:
             start = m.start()
             if self.text[start].isupper() and (start == a or not self.text[start - 1].isalnum()):
                 name = _capitalised_run(self.text[:b], start)
+                if name and (name.split()[0].lower() in self._lower_words or _SUBORDINATE.fullmatch(name.split()[0])):
+                    name = ""  # a sentence's first word ("When Apple CEO…"): the name starts after it
                 if name:
                     out.append((start, name))
                     pos = start + len(name)
@@ -491,15 +513,19 @@ class _Reading:
         return out
 
     @functools.cached_property
+    def _lower_words(self) -> set[str]:
+        """Every word the article writes in lower case somewhere ("when", "previous")."""
+        return set(re.findall(r"\b[^\W\d_A-Z][\w’'-]*", self.text))
+
+    @functools.cached_property
     def _surnames(self) -> set[str]:
         """Last words of the article's multi-word names that it also uses alone ("Sacoolas"
         after "Anne Sacoolas"): how news refers to people, not to places or bodies."""
         runs = [name for _, name in self._names_in(0, len(self.text))]
         alone = {r for r in runs if " " not in r}
-        lower = set(re.findall(r"\b[^\W\d_A-Z][\w’'-]*", self.text))  # words written in lower case somewhere
+        runs += [" ".join(r.split()[-2:]) for r in runs if len(r.split()) > 2]  # "Apple CEO Steve Jobs" -> "Steve Jobs"
         return {r.split()[-1] for r in runs if 2 <= len(r.split()) <= 3 and r.split()[-1] in alone
-                and all(_TITLE_CASE.fullmatch(w) for w in r.split()) and r.split()[0].lower() not in lower
-                and self._proper(r.split()[0])}
+                and all(_TITLE_CASE.fullmatch(w) for w in r.split()) and self._proper(r.split()[0])}
 
     def _is_person(self, phrase: str) -> bool:
         words = phrase.replace("’s", "").replace("'s", "").split()

@@ -88,7 +88,8 @@ SOURCE_NOUNS = ("statement", "comment", "report", "post", "message", "letter", "
 NAMED_AS = ("using the pseudonym", "identified only as", "identified as", "who gave her name as",
             "who gave his name as", "who asked to be identified as", "known as")
 # Words that open an attribution phrase without a verb: "according to X", "in X's words".
-ACCORDING = ("according to", "in the words of", "as quoted by", "quoting", "citing", "per")
+ACCORDING = ("according to", "in the words of", "as quoted by", "quoting", "citing", "per", "as stated on", "as stated in",
+             "as stated by", "as reported by", "as announced on", "as posted on")
 # Auxiliaries and adverbs that may stand between a speaker and the verb ("X has also said",
 # "X later told", "X would not say").
 BETWEEN = frozenset({

@@ -14,7 +14,7 @@ import shutil
 import textwrap
 
 from app.answer.results import MENTIONS
-from app.answer.voice import voice_label, voiced
+from app.answer.voice import voiced, whose
 from app.render.text import byline
 
 CSV_FIELDS = ["topic", "claim", "article_id", "title", "outlet", "author", "date", "url", "status", "stance", "labels",
@@ -58,7 +58,7 @@ def to_csv(results) -> str:
                 "topic": res.topic, "claim": res.claim, "article_id": r.article_id, "title": r.title,
                 "outlet": r.source.outlet, "author": r.source.author, "date": r.source.date, "url": r.source.url,
                 "status": r.status, "stance": r.stance, "labels": res.labels, "viewpoint": r.viewpoint, "viewpoint_source": r.viewpoint_source,
-                "quotes": " | ".join(q.text for q in r.quotes), "voices": " | ".join(voice_label(q) or "own" for q in r.quotes),
+                "quotes": " | ".join(q.text for q in r.quotes), "voices": " | ".join(whose(q) for q in r.quotes),
                 "citations": " | ".join(str(q.citation) for q in r.quotes),
                 "passage_ids": " | ".join(q.passage_id for q in r.quotes), "offsets": " | ".join(f"{q.start}-{q.end}" for q in r.quotes),
                 "method": r.method,
