@@ -386,3 +386,15 @@ def test_a_fact_lead_with_only_unsure_articles_says_so_before_the_closest_senten
     cards = [Perspective("a", "A", "A", MENTIONS, 0.9, "", [unsure], [1]), Perspective("b", "B", "B", SILENT, 0.1, "", [], [])]
     text = lead(analyse("How old is the lighthouse keeper?"), cards)
     assert text == "No article clearly answers this. Closest: «A»: “The lighthouse keeper is not very old.” [1] «B» does not address it."
+
+
+def test_a_view_card_leads_with_the_articles_own_words_over_a_quotation(stub_pipe):
+    """NRC's card on the excitement about DeepSeek led with a reader's quotation ("“Everyone
+    was excited…”"); the article's own sentences now come first. An expert's answer in
+    reported speech ("…, said Yanbo Wang") is the article's report and keeps its place."""
+    res = ask(stub_pipe, "Is the excitement in China about DeepSeek exaggerated?")
+    nrc = next(p for p in res.perspectives if p.article_id.startswith("002"))
+    best = max((q for q in nrc.quotes if q.role == "key"), key=lambda q: q.score)
+    assert not best.text.startswith(("“", '"')) and best.voice == "own"
+    res = ask(stub_pipe, "Has the AI sector in China escaped the brain drain that hit other tech sectors?")
+    assert "political imprimatur" in res.answer

@@ -95,9 +95,10 @@ class Rule:
     relative: float = 0.35  # far behind the best article (under this share): silent whatever its words
     sure_relative: float = 0.8  # not silent but below this share: "mentions" rather than "addresses"
     min_cosine: float = 0.2  # the best sentence's cosine below this: silent whatever the words (the `floor` setting)
-    # A view question's card should show the article's own view first: a sentence in its own
-    # voice gets this lift over one that quotes or reports someone else (a preference, not an
-    # exclusion: a quote that answers the question better still wins). Measured in models.md.
+    # A view question's card should show the article's own view first: a sentence that does not
+    # give someone's words in quotation marks gets this lift (a preference, not an exclusion: a
+    # quote that answers the question better still wins). Reported speech keeps the lift: an
+    # expert's "X said that…" carried q28's answer. Measured in models.md, "Who says it".
     own_voice: float = 0.03
     # Words the article never uses (session 13, dev split): the rarity-weighted share of the
     # question's key terms, synonyms included, found nowhere in the whole article. An article
@@ -246,7 +247,7 @@ class EvidenceFinder:
             if qt.wants_number and numbers(text) - qt.numbers:
                 extra += rule.number_weight
             # the own-voice lift ranks what is shown, never whether the article is silent
-            prefer = rule.own_voice if qt.kind == "view" and attribute(span.start, span.end, art.text).kind == OWN else 0.0
+            prefer = rule.own_voice if qt.kind == "view" and not _quotes_someone(art.text, span.start, span.end) else 0.0
             shown = Scored(span.start, span.end, text, pid, round(float(focus[i]) + extra + prefer, 4), round(float(focus[i]), 4), round(coverage, 4))
             scored.append((float(focus[i]) + extra + prefer, float(cos[i]) + extra, float(cos[i]), i, shown))
         if not scored:
@@ -304,6 +305,15 @@ class EvidenceFinder:
             if p.start <= offset < p.end:
                 return p.id
         return ""
+
+
+_QUOTATION = re.compile(r"^[\"“‘«]|[\"“«](?:\S+\s+){3,}[^\"”»]*[\"”»]")  # opens with a mark, or quotes 4+ words
+
+
+def _quotes_someone(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] gives someone's words in quotation marks (not the article's own,
+    and not reported speech: "X said that…", which carries information in the article's words)."""
+    return bool(_QUOTATION.search(text[start:end])) and attribute(start, end, text).kind != OWN
 
 
 def _best(scored: list[tuple], by: int, n: int, margin: float) -> list[Scored]:
