@@ -27,11 +27,12 @@ from app.answer import prompts, support
 from app.answer.citations import cited_numbers, clean_citations, verify_quote
 from app.answer.question import clean_question
 from app.answer.results import ADDRESSES, MENTIONS, NOT_ADDRESSED_TEXT, SILENT, AskResult, Evidence, Perspective, SourcePassage, voice_of
+from app.answer.leaning import with_context
 from app.answer.voice import voiced
 from app.errors import ModelCrashed
 from app.llm import GenerationStats
 from app.pipeline import Pipeline
-from app.retrieve.evidence import ArticleEvidence, leans_back, qualifies_previous
+from app.retrieve.evidence import ArticleEvidence, qualifies_previous
 from app.retrieve.terms import QuestionTerms, analyse
 
 NOT_ADDRESSED = NOT_ADDRESSED_TEXT  # the card text of a silent article (kept for importers)
@@ -229,9 +230,7 @@ def _most_direct(card: Perspective) -> str:
     after = min((q for q in card.quotes if q.start >= key.end), key=lambda q: q.start, default=None)
     gap = " … later: " if after and after.start - key.end > 3 else " "  # paragraphs later (evidence.later_turn)
     turned_down = f"{gap}{voiced(after)} [{after.citation}]" if after and qualifies_previous(after.text) else ""
-    before = max((q for q in card.quotes if q.end <= key.start and q.role == "context"), key=lambda q: q.end, default=None)
-    leaned_on = f"{voiced(before)} [{before.citation}] " if before and leans_back(key.text) else ""
-    return f"«{card.label}»: {leaned_on}{voiced(key)} [{key.citation}]{turned_down}"
+    return f"«{card.label}»: {with_context(card.quotes, key)}{turned_down}"
 
 
 def _nearby_note(nearby: list) -> str:
@@ -297,7 +296,8 @@ def _fact_lead(cards: list[Perspective], qt: QuestionTerms, limit: int = NAMED) 
     hold the same answer (a number, date or name in both). Before, any answer of the asked
     kind counted, so "Which university…" listed articles naming other universities."""
     best, keys = fact_source(cards, qt)
-    quote = " ".join(f"{voiced(q)} [{q.citation}]" for q in sorted(keys, key=lambda q: q.start))
+    shown: set[tuple[int, int]] = set()
+    quote = " ".join(filter(None, (with_context(best.quotes, q, shown) for q in sorted(keys, key=lambda q: q.start))))
     given = set().union(*(qt.answers_in(q.text) for q in keys))
     def agrees(c: Perspective) -> bool:
         return not qt.answer_type or any(given & qt.answers_in(q.text) for q in c.quotes)
