@@ -20,8 +20,10 @@ from app.index.store import Index, SyncReport, open_index
 from app.llm import Model, load_model
 from app.index.sentences import SentenceStore
 from app.retrieve.corpus_words import CorpusWords
-from app.retrieve.evidence import ArticleEvidence, EvidenceFinder, Rule
+from app.retrieve.evidence import ArticleEvidence, EvidenceFinder
 from app.retrieve.hybrid import Retriever
+from app.retrieve.related import RelatedWords
+from app.rules import RULES, Rules
 from app.settings import Settings, llm_api_key
 
 
@@ -83,6 +85,7 @@ class Pipeline:
     evidence: EvidenceFinder | None = None
     # find_evidence reads under `corpus_lock`; reload and set_model write (see ReadWriteLock).
     corpus_lock: ReadWriteLock = field(default_factory=ReadWriteLock)
+    rules: Rules = RULES  # every threshold (app/rules.py)
 
     @property
     def model(self) -> Model:
@@ -110,6 +113,10 @@ class Pipeline:
         with self.corpus_lock.reading():
             return self.evidence.find(question, **options)
 
+    def question_terms(self, question: str):
+        """What the question asks, in the corpus's words (EvidenceFinder.terms)."""
+        return self.evidence.terms(question)
+
     def article(self, article_id: str) -> Article:
         return next(a for a in self.articles if a.id == article_id)
 
@@ -125,11 +132,12 @@ class Pipeline:
         report = self.index.sync(articles, progress=progress, force=force)
         self.sentences.ensure(articles, progress=progress)  # index-time work: a question never embeds the corpus
         words = CorpusWords.build(articles, self.settings.data_dir / "index" / "words")
+        related = RelatedWords.build(words, self.embedder, self.settings.data_dir / "index" / "words", self.rules.related_min_sentences)
         passages = [p for a in articles for p in cache.passages(a)]
         cache.keep(articles)
         self.articles, self.passages, self.skipped, self.sync_report = articles, passages, skipped, report
         self.retriever = Retriever(articles, passages, self.index, self.embedder, cache_dir=self.settings.data_dir / "index")
-        self.evidence = EvidenceFinder(self.retriever, self.sentences, Rule(min_cosine=self.settings.floor), words=words,
+        self.evidence = EvidenceFinder(self.retriever, self.sentences, self.rules, words=words, related=related,
                                        candidates=self.settings.candidates)
         return report
 
@@ -160,8 +168,9 @@ def model_options(settings: Settings) -> dict:
 
 
 def build_pipeline(settings: Settings, *, progress: bool = False, notify: Callable[[str], None] | None = None, model: Model | None = None,
-                   preload_model: bool = False) -> Pipeline:
+                   preload_model: bool = False, rules: Rules | None = None) -> Pipeline:
     """Load the corpus, sync the index (embedding only what changed) and get ready to answer.
+    `rules`: thresholds other than the declared ones (the eval's --rule).
 
     `preload_model`: start the model first when it runs in a worker process, so it loads while
     the index syncs (a command that will ask the model; its errors then come first)."""
@@ -171,7 +180,8 @@ def build_pipeline(settings: Settings, *, progress: bool = False, notify: Callab
     embedder = Embedder(settings.embed_model, threads=settings.threads or 0, cache_dir=settings.data_dir / "models")
     t1 = time.perf_counter()
     index = open_index(settings.data_dir, embedder, chroma_url=settings.chroma_url, notify=notify)
-    pipe = Pipeline(settings, [], [], index, None, embedder, SyncReport(), sentences=index.sentences)  # type: ignore[arg-type]
+    pipe = Pipeline(settings, [], [], index, None, embedder, SyncReport(), sentences=index.sentences,
+                    rules=rules or RULES.with_(silence_floor=settings.floor))  # type: ignore[arg-type]
     pipe.reload(progress=progress)
     if notify:
         for msg in pipe.skipped:

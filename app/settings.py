@@ -33,6 +33,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDic
 
 from app.errors import InputError
 from app.resources import SEEDS_DIR
+from app.rules import Rules
 
 ENV_PREFIX = "PERSPECTIVES_"
 QUANT_CHOICES = ("Q8_0", "F16", "off")
@@ -76,7 +77,7 @@ class Settings(BaseSettings):
     shown: int = setting(6, "Articles shown", "Articles named in an answer and cards shown before 'show more' (--all shows every one).",
                          ge=1, le=100)
     quotes: int = setting(2, "Quotes per article", "Verbatim quotes shown per article.", ge=0, le=5)
-    floor: float = setting(0.2, "Relevance floor", "An article whose closest sentence has a cosine similarity with the question below this "
+    floor: float = setting(Rules.model_fields["silence_floor"].default, "Relevance floor", "An article whose closest sentence has a cosine similarity with the question below this "
                           "does not address it, whatever its words (one of several silence rules; models.md).", ge=-1, le=1)
     temperature: float = setting(0.0, "Temperature", "Sampling temperature; 0 = deterministic (recommended for small models).", ge=0, le=2)
     max_question_chars: int = setting(1000, "Longest question", "Longer questions are cut to this many characters, with a notice.",

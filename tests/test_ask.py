@@ -274,3 +274,15 @@ def test_the_cli_says_why_model_sentences_were_not_shown_and_heads_a_fact_senten
     for ev in ask_stream(stub_pipe, "How many Nvidia chips were used to train DeepSeek's V3 model?"):
         printer.finish(ev.result) if ev.kind == "done" else printer(ev)
     assert "In short (" in out.getvalue() and "How they differ" not in out.getvalue()
+
+
+def test_an_unsure_card_says_why_it_may_not_address_the_question():
+    from app.answer.results import Evidence, Perspective
+    from app.render.text import card_text, markdown
+    from app.answer.results import AskResult
+
+    quote = Evidence("The lighthouse was mentioned once.", 0, 34, "a:0", 1, "key", 0.4)
+    card = Perspective("a", "Harbour news", "Harbour news", "mentions", 0.4, "", [quote], [1], reason="mentions lighthouse only in passing")
+    assert "(may not address the question (mentions lighthouse only in passing): these are its closest sentences)" in card_text(card)
+    res = AskResult("Why was the lighthouse closed?", "view", "No article clearly addresses this.", [], [card], [], "stub")
+    assert "mentions lighthouse only in passing" in markdown(res)

@@ -66,7 +66,7 @@ def _reordered(pipe):
     arts = list(reversed(pipe.articles))
     view.articles = arts
     view.retriever = Retriever(arts, [p for a in arts for p in pipe.retriever.by_article.get(a.id, [])], pipe.index, pipe.embedder)
-    view.evidence = EvidenceFinder(view.retriever, pipe.sentences)
+    view.evidence = EvidenceFinder(view.retriever, pipe.sentences, pipe.rules, words=pipe.evidence.words, related=pipe.evidence.related)
     return view
 
 

@@ -108,6 +108,27 @@ def test_make_label_cuts_at_word():
     assert make_label("a" * 10 + " " + "b" * 40).endswith("…")
 
 
+@pytest.mark.parametrize("name", ["LICENSE.md", "license.txt", "README.md", "Readme.txt", "COPYING", "COPYING.md", "LICENCE.md"])
+def test_licence_and_readme_files_are_not_articles(tmp_path, name):
+    (tmp_path / "wn1-an-article.md").write_text("---\ntitle: Markets fall\n---\nStock markets fell sharply on Monday in Tokyo.", encoding="utf-8")
+    (tmp_path / name).write_text("# Licence\n\nThis text is licensed under CC BY 2.5 and may be shared with attribution.", encoding="utf-8")
+    skipped = []
+    arts = load_corpus(tmp_path, on_skip=lambda p, m: skipped.append(m))
+    assert [a.id for a in arts] == ["wn1-an-article"] and skipped == []
+
+
+def test_an_article_whose_name_only_starts_like_a_licence_is_read(tmp_path):
+    (tmp_path / "licensed-brewers-protest.md").write_text("Licensed brewers protested the new tax in the capital on Friday.", encoding="utf-8")
+    assert [a.id for a in load_corpus(tmp_path)] == ["licensed-brewers-protest"]
+
+
+def test_eval_corpora_hold_only_their_articles():
+    corpora = SEEDS.parent / "tests" / "eval" / "corpora"
+    for folder in (p for p in corpora.iterdir() if p.is_dir()):
+        ids = [a.id for a in load_corpus(folder)]
+        assert ids and all(i.startswith("wn") for i in ids), (folder.name, ids)
+
+
 def test_a_folders_licence_and_readme_are_not_articles(tmp_path):
     """An openly licensed collection ships its LICENSE.md and README.md beside the articles:
     neither may become a card ("Subject. technology: …" was once a Most direct answer)."""
@@ -118,3 +139,4 @@ def test_a_folders_licence_and_readme_are_not_articles(tmp_path):
     arts = load_corpus(tmp_path, on_skip=lambda p, m: skipped.append(m))
     assert [a.title for a in arts] == ["Readme first, a real article's title"]
     assert skipped == []
+

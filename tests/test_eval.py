@@ -9,6 +9,7 @@ need checking).
 from __future__ import annotations
 
 import copy
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -85,3 +86,72 @@ def test_the_stance_eval_scores_every_gold_label_with_forced_labels(stub_pipe):
     assert figures["evidence_valid"] == 1.0 and figures["quotes"] > 0
     judged = sum(n for label, n in figures["predicted"].items() if label != "not addressed")
     assert judged > 0  # forced: the stub's labels are measured although it fails calibration
+
+
+# -- the coverage line, rule changes and leave-one-corpus-out (app/eval/run.py) --------------
+
+from app.eval.answers import coverage_line  # noqa: E402
+from app.eval.run import loco, objective  # noqa: E402
+from app.rules import RULES  # noqa: E402
+from app.errors import InputError  # noqa: E402
+
+
+def test_the_coverage_line_is_exact_only_when_it_counts_every_addressing_article_and_no_silent_one():
+    gold_addressing, gold_silent = ["a", "b"], ["c"]
+    assert coverage_line({"a": "addresses", "b": "addresses", "c": "silent", "d": "addresses"}, gold_addressing, gold_silent) == \
+        {"coverage_exact": 1, "coverage_right_or_hedged": 1}  # d is unjudged: it counts neither way
+    assert coverage_line({"a": "addresses", "b": "mentions", "c": "mentions"}, gold_addressing, gold_silent) == \
+        {"coverage_exact": 0, "coverage_right_or_hedged": 1}  # b hedged, c hedged: no claim is wrong
+    assert coverage_line({"a": "addresses", "b": "silent", "c": "silent"}, gold_addressing, gold_silent)["coverage_right_or_hedged"] == 0
+    assert coverage_line({"a": "addresses", "b": "addresses", "c": "addresses"}, gold_addressing, gold_silent) == \
+        {"coverage_exact": 0, "coverage_right_or_hedged": 0}
+
+
+def test_a_rule_is_changed_by_name_and_a_wrong_name_or_value_says_what_to_write():
+    assert RULES.with_text(["silence_floor=0.35", "passage_lift=0.1,0.05"]).silence_floor == 0.35
+    assert RULES.with_text(["passage_lift=0.1,0.05"]).passage_lift == (0.1, 0.05)
+    with pytest.raises(InputError, match="Unknown rule 'silence=1'.*silence_floor"):
+        RULES.with_text(["silence=1"])
+    with pytest.raises(InputError, match="silence_floor"):
+        RULES.with_text(["silence_floor=7"])  # beyond its declared bound
+
+
+def _rows(caught: int, silent: int = 10):
+    ask = [{"fact": False, "view": False, "silent_gold": silent, "silent_caught": caught, "silent_flat": 0, "addressing_gold": 10,
+            "addressing_shown": 10, "wrongly_silenced": 0, "silent_as_addressing": silent - caught, "addressing_as_unsure": 0,
+            "coverage_exact": 0, "coverage_right_or_hedged": 0, "generated": 0, "dropped": 0, "unsupported_shown": 0, "cut": False,
+            "cites": 0, "cites_valid": 0, "quotes": 0, "quotes_valid": 0, "answer_cards": 0, "answer_cards_quoted": 0,
+            "direct_answers": 0, "direct_answers_quoted": 0, "seconds": 0.0}]
+    return ask, []
+
+
+def test_leave_one_corpus_out_reports_each_corpus_under_the_variant_chosen_on_the_others():
+    # variant "x" is best on a and b, "y" only on c: c is reported under x, its own best never chosen for it
+    results = {"x": {"a": _rows(9), "b": _rows(9), "c": _rows(1)}, "y": {"a": _rows(2), "b": _rows(2), "c": _rows(10)}}
+    held = loco(results, objective)
+    assert held["c"]["chosen"] == "x" and held["c"]["silent_caught"] == 0.1
+    assert held["a"]["chosen"] == "y" and held["a"]["silent_caught"] == 0.2  # b and c pooled: x 10 of 20 caught, y 12 of 20
+
+
+def test_the_eval_runs_a_corpus_with_a_changed_rule_in_one_command(tmp_path):
+    """`--rule silence_floor=1` silences every article: the figures a sweep reads change with it."""
+    from click.testing import CliRunner
+
+    from app.eval.run import main
+
+    corpus = tmp_path / "harbour"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("The harbour lighthouse was closed in May because storms cracked its tower. "
+                                 "Repairs will cost the town two million euros.", encoding="utf-8")
+    (corpus / "b.md").write_text("The fish market opened a new hall for traders. Stalls sell cod and herring every morning.", encoding="utf-8")
+    (corpus / "gold.jsonl").write_text(json.dumps({"id": "h1", "question": "Why was the lighthouse closed?", "kind": "view",
+                                                   "articles": ["a"], "silent": ["b"], "split": "dev"}) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    declared = runner.invoke(main, ["--model", "stub", "--corpus", str(corpus), "--data-dir", str(tmp_path / "d"), "--json", str(tmp_path / "1.json")])
+    changed = runner.invoke(main, ["--model", "stub", "--corpus", str(corpus), "--data-dir", str(tmp_path / "d"), "--json", str(tmp_path / "2.json"),
+                                   "--rule", "silence_floor=1"])
+    assert declared.exit_code == 0 and changed.exit_code == 0, declared.output + changed.output
+    before = json.loads((tmp_path / "1.json").read_text())["models"]["stub"]["variants"]["declared"]["figures"]["harbour"]
+    after = json.loads((tmp_path / "2.json").read_text())["models"]["stub"]["variants"]["declared"]["figures"]["harbour"]
+    assert before["addressing_flat_silent"] == 0.0 and after["addressing_flat_silent"] == 1.0
+    assert "| harbour |" in changed.output

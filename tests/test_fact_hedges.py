@@ -46,7 +46,7 @@ def test_only_articles_that_address_a_dev_fact_question_are_lifted(stub_pipe, mo
     real = ask_module.confirm_fact_holders
     wrong = []
     for r in _dev_fact_questions():
-        monkeypatch.setattr(ask_module, "confirm_fact_holders", lambda qt, cards: None)
+        monkeypatch.setattr(ask_module, "confirm_fact_holders", lambda qt, cards, rules=None: None)
         before = {p.article_id: p.status for p in ask(stub_pipe, r["question"]).perspectives}
         monkeypatch.setattr(ask_module, "confirm_fact_holders", real)
         lifted = [p.article_id for p in ask(stub_pipe, r["question"]).perspectives if p.status != before[p.article_id]]
@@ -57,7 +57,7 @@ def test_only_articles_that_address_a_dev_fact_question_are_lifted(stub_pipe, mo
 @pytest.mark.parametrize("question", ["Did the Chinese government deserve credit for DeepSeek's success?",
                                       "What does DeepSeek's success say about China's education system?"])
 def test_view_questions_keep_their_hedges(stub_pipe, question, monkeypatch):
-    monkeypatch.setattr(ask_module, "confirm_fact_holders", lambda qt, cards: None)
+    monkeypatch.setattr(ask_module, "confirm_fact_holders", lambda qt, cards, rules=None: None)
     before = [p.status for p in ask(stub_pipe, question).perspectives]
     monkeypatch.undo()
     assert [p.status for p in ask(stub_pipe, question).perspectives] == before

@@ -9,7 +9,8 @@ import pytest
 
 from app.index.store import Index
 from app.pipeline import build_pipeline
-from app.retrieve.evidence import EvidenceFinder, Rule
+from app.retrieve.evidence import EvidenceFinder
+from app.rules import RULES
 
 
 def test_first_build_then_nothing_to_do(seeds_copy, make_pipe, tmp_path):
@@ -92,10 +93,10 @@ def test_the_floor_setting_silences_articles_whose_closest_sentence_is_below_it(
     cosines = sorted(ev.cosine for ev in found if ev.status != "silent")
     assert len(cosines) >= 1
     strict = copy.copy(stub_pipe)
-    strict.evidence = EvidenceFinder(stub_pipe.retriever, stub_pipe.sentences, Rule(min_cosine=cosines[-1] + 0.01))
+    strict.evidence = EvidenceFinder(stub_pipe.retriever, stub_pipe.sentences, RULES.with_(silence_floor=cosines[-1] + 0.01))
     assert [ev.status for ev in strict.find_evidence(question)] == ["silent"] * len(found)
     built = build_pipeline(stub_pipe.settings.model_copy(update={"floor": 0.99}))
-    assert built.evidence.rule.min_cosine == 0.99
+    assert built.evidence.rules.silence_floor == 0.99
 
 
 def test_evidence_sentences_are_verbatim(stub_pipe):

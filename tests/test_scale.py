@@ -73,7 +73,8 @@ def test_indexing_runs_the_model_over_each_sentence_once_and_passages_take_their
     monkeypatch.setattr(Embedder, "embed", lambda self, texts, **kw: embedded.extend(texts) or real(self, texts, **kw))
     pipe = make_pipe(collection)
     sentences = [a.text[s.start:s.end] for a in pipe.articles for s in sentence_spans(a.text)]
-    assert sorted(embedded) == sorted(sentences)  # once each, and no passage embedded whole
+    vocabulary = set(pipe.evidence.words.forms.values())  # one vector per word of the vocabulary (related words, related.py)
+    assert sorted(t for t in embedded if t not in vocabulary or t in sentences) == sorted(sentences)  # once each, no passage whole
     art = next(a for a in pipe.articles if a.id.startswith("003"))
     found = pipe.sentences.get(art)
     got = pipe.index._open().get(where={"article_id": art.id}, include=["embeddings", "metadatas"])
@@ -131,3 +132,29 @@ def test_json_lists_unread_articles_as_ids_unless_all_is_asked(collection, make_
     full = json.loads(CliRunner().invoke(cli, [*args, "--all"]).stdout)
     assert len(full["perspectives"]) == 45
     assert [p["status"] for p in full["perspectives"] if p["article_id"] in compact["not_examined"]] == ["silent"] * len(compact["not_examined"])
+
+
+def test_copies_of_one_story_do_not_fill_the_lead_with_the_same_quote(collection, make_pipe):
+    """Wire copies are common in a real collection: the second Most direct quote must be another
+    sentence, not the first one again under another outlet's name."""
+    original = next(SEEDS.glob("003_*.txt")).read_text(encoding="utf-8")
+    for i in range(3):
+        (collection / f"copy_{i}.md").write_text(f"---\ntitle: Wire copy {i} of a column\noutlet: Wire {i}\n---\n" + original, encoding="utf-8")
+    result = ask(make_pipe(collection), "How did US export controls affect DeepSeek?")
+    direct = result.answer.split(" Most direct: ", 1)[1]
+    quotes = re.findall(r"“(.+?)” \[\d+\]", direct)
+    assert quotes and len(set(quotes)) == len(quotes)
+    assert len(result.answer) <= 1500
+
+
+def test_a_batch_reports_markdown_names_the_speaking_articles_and_counts_the_rest(collection, make_pipe):
+    from app.render.text import markdown
+
+    pipe = make_pipe(collection, candidates=8)
+    result = ask(pipe, "How did US export controls affect DeepSeek?")
+    text = markdown(result)
+    cards = text.split("### What each article says", 1)[1].split("### Sources", 1)[0]
+    speaking = [p for p in result.perspectives if p.status != "silent"]
+    assert cards.count("- **") == len(speaking) and not re.search(r"\*\*Round \d+ of the", cards)  # no sports card
+    assert f"Not found discussing it (not read closely): {len(result.not_examined)} more articles." in cards
+    assert len(result.not_examined) >= 37 and len(cards) < 6000

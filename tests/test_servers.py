@@ -126,6 +126,34 @@ def test_index_sync_is_incremental_against_the_chroma_server(seeds_copy, tmp_pat
         assert remote == mine
 
 
+# -- a collection of thousands, on the server ---------------------------------------------
+def test_two_thousand_articles_on_the_chroma_server_read_only_the_candidates(seeds_copy, tmp_path, chroma_url):
+    """The real embedder and a real `chroma run` with 2,005 articles: the question's nearest
+    passages come from the server's ANN index as an exact product would find them, the seeds
+    that discuss it are read, and the rest are counted, not walked."""
+    import numpy as np
+
+    from test_scale import filler
+
+    for i in range(2000):
+        (seeds_copy / f"sport_{i:04d}.md").write_text(filler(i), encoding="utf-8")
+    pipe = build_pipeline(Settings(data_dir=tmp_path / "r", seeds=seeds_copy, model="stub", chroma_url=chroma_url))
+    assert len(pipe.articles) == 2005
+    question = "How did US export controls affect DeepSeek?"
+    qvec = pipe.embedder.embed([question])[0]
+    stored = pipe.index._open().get(include=["embeddings"])
+    vectors = np.asarray(stored["embeddings"], dtype=np.float32)
+    exact = [stored["ids"][i] for i in np.argsort(-(vectors @ qvec))[:20]]
+    nearest = [pid for pid, _ in pipe.index.query_all(qvec, 20)]
+    assert len(set(nearest) & set(exact)) >= 18  # the server's ANN recall at 20
+    result = ask(pipe, question)
+    assert len(result.perspectives) <= 64 and len(result.perspectives) + len(result.not_examined) == 2005
+    assert len(result.answer) <= 1500 and "other articles do not appear to discuss it" in result.answer
+    speaking = {p.article_id for p in result.perspectives if p.status != "silent"}
+    seeds = {a.id for a in pipe.articles if not a.id.startswith("sport_")}
+    assert len(speaking & seeds) >= 4 and not any(aid.startswith("sport_") for aid in speaking)
+
+
 # -- failures: clear, quick, no hang --------------------------------------------------------
 def test_unreachable_servers_fail_fast_with_the_url():
     dead = f"http://127.0.0.1:{_free_port()}"

@@ -34,7 +34,8 @@ from app.errors import ModelCrashed
 from app.llm import GenerationStats
 from app.pipeline import Pipeline
 from app.retrieve.evidence import ArticleEvidence, qualifies_previous
-from app.retrieve.terms import QuestionTerms, analyse
+from app.retrieve.terms import QuestionTerms
+from app.rules import RULES, Rules
 
 NOT_ADDRESSED = NOT_ADDRESSED_TEXT  # the card text of a silent article (kept for importers)
 CONTRAST_SENTENCES = 3
@@ -106,7 +107,7 @@ def card(ev: ArticleEvidence, numbers: dict[str, int]) -> Perspective:
     status = ev.status if quotes else SILENT
     viewpoint = NOT_ADDRESSED_TEXT if status == SILENT else _evidence_line(quotes)
     return Perspective(art.id, art.title, art.label, status, round(ev.best, 4), viewpoint, quotes,
-                       sorted({q.citation for q in quotes}), source=art.source)
+                       sorted({q.citation for q in quotes}), source=art.source, reason=ev.reason if status == MENTIONS else "")
 
 
 def _evidence_line(quotes: list[Evidence]) -> str:
@@ -157,27 +158,23 @@ def _month(date: str) -> tuple[str, str] | None:
     return day.strftime("%Y-%m"), day.strftime("%b %Y")
 
 
-# Characters: the lead's length with every named article's outlet and date; a longer one names
-# them with their titles only (the quoted articles keep theirs) and shortens the list of values
-# that differ. With the model's one sentence after it, an answer stays under 1,500 characters.
-LEAD_BUDGET = 1250
-
-
 def lead(qt: QuestionTerms, cards: list[Perspective], total: int | None = None, limit: int = NAMED, nearby: list | None = None,
-         weights: list[float] | None = None) -> str:
+         weights: list[float] | None = None, rules: Rules = RULES) -> str:
     """The first lines of the answer, decided in code and named from the record. `cards` are the
     articles read for the question; `total` counts the whole corpus (the rest were not found
     discussing it, but for `nearby`, the sources of those that may); at most `limit` articles
-    are named in each list; `weights`: the rarity of the question's terms (disagree.py)."""
+    are named in each list; `weights`: the rarity of the question's terms (disagree.py). A lead
+    longer than the answer's length less room for the model's sentence names the quoted
+    articles' outlets and dates only, then none (rules.answer_chars, rules.model_room)."""
     for detail in (2, 1):
-        text = _lead(qt, cards, total, limit, nearby, weights, detail)
-        if len(text) <= LEAD_BUDGET:
+        text = _lead(qt, cards, total, limit, nearby, weights, detail, rules)
+        if len(text) <= rules.answer_chars - rules.model_room:
             return text
-    return _lead(qt, cards, total, limit, nearby, weights, 0)
+    return _lead(qt, cards, total, limit, nearby, weights, 0, rules)
 
 
 def _lead(qt: QuestionTerms, cards: list[Perspective], total: int | None, limit: int, nearby: list | None,
-          weights: list[float] | None, detail: int) -> str:
+          weights: list[float] | None, detail: int, rules: Rules) -> str:
     """The lead at a level of detail: 2, every named article with its outlet and date; 1, only
     the quoted ones, and fewer differing values; 0, none, and one "Most direct" line."""
     dated = detail >= 2
@@ -207,7 +204,11 @@ def _lead(qt: QuestionTerms, cards: list[Perspective], total: int | None, limit:
     parts = [f"{len(addressing)} of {total} articles {verb} this: " + _names(addressing, limit, cite=True, by_date=events, dated=dated) + "."]
     if mentioning:
         parts.append(f"{_names(mentioning, limit, by_date=events, dated=dated)} may not address it (closest sentences below).")
-    return " ".join(parts) + quiet + " Most direct: " + " Next: ".join(_strongest(cards, MOST_DIRECT if detail else 1, qt, detail > 0))
+    head = " ".join(parts) + quiet + " Most direct: "
+    direct = _strongest(cards, rules.most_direct if detail else 1, qt, detail > 0)
+    while len(direct) > 1 and len(head) + sum(len(d) + 7 for d in direct) > rules.answer_chars:
+        direct.pop()  # a long lead keeps its most direct quote and drops the next
+    return head + " Next: ".join(direct)
 
 
 def ranked(cards: list[Perspective]) -> list[Perspective]:
@@ -236,29 +237,31 @@ def _top_key(card: Perspective) -> float:
     return max((q.score for q in card.quotes if q.role == "key"), default=0.0)
 
 
-# Two articles in the lead: the reader sees two positions before the cards (dev: the fact of
-# q09 is in the second; Most direct lines quoting an article's answer 8 -> 11 of 15 with two).
-MOST_DIRECT = 2
-
-
 def _strongest(cards: list[Perspective], n: int, qt: QuestionTerms | None = None, dated: bool = True) -> list[str]:
     """The `n` articles whose best key sentence ranks highest for the question (not the ones
     strongest for the silence rule), each with its most direct quote; an unsure article never
-    comes before one said to address the question, nor, for a question about one time, an
-    article from another time before one from then (and the first line says when it is from
-    another time)."""
+    comes before one said to address the question (and only when none does), nor, for a
+    question about one time, an article from another time before one from then (the first line
+    then says when it is from)."""
     asked = timing.asked_time(qt.text) if qt else None
     sure = [i for i, c in enumerate(cards) if c.status == ADDRESSES]
     ranked = sorted(sure or [i for i, c in enumerate(cards) if c.status != SILENT],
                     key=lambda i: (timing.in_time(cards[i].source.date, asked) is False, -_top_key(cards[i])))
-    lines = [_most_direct(cards[i], dated) for i in ranked[:n]]
-    if lines:
-        lines[0] += timing.elsewhere_note(asked, cards[ranked[0]].source.date)
-    return lines
+    chosen: dict[str, str] = {}  # quote -> line: an article repeating another's sentence adds nothing
+    for i in ranked:
+        line = _most_direct(cards[i], dated) + ("" if chosen else timing.elsewhere_note(asked, cards[i].source.date))
+        chosen.setdefault(" ".join(_best_key(cards[i]).text.split()), line)
+        if len(chosen) == n:
+            break
+    return list(chosen.values())
+
+
+def _best_key(card: Perspective) -> Evidence:
+    return max((q for q in card.quotes if q.role == "key"), key=lambda q: q.score)  # the best, not the first in reading order
 
 
 def _most_direct(card: Perspective, dated: bool = True) -> str:
-    key = max((q for q in card.quotes if q.role == "key"), key=lambda q: q.score)  # the best, not the first in reading order
+    key = _best_key(card)
     after = min((q for q in card.quotes if q.start >= key.end), key=lambda q: q.start, default=None)
     gap = " … later: " if after and after.start - key.end > 3 else " "  # paragraphs later (evidence.later_turn)
     turned_down = f"{gap}{voiced(after)} [{after.citation}]" if after and qualifies_previous(after.text) else ""
@@ -289,7 +292,7 @@ def fact_source(cards: list[Perspective], qt: QuestionTerms) -> tuple[Perspectiv
     among the articles whose evidence holds one, the one whose best key sentence ranks highest
     (the article's strength for silence is another score), an article said to address the
     question before an unsure one (the lead quoted a card marked "may not address it" for
-    "Where is DeepSeek based?"). The lead quotes these and the model's one sentence is written
+    "Where is the company based?"). The lead quotes these and the model's one sentence is written
     over the same ones."""
     asked = timing.asked_time(qt.text)  # a question about one time: evidence from then first
     ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT),
@@ -301,15 +304,7 @@ def fact_source(cards: list[Perspective], qt: QuestionTerms) -> tuple[Perspectiv
     return best, [q for q in best.quotes if qt.holds_answer(q.text)] or best.quotes
 
 
-# A sentence that gives the same answer as the lead's and ranks at least this close to the
-# question as the lead's own sentence states the fact (the evidence rule's "sure" share,
-# Rule.sure_relative). Dev and holdout fact questions: it lifts NRC's "The company is based in
-# Hangzhou…" (1.10 of the lead's) for "Where is DeepSeek based?", and no other card; the one
-# other card sharing a lead's answer word ("university", 0.67, q29) does not address it.
-SAME_FACT_SHARE = 0.8
-
-
-def confirm_fact_holders(qt: QuestionTerms, cards: list[Perspective]) -> None:
+def confirm_fact_holders(qt: QuestionTerms, cards: list[Perspective], rules: Rules = RULES) -> None:
     """For a fact question, mark as addressing it every unsure card whose key sentence gives
     the same answer as the one the lead quotes from an addressing article: an article that
     states the fact must not read "may not address it" beside the answer it gives."""
@@ -320,9 +315,9 @@ def confirm_fact_holders(qt: QuestionTerms, cards: list[Perspective]) -> None:
     given = set().union(*(qt.answers_in(q.text) for q in keys))
     top = max((q.score for q in keys if q.role == "key"), default=_top_key(best))
     for c in cards:
-        if c.status == MENTIONS and any(q.role == "key" and q.score >= SAME_FACT_SHARE * top and given & qt.answers_in(q.text)
+        if c.status == MENTIONS and any(q.role == "key" and q.score >= rules.same_fact_share * top and given & qt.answers_in(q.text)
                                         for q in c.quotes):
-            c.status = ADDRESSES
+            c.status, c.reason = ADDRESSES, ""
 
 
 def _fact_lead(cards: list[Perspective], qt: QuestionTerms, limit: int = NAMED, weights: list[float] | None = None,
@@ -422,7 +417,8 @@ def _run(pipe: Pipeline, jobs: list[tuple], spent: _Spent) -> list[str]:
     return replies
 
 
-def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, question: str, titles: list[str]) -> list[str]:
+def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, question: str, titles: list[str],
+             rules: Rules = RULES) -> list[str]:
     """The reply's whole sentences that pass the support check, each citing exactly the quotes
     it was checked against (its own citations, or else every quote it was given)."""
     kept = []
@@ -430,7 +426,7 @@ def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, qu
         # Checked against the quotes it cites (a reader follows [n] to those), else all it was given.
         cites = set(cited_numbers(sentence))
         cited = [x for x in evidence if x.citation in cites] or evidence
-        verdict = support.check(sentence, [x.text for x in cited], question=question, titles=titles)
+        verdict = support.check(sentence, [x.text for x in cited], question=question, titles=titles, rules=rules)
         if not verdict.ok:
             spent.dropped += 1
             spent.reasons.append(verdict.reason.split(":")[0])  # the kind of failure, never the refused words
@@ -443,7 +439,7 @@ def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, qu
     return kept
 
 
-def contrast_sentences(reply: str, question: str, cards: list[Perspective], spent: _Spent) -> list[str]:
+def contrast_sentences(reply: str, question: str, cards: list[Perspective], spent: _Spent, rules: Rules = RULES) -> list[str]:
     """The contrast reply's sentences, each checked against the article it cites or names."""
     speaking = [c for c in cards if c.status == ADDRESSES]
     titles = [c.title for c in cards] + [c.label for c in cards]
@@ -454,7 +450,7 @@ def contrast_sentences(reply: str, question: str, cards: list[Perspective], spen
             spent.dropped += 1
             spent.reasons.append("names or cites no addressing article")
             continue
-        out += _checked(sentence, 1, about.quotes, spent, question, titles)
+        out += _checked(sentence, 1, about.quotes, spent, question, titles, rules)
     return out
 
 
@@ -480,19 +476,19 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     t0 = time.perf_counter()
     # A follow-up ("and the second one?") is retrieved together with the previous question.
     query = " ".join([*(history or [])[-1:], q])
-    qt = analyse(q)
+    qt = pipe.question_terms(q)
     found = pipe.find_evidence(q, k=s.k, n_key=s.quotes, query=query)
     sources, numbers = number_sources(found)
     read = [ev for ev in found if ev.examined]
     cards = [card(ev, numbers) for ev in read]
-    confirm_fact_holders(qt, cards)
+    confirm_fact_holders(qt, cards, pipe.rules)
     not_examined = [ev.article.id for ev in found if not ev.examined]
     nearby = [ev.article.source for ev in found if ev.nearby]
     t_retrieve = time.perf_counter() - t0
     yield Event("sources", text=str(len(sources)))
 
     weights = disagree.term_weights(qt, getattr(pipe.evidence, "words", None))
-    answer = lead(qt, cards, total=len(found), limit=s.shown, nearby=nearby, weights=weights)
+    answer = lead(qt, cards, total=len(found), limit=s.shown, nearby=nearby, weights=weights, rules=pipe.rules)
     yield Event("answer_start")
     yield Event("answer", text=answer)
     spent = _Spent(t0)
@@ -513,14 +509,16 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
         notices.append(crash)
     for (what, c, _, _, evidence), reply in zip(jobs, replies):
         if what == "paraphrase":
-            kept = _checked(reply, 1, evidence, spent, q, [c.title, c.label])
+            kept = _checked(reply, 1, evidence, spent, q, [c.title, c.label], pipe.rules)
             c.paraphrase = kept[0] if kept else ""
             if c.paraphrase:
                 yield Event("paraphrase", text=c.paraphrase, article_id=c.article_id)
         elif what == "contrast":
-            extra = contrast_sentences(reply, q, cards, spent)
+            extra = contrast_sentences(reply, q, cards, spent, pipe.rules)
         else:
-            extra = _checked(reply, 1, evidence, spent, q, [c.title, c.label])
+            extra = _checked(reply, 1, evidence, spent, q, [c.title, c.label], pipe.rules)
+    if extra and len(answer) + len(" ".join(extra)) + 1 > pipe.rules.answer_chars:
+        extra = []
     if extra:
         answer += " " + " ".join(extra)
         yield Event("fact" if qt.kind == "fact" else "contrast", text=" ".join(extra))

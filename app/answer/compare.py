@@ -30,8 +30,6 @@ from app.corpus.chunks import sentence_spans
 from app.errors import InputError
 from app.llm import GenerationStats
 from app.pipeline import Pipeline
-from app.retrieve.evidence import TOPIC_RULE
-from app.retrieve.terms import analyse
 
 STANCES = (*LABELS, NOT_JUDGED, NOT_ADDRESSED)
 LABEL_MODES = ("auto", "force", "off")
@@ -98,8 +96,8 @@ VERB = {"supports": "support", "opposes": "oppose", "mixed": "are mixed on"}
 
 
 def _who_discusses(speaking: list[CompareRow], total: int) -> str:
-    """Unjudged: who discusses the topic and who may not. "5 of 5 articles discuss this" had
-    counted the rows marked "may not address it" too (export controls, session 14)."""
+    """Unjudged: who discusses the topic and who may not. "5 of 5 articles discuss this" would
+    otherwise count the rows marked "may not address it" too."""
     sure = [r for r in speaking if r.status != MENTIONS]
     unsure = [r for r in speaking if r.status == MENTIONS]
     text = f"{len(sure)} of {total} articles discuss this: {_names(sure)}." if sure else "No article clearly discusses this."
@@ -165,7 +163,7 @@ def _rows(pipe: Pipeline, topic: str, claim: str, n_quotes: int) -> tuple[list[t
     quotes numbered in that order. The topic's
     words decide what is about it; the claim only joins the meaning searched for."""
     query = f"{topic}. {claim}" if claim else topic
-    found = pipe.find_evidence(topic, k=pipe.settings.k, n_key=n_quotes, query=query, rule=TOPIC_RULE)
+    found = pipe.find_evidence(topic, k=pipe.settings.k, n_key=n_quotes, query=query, topic=True)
     read = [ev for ev in found if ev.examined]
     if len(read) > pipe.settings.shown:  # many rows: the strongest first
         order = {ADDRESSES: 0, MENTIONS: 1, SILENT: 2}
@@ -202,7 +200,7 @@ def _row(pipe, ev, quotes: list[Evidence], claim: str, mode: str, method: str, s
     row.stance, row.scores, row.method = j.stance, j.scores, j.method + (" (forced, unreliable)" if mode == "forced" else "")
     written = j if method == "schema" else judge_schema(pipe.model, claim, art.title, excerpts)
     said = _first_sentence(written.viewpoint) if written.viewpoint else ""
-    if said and support.check(said, [q.text for q in quotes], question=claim, titles=[art.title, art.label]).ok:
+    if said and support.check(said, [q.text for q in quotes], question=claim, titles=[art.title, art.label], rules=pipe.rules).ok:
         row.viewpoint, row.viewpoint_source = said, "model"
     return row
 
@@ -242,7 +240,8 @@ def compare_stream(pipe: Pipeline, topic: str, claim: str | None = None, *, meth
         yield CompareEvent("row", row=row)
     con = contrast(rows, len(unread), nearby)
     # a topic asked as a fact question ("How many jobs will Airbus cut?"): rows giving different values
-    differences = disagree.find(analyse(topic), rows, disagree.term_weights(analyse(topic), getattr(pipe.evidence, "words", None)))
+    asked = pipe.question_terms(topic)
+    differences = disagree.find(asked, rows, disagree.term_weights(asked, getattr(pipe.evidence, "words", None)))
     if differences.text:
         con["text"] += " " + differences.text
     if summary:
@@ -268,7 +267,7 @@ def _summary(pipe: Pipeline, subject: str, rows: list[CompareRow]) -> str:
     reply = "".join(pipe.model.generate(prompts.render("compare_contrast", claim=subject, notes=notes), max_tokens=60, temperature=0.0, stats=stats))
     for sentence in support.whole_sentences(reply, 1):
         if support.check(sentence, [q.text for r in speaking for q in r.quotes], question=subject,
-                         titles=[r.title for r in rows] + [r.label for r in rows]).ok:
+                         titles=[r.title for r in rows] + [r.label for r in rows], rules=pipe.rules).ok:
             return sentence
     return ""
 

@@ -23,7 +23,9 @@ from app.answer import timing
 from app.answer.dated import source_note
 from app.answer.results import ADDRESSES, SILENT, Disagreement, Evidence, Perspective
 from app.answer.values import Value, comparable, compatible, dates_in, names_in, numbers_in
-from app.retrieve.terms import STOPWORDS, QuestionTerms, stem, stems
+from app.corpus.lexicon import STOPWORDS
+from app.retrieve.terms import QuestionTerms, stem, stems
+from app.rules import RULES
 
 # Clause breaks: a figure belongs with the words of its own clause ("840 people in all-economy
 # class (550 for a Boeing 747), or 555 people in three classes" holds three figures for three things).
@@ -51,11 +53,12 @@ class _Answer:
 
 
 def term_weights(qt: QuestionTerms, words) -> list[float]:
-    """Each question term's rarity over the corpus's sentences (`words`: CorpusWords), as the
-    evidence ranking weighs them; all 1.0 without counts."""
+    """Each question term's rarity over the corpus's sentences (`words`: CorpusWords), the word
+    itself, not its related words (with them, "government" in a corpus about governments' money
+    looked as common as the subject); all 1.0 without counts."""
     if words is None or not getattr(words, "sentences", 0):
         return [1.0] * len(qt.terms)
-    return [math.log(1 + words.sentences / (1 + words.found(t.alternatives))) for t in qt.terms]
+    return [math.log(1 + words.sentences / (1 + words.found(frozenset({t.stem})))) for t in qt.terms]
 
 
 @dataclass
@@ -162,7 +165,7 @@ def _relevance(qt: QuestionTerms, sentence: str, value: Value, weights: list[flo
     billion)", belongs to the clause before it), plus one word's worth when the figure counts
     what the question counts ("how many passengers" and "800 passengers")."""
     words = set(stems(_clause_of(sentence, value)))
-    score = sum(w * t.strength_in(words) for t, w in zip(qt.terms, weights))
+    score = sum(w * t.strength_in(words, RULES.synonym_credit) for t, w in zip(qt.terms, weights))
     if _counts_the_asked_unit(qt, sentence, value):
         score += max(weights, default=1.0)
     return score
@@ -181,13 +184,15 @@ def _takes_a_side(qt: QuestionTerms, sentence: str, value: Value, weights: list[
         return value.unit == measure  # "how many months late": "two years late", not "four aircraft"
     if value.kind == "number" and _in_a_list(sentence, value):
         names = {stem(w) for w in re.findall(r"(?<!^)\b[A-Z][\w-]+", qt.text)}
-        return any(t.stem in names and t.found_in(words) for t, w in zip(qt.terms, weights) if w >= FOCUS_WEIGHT)
+        return any(t.stem in names and t.stem in words for t, w in zip(qt.terms, weights) if w >= FOCUS_WEIGHT)
     if asked and asked in words:
         return True
-    focus = [t for t, w in zip(qt.terms, weights) if w >= FOCUS_WEIGHT]
+    # the question's own words, not related ones: "injection … into the Russian economy" is not
+    # "infuse into its stock markets", however close the words are in meaning
+    focus = [t.stem for t, w in zip(qt.terms, weights) if w >= FOCUS_WEIGHT]
     if len(focus) == 1:  # one word to go by ("cost"): the sentence must name what the question names ("iPhone 4")
-        return focus[0].found_in(words) and all(name in sentence for name in _NAMED.findall(qt.text))
-    return sum(t.found_in(words) for t in focus) >= min(2, len(focus)) > 0
+        return focus[0] in words and all(name in sentence for name in _NAMED.findall(qt.text))
+    return sum(t in words for t in focus) >= min(2, len(focus)) > 0
 
 
 # What a "how many / how much" question measures in, when it is a unit (values.py's unit classes).
@@ -249,7 +254,7 @@ def _clause_of(sentence: str, value: Value) -> str:
 
 
 def _common_names(cards: list[Perspective]) -> set[str]:
-    """Capitalised words in every speaking article's quotes: the subject they share ("DeepSeek"),
+    """Capitalised words in every speaking article's quotes: the subject they share (the company they are about),
     never an answer that tells them apart."""
     if len(cards) < 2:
         return set()

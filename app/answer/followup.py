@@ -6,7 +6,7 @@ cannot be understood alone: it opens by continuing the last turn ("and the NRC p
 article", "tell me more"), it is an ellipsis with no subject of its own ("Why?", "In which
 year?"), or it uses a pronoun with nothing in the question for it to stand for ("How old is
 he?", "What do they say about chips?"). Anything else is answered exactly as in a fresh
-chat: joining every question to the one before it answered "Where is DeepSeek based?" with
+chat: joining every question to the one before it answered "Where is the company based?" with
 the quotes of the government question asked just before.
 Not here: what the chat does with the answer (app/ui/chat.py), retrieval (the caller joins
 the earlier question to the query, app/answer/ask.py).
@@ -15,6 +15,9 @@ the earlier question to the query, app/answer/ask.py).
 from __future__ import annotations
 
 import re
+
+from app.corpus.lexicon import GENERIC_NOUNS, STOPWORDS, fold
+from app.rules import RULES
 
 # Opens by carrying on from the last turn.
 _CONTINUES = re.compile(r"^\s*(?:and|but|or|so|also|plus|then|what about|how about|what of|same for|same question)\b", re.I)
@@ -34,19 +37,9 @@ _THAT_ALONE = re.compile(r"\bthat\s*[?.!]*$", re.I)  # "Why is that?", "Who said
 # "it" that points forward, at a clause later in the question: "Is it true that…", "How long did it take…to".
 _EXPLETIVE_IT = re.compile(r"\bit\b(?=.*\b(?:that|to|whether)\b)", re.I)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
-# Question words, auxiliaries and other words that name nothing a pronoun could stand for.
-_FUNCTION = frozenset("""
-what which who whom whose where when why how do does did done is are was were be been being am can could would should will shall
-has have had may might must the a an of in on at to for about with by from into over under and or not no nor much many more most
-any some all there then so also just really exactly else ever still yet too very than as if whether say says said think thinks
-according other others own same such way ways
-""".split()) | {"he", "him", "his", "she", "her", "hers", "they", "them", "their", "theirs", "it", "its", "this", "that", "these", "those"}
-# Words that name no subject of their own: "In which year?", "How old is he?", "What do the articles say about it?".
-_GENERIC = frozenset("""
-year years date day month time city place country reason reasons one ones old long big often exactly article articles piece pieces
-source sources outlet outlets author authors answer answers quote quotes
-""".split())
-ELLIPSIS_WORDS = 3  # a question this short with no name in it needs the one before it ("Why?", "In which year?")
+# Words that name nothing a pronoun could stand for: function and question-frame words, and
+# nouns too generic to be a subject ("In which year?", "What do the articles say about it?").
+_NAMES_NOTHING = STOPWORDS | GENERIC_NOUNS | {"done", "really", "exactly", "else", "ever", "still", "others", "way", "ways"}
 
 
 def follow_up_reason(question: str) -> str:
@@ -59,7 +52,7 @@ def follow_up_reason(question: str) -> str:
         return "continues the last question"
     if _REFERS_BACK.search(q):
         return "refers to an earlier answer"
-    if len(words) <= ELLIPSIS_WORDS and not _names_something(words):
+    if len(words) <= RULES.ellipsis_words and not _names_something(words):
         return "has no subject of its own"
     if _THAT_ALONE.search(q):
         return "uses a pronoun"
@@ -76,9 +69,8 @@ def is_follow_up(question: str) -> bool:
 
 
 def _content(word: str) -> bool:
-    """Whether a word names something a pronoun could stand for ("DeepSeek's" counts as "deepseek")."""
-    w = word.lower().replace("’", "'").split("'")[0]
-    return w not in _FUNCTION and w not in _GENERIC
+    """Whether a word names something a pronoun could stand for ("Airbus's" counts as "airbus")."""
+    return fold(word).split("'")[0] not in _NAMES_NOTHING
 
 
 def _names_something(words: list[str]) -> bool:

@@ -17,6 +17,11 @@ NOT_ADDRESSED_TEXT = "Does not address this."  # what a silent article's card sa
 # What a "mentions" card says: about half of these articles address the question and half do
 # not (dev split, models.md), so the reader is told so and judges from the quotes.
 UNSURE_TEXT = "may not address the question: these are its closest sentences"
+
+
+def unsure_text(reason: str = "") -> str:
+    """An unsure card's caution, with its reason when there is one ("mentions tariffs only in passing")."""
+    return f"may not address the question ({reason}): these are its closest sentences" if reason else UNSURE_TEXT
 NOT_ADDRESSED = "not addressed"  # the stance value of a silent article in compare
 NOT_JUDGED = "not judged"  # the stance value when the model cannot judge stance (calibration)
 NOT_JUDGED_TEXT = "not judged (model too small to judge stance; read the evidence)"
@@ -95,6 +100,7 @@ class Perspective:
     paraphrase: str = ""  # the model's sentence, only when it passed the support check
     dropped: int = 0  # generated sentences that failed the support check (never shown)
     source: Source = field(default_factory=Source)
+    reason: str = ""  # why an unsure card may not address the question ("never mentions tariffs"); "" otherwise
 
     @property
     def addressed(self) -> bool:

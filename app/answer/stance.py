@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 
 from app.answer import prompts
+from app.corpus.lexicon import CONTRARY, CONTRAST, NEGATIONS, STOPWORDS
 from app.llm.jsonfix import parse_json_reply
 
 LABELS = ("supports", "opposes", "mixed")
@@ -128,13 +129,12 @@ def judge(model, method: str, claim: str, title: str, excerpts: str, scorer: Sco
 
 # --- cues: a model-free retrieval-side signal -------------------------------------------
 
-_STOP = set("the a an and or of to in on for with by is are was were be been that this it its as at from not no into than their there which who what how".split())
-_NEG = re.compile(r"\b(not|no|never|nor|neither|without|cannot|can't|isn't|wasn't|aren't|doesn't|didn't|won't|hardly|lack\w*|fail\w*|instead|rather than|despite)\b|n't\b", re.I)
-_CONTRAST = re.compile(r"\b(but|however|yet|although|though|while|whereas|nevertheless|on the other hand)\b", re.I)
+_NEG = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, NEGATIONS | set(CONTRARY)), key=len, reverse=True)) + r")\b|n't\b", re.I)
+_CONTRAST = re.compile(r"\b(?:" + "|".join(map(re.escape, CONTRAST)) + r")\b", re.I)
 
 
 def _stems(text: str) -> set[str]:
-    return {w[:5] for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 3 and w not in _STOP}
+    return {w[:5] for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 3 and w not in STOPWORDS}
 
 
 def judge_cues(claim: str, excerpts: str) -> Judgement:

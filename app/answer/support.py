@@ -19,19 +19,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.corpus.lexicon import NEGATIONS, fold
 from app.retrieve.terms import numbers, stem, stems
+from app.rules import RULES, Rules
 
-# Share of the sentence's content words found in the cited sentences. 0.6 let through sentences
-# that reuse a quote's words but add a claim of their own ("… is a concern for the country"):
-# 4 of 7 shown sentences in the strict review of 2026-11-24; raised after it.
-MIN_OVERLAP = 0.75
-# And at most this many content words of its own, however long the sentence: a long sentence
-# could otherwise carry a new claim inside the 25% ("… showcasing the potential … to be
-# transformed by AI", the one model sentence shown in the review of session 12, unsupported).
-MAX_NEW_WORDS = 2
 # Words that turn a report into a judgement or a prescription; the evidence must have them too.
 _JUDGEMENT = re.compile(r"\b(should|must|ought|need(s|ed)? to|have to|has to|lesson|concern(s|ed|ing)?|worr(y|ies|ied)|proves?|clearly|undoubtedly)\b", re.I)
-_NEGATION = re.compile(r"\b(not|no|never|neither|nor|without|cannot|hardly|none|nothing|nobody|isn't|wasn't|aren't|weren't|doesn't|didn't|don't|won't|can't|couldn't|shouldn't|wouldn't|lacks?|lacking|failed|fails)\b|n[’']t\b", re.I)
+_NEGATION = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, NEGATIONS), key=len, reverse=True)) + r")\b|n[’']t\b", re.I)
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9’'-]*[A-Za-z0-9]|\b[A-Z]\b")
 _SENTENCE = re.compile(r"[^.!?]*[.!?]+[\"'”’)\]]*(?:\s*\[\d+\])*", re.S)
 # Words a paraphrase may add around the evidence without saying anything new.
@@ -54,10 +48,10 @@ def _words(text: str) -> set[str]:
 
 def _names(text: str) -> set[str]:
     """Capitalised terms, lower-cased, without the function words that start sentences."""
-    return {m.group(0).lower().replace("’", "'").removesuffix("'s") for m in _CAPITALISED.finditer(text)} - _FUNCTION_CAPS
+    return {fold(m.group(0)) for m in _CAPITALISED.finditer(text)} - _FUNCTION_CAPS
 
 
-def check(sentence: str, cited: list[str], *, question: str = "", titles: list[str] | None = None) -> Verdict:
+def check(sentence: str, cited: list[str], *, question: str = "", titles: list[str] | None = None, rules: Rules = RULES) -> Verdict:
     """Does the evidence in `cited` carry `sentence`? (see the module docstring for the rules)"""
     plain = re.sub(r"\s*\[\d+\]", "", sentence).strip()
     if len(plain.split()) < 4 or not plain[-1:] in ".!" or plain.endswith(("...", "…")):
@@ -84,10 +78,10 @@ def check(sentence: str, cited: list[str], *, question: str = "", titles: list[s
     if content:
         have = _words(evidence)
         overlap = sum(w in have for w in content) / len(content)
-        if overlap < MIN_OVERLAP:
+        if overlap < rules.min_overlap:
             return Verdict(False, f"says more than the evidence ({overlap:.0%} of its words are there)")
         new = sorted({w for w in content if w not in have})
-        if len(new) > MAX_NEW_WORDS:
+        if len(new) > rules.max_new_words:
             return Verdict(False, f"adds {len(new)} words of its own")
     if bool(_NEGATION.search(plain)) != bool(_NEGATION.search(_closest(plain, cited))):
         return Verdict(False, "negation differs from the evidence")
@@ -103,7 +97,7 @@ def _closest(sentence: str, cited: list[str]) -> str:
 
 
 # A preamble that says nothing about the articles: "The answer to the question is: The
-# innovation did not come from…" (the bundled model, dev q33, session 14).
+# innovation did not come from…" (written by the bundled model).
 _PREAMBLE = re.compile(r"^(?:(?:the |my )?answer(?: to (?:the|your|this) question)?(?: is)?|in summary|to summari[sz]e)\s*:\s*", re.I)
 
 

@@ -13,16 +13,9 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-_STOP = set("""
-a about above after again against all also am an and any are as at be because been before being below between both but by
-can could did do does doing down during each even ever every few for from further had has have having he her here hers him his
-how however i if in into is it its itself just less let like made make many may me might more most much must my no nor not now
-of off on once one only or other our ours out over own per said same say says she should since so some such than that the
-their theirs them then there these they this those through thus to too under until up upon us very via was we well were what
-when where whether which while who whom whose why will with within without would yet you your also already among another
-around back became become get got first last new next two three year years time times still way ways however according
-told including use used using called something someone often even though mr ms dr week month day today top
-""".split())
+from app.corpus.lexicon import STOPWORDS, TOPIC_FILLER, fold
+
+_STOP = STOPWORDS | TOPIC_FILLER  # no phrase starts or ends with these
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 
 
@@ -34,14 +27,10 @@ class Topic:
     score: float
 
 
-def _norm(word: str) -> str:
-    return word.lower().replace("’", "'").removesuffix("'s")
-
-
 def _phrases(text: str, sizes=(2, 3)) -> list[str]:
     out = []
     for sentence in re.split(r"[.!?;:,()\[\]“”\"\n]+", text):
-        words = [_norm(w) for w in _WORD.findall(sentence)]
+        words = [fold(w) for w in _WORD.findall(sentence)]
         for n in sizes:
             for i in range(len(words) - n + 1):
                 gram = words[i:i + n]

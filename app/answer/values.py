@@ -182,7 +182,7 @@ def _month(word: str) -> int:
 
 def names_in(sentence: str, asked: set[str], common: set[str]) -> list[Value]:
     """Runs of capitalised words that are not the sentence's first word nor words of the
-    question (`asked`) or of every article (`common`): "Tsinghua University", "Steve Jobs"."""
+    question (`asked`) or of every article (`common`): "Harvard University", "Steve Jobs"."""
     out = []
     for m in re.finditer(r"(?<![\w’'])[A-Z][\w’'.-]*(?:\s+(?:of|de|van|von|al|bin|the)?\s*[A-Z][\w’'.-]*)*", sentence):
         words = [w for w in re.findall(r"[\w’'.-]+", m.group(0)) if w[:1].isupper()]

@@ -57,7 +57,7 @@ def compare(topics, claim, topics_file, as_json, csv_file, md_file, plot_file, m
     \b
     Examples:
       perspectives compare "US export controls"
-      perspectives compare "China's education system" --claim "China's education system produced DeepSeek's success"
+      perspectives compare "the education system" --claim "The education system produced the company's success"
       perspectives compare "US export controls" "China's education system" --plot stances.png --md report.md
     """
     from app.answer.compare import compare as run_compare

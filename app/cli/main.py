@@ -32,7 +32,7 @@ def cli():
 
     \b
     Start here:
-      perspectives ask "Did the Chinese government deserve credit for DeepSeek's success?"
+      perspectives ask "Who deserves credit for the company's success?"
       perspectives index            # (re)build the index, with a progress bar
       perspectives add URL|FILE     # add a web page, saved page, PDF or text file
       perspectives ask "..." --json # one JSON object for programs

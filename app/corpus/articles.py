@@ -77,7 +77,7 @@ def repair_lost_quotes(text: str) -> str:
     """Repair quotes and apostrophes that were mangled into 'ā'.
 
     Some scrapes turn U+2019/U+201C/U+201D into 'ā' (the UTF-8 bytes lost their 2nd and
-    3rd byte), e.g. "DeepSeekās" and "āSputnik momentā". ftfy cannot undo this because
+    3rd byte), e.g. "companyās" and "āGame overā". ftfy cannot undo this because
     the information is gone, but the position tells which mark it was: between letters it
     is an apostrophe, before a word it opens a quote, elsewhere it closes one. Only applied
     when the damage pattern is frequent, so genuine 'ā' (pinyin, Latvian...) is left alone.

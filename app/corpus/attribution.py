@@ -184,7 +184,7 @@ def _is_speech(word: str, before: str, after: str) -> bool:
         subject = _subject_before(before, len(before))
         if subject and (_is_name(subject) or subject.lower() in lexicon.PRONOUNS):
             return True  # "Mayor Doe claims he would…", "Doe, in a statement, announced Acme would…",
-            # "Liang described the need to overcome a limit, which “isn’t capital but confidence”"
+            # "Roe described the need to overcome a limit, which “isn’t capital but confidence”"
     if re.search(r"(?:\bQ\b[\s,]*|,\s*)(?:[\w’'.-]+\s+){0,4}$", before):
         return len(re.split(r"[.;!?]", rest, maxsplit=1)[0].split()) <= 4 and not re.search(r"[,;]", rest.rstrip(".!? ”\"’"))
     return False
@@ -257,7 +257,7 @@ def _vague(speaker: str) -> bool:
 
 
 _SUBORDINATE = re.compile(r"[\"“‘']?(?:When|After|Before|While|Although|Though|As|Since|Once|If|Because)\b")
-_TITLE_CASE = re.compile(r"[^\W\d_a-z][^\W\d_A-Z]+(?:-[^\W\d_][^\W\d_A-Z]+)?")  # "Sacoolas", "Jean-Luc"; not "AI", "DeepSeek", "R1"
+_TITLE_CASE = re.compile(r"[^\W\d_a-z][^\W\d_A-Z]+(?:-[^\W\d_][^\W\d_A-Z]+)?")  # "Sacoolas", "Jean-Luc"; not "AI", "eBay", "F16"
 
 
 def _capitalised_run(text: str, at: int) -> str:
@@ -367,8 +367,8 @@ def cues(text: str, a: int, b: int, quotes: list[_Quote]) -> list[_Cue]:
 
 
 def _same_person(a: str, b: str) -> bool:
-    """Two speaker phrases for one speaker: the same last word ("Jinghan Zeng", "Professor
-    Zeng"), possessives and case aside."""
+    """Two speaker phrases for one speaker: the same last word ("Jane Roe", "Professor
+    Roe"), possessives and case aside."""
     def last(phrase: str) -> str:
         words = phrase.lower().replace("’s", "").replace("'s", "").split()
         return words[-1] if words else ""
@@ -605,8 +605,8 @@ class _Reading:
     def _between_turns(self) -> None:
         """Sentences in the article's own words between two turns of one speaker in one
         paragraph, after the article has reported that speaker's view in its own words, carry
-        on that report: "According to Zeng, the success should not be attributed to the
-        state. The state may have all sorts of plans… DeepSeek was not in any of the plans.
+        on that report: "According to Roe, the success should not be attributed to the
+        state. The state may have all sorts of plans… The firm was not in any of the plans.
         “All major digital tech companies in China are private…”". Between two direct
         quotations alone ("“My father uses it too,” says You. During the holiday, the chatbot
         was the topic of conversation. “Everyone was excited…”") they stay the article's."""
@@ -621,7 +621,7 @@ class _Reading:
 
     def _reported_earlier(self, i: int, speaker: str) -> bool:
         """Whether a sentence before i in its paragraph gives `speaker`'s view outside quotation
-        marks (reported speech: "According to Zeng, …", "It is understandable…, says Zeng.")."""
+        marks (reported speech: "According to Roe, …", "It is understandable…, says Roe.")."""
         j = i - 1
         while j >= 0 and self.paragraph[j] == self.paragraph[i]:
             found = self.result[j]

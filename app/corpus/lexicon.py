@@ -1,12 +1,70 @@
-"""Word lists for reading English news text: abbreviations, and the words of attribution.
+"""Word lists for reading English news text: stopwords, negations, abbreviations, attribution.
 
-Scope: plain data, no logic. The sentence splitter (chunks.py) reads the abbreviations; the
-attribution of sentences to speakers (attribution.py) reads the rest. Every list is general
-English news usage: nothing here names a person, a place or a subject of the corpus.
-Not here: corpus words (subject terms, names), which are computed from the corpus.
+Scope: plain data (and `fold`, the one way a word is normalised before any list is read). The
+sentence splitter (chunks.py) reads the abbreviations; attribution.py the words of attribution;
+key terms, the support check, follow-ups, topics and stance cues read the stopwords and
+negations. Every list is general English news usage: nothing here names a person, a place or a
+subject of a corpus (tests/test_no_corpus_words.py checks the seeds' names).
+Not here: corpus words (subject terms, names, related words), which are computed from the
+corpus (app/retrieve/corpus_words.py, related.py).
 """
 
 from __future__ import annotations
+
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+
+def fold(word: str) -> str:
+    """A word as every list here holds it: lower case, a typographic apostrophe made plain, a
+    possessive "'s" taken off ("Airbus’s" -> "airbus")."""
+    return word.lower().replace("’", "'").removesuffix("'s")
+
+
+# -- stopwords -----------------------------------------------------------------------------
+
+# English function words: NLTK's list as bm25s ships it (179 words; without "won", which it
+# keeps for "won't" and news uses as a verb), plus modal and quantity words it lacks.
+FUNCTION_WORDS = (frozenset(STOPWORDS_EN_PLUS) - {"won"}) | frozenset("""
+also could would may might must shall can many much one's let lets yet even ever every per via upon within without
+though although however thus whether
+""".split())
+# Words a question about articles uses for its form, not its subject ("What does the author
+# say about…", "Which articles describe…").
+QUESTION_FRAME = frozenset("""
+article articles author authors say says said think thinks view views viewpoint opinion according tell tells told describe
+describes described explain explains mention mentions mentioned discuss discusses discussed piece pieces writer text
+use used uses make makes made get gets got way ways thing things like
+""".split())
+STOPWORDS = FUNCTION_WORDS | QUESTION_FRAME
+# Words too common in news to make a topic phrase on their own ("last year", "first time").
+TOPIC_FILLER = frozenset("""
+already among another around back became become first last new next two three year years time times still including using
+called something someone often week month day today top well mr ms dr less since
+""".split())
+# Words that name no subject of their own in a short question ("In which year?", "How old is he?").
+GENERIC_NOUNS = frozenset("""
+year years date day month time city place country reason reasons one ones old long big often exactly article articles piece pieces
+source sources outlet outlets author authors answer answers quote quotes
+""".split())
+
+# Kinds of thing whose names hold the kind's noun ("Zenith University", "Bank of Leeds", "North
+# Airlines"): "Which university…?" is answered by such a name, not by any name.
+NAMED_KINDS = frozenset("""
+university universities college colleges school schools institute institutes academy airline airlines airport airports bank banks
+party parties ministry ministries council councils court courts hospital hospitals agency agencies commission committee
+""".split())
+
+# -- negation and contrast ----------------------------------------------------------------
+
+# Words that negate what follows; "n't" endings are matched apart.
+NEGATIONS = frozenset("""
+not no never neither nor without cannot hardly none nothing nobody isn't wasn't aren't weren't doesn't didn't don't won't can't
+couldn't shouldn't wouldn't lack lacks lacking failed fails
+""".split())
+# Words that set a claim against another ("…rather than…", "despite…").
+CONTRARY = ("instead", "rather than", "despite")
+# Words that qualify a claim ("but", "on the other hand").
+CONTRAST = ("but", "however", "yet", "although", "though", "while", "whereas", "nevertheless", "on the other hand")
 
 # -- abbreviations (lower case, without the final period) --------------------------------
 
@@ -70,7 +128,7 @@ OBJECT_TO_VERBS = frozenset({
     "advised", "advises", "advise", "asked", "asks", "ask", "urged", "urges", "urge", "implored",
     "begged", "warned", "warns", "told", "tells", "called",
 })
-# Verbs that attribute only after the clause they report: "…, found Macropolo."
+# Verbs that attribute only after the clause they report: "…, found the survey's authors."
 INVERTED_ONLY = frozenset({"found", "finds"})
 # What "according to" may point at that is a record, not a speaker ("according to traffic
 # camera footage"): the sentence stays the article's own unless a name owns the record.

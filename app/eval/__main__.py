@@ -1,5 +1,5 @@
-"""`python -m app.eval`: the dev eval (see app/eval/answers.py)."""
+"""`python -m app.eval`: the dev eval (see app/eval/run.py)."""
 
-from app.eval.answers import main
+from app.eval.run import main
 
 main()

@@ -3,10 +3,16 @@
 Per model and per split (dev, holdout), over every question:
 - fact in answer: a fact question's needed string is in the answer text;
 - fact in a cited sentence: it is in one of the verbatim quotes shown;
-- silent caught: articles the gold marks silent that are shown as silent;
-- wrongly silenced: articles that address the question (gold) shown as silent;
-- the unsure middle ("mentions": the card says the article may not address the question):
-  silent articles shown as addressing it outright, and addressing articles shown as unsure;
+- addressing shown as addressing: articles the gold says address the question that the
+  answer counts as addressing it (not "may not address it", not silent);
+- flat-silent: addressing articles shown as "Does not address this" (also: wrongly silenced);
+- silent caught: articles the gold marks silent that are not shown as addressing it (their
+  card says "Does not address this" or "may not address it"); silent flat: the former only;
+- the coverage line ("N of M articles address this", view questions): exact (every addressing
+  article counted, no silent one), and right or hedged (no silent article counted, no
+  addressing one called silent);
+- compare (gold topics, no labels): silent rows shown as "not addressed" (caught) or not as
+  discussing it (hedged), addressing rows shown as discussing it, and called "not addressed";
 - generated sentences shown and dropped by the support check, and shown sentences that fail
   the check when re-run here (must be 0), answers cut mid-sentence (must be 0);
 - citation validity ([n] points at a listed source), quote validity (verbatim at offsets),
@@ -16,30 +22,22 @@ Per model and per split (dev, holdout), over every question:
   quotes one of them, and of answers whose "Most direct" line does.
 Holdout questions are reported apart and must not be used for tuning.
 
-    python -m app.eval                 # stub and the default model
-    python -m app.eval --model stub    # one model
-    python -m app.eval --json out.json
-    python -m app.eval --corpus tests/eval/corpora/airbus-a380   # another subject's articles and gold
+The command line, corpora, rule changes and leave-one-corpus-out: app/eval/run.py.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
-import click
-
 from app.answer import support
 from app.answer.ask import ask
+from app.answer.compare import compare
 from app.answer.citations import cited_numbers
 from app.answer.results import ADDRESSES, MENTIONS, SILENT, AskResult
-from app.pipeline import build_pipeline
 from app.resources import EVAL_DIR
-from app.settings import Settings
 
 EVAL_FILE = EVAL_DIR / "questions.jsonl"
 KEY_GOLD_FILE = EVAL_DIR / "key_gold.jsonl"
@@ -58,7 +56,7 @@ def load_key_gold(path: Path = KEY_GOLD_FILE) -> dict[str, dict[str, list[str]]]
     return out
 
 
-# The seed files keep their damage ("DeepSeekās"); the text read has the quote marks repaired,
+# The seed files keep their damage ("companyās"); the text read has the quote marks repaired,
 # one character for one, so sentences are found with every quote mark made the same.
 _SAME_QUOTES = str.maketrans({c: "'" for c in "ā’‘“”\""})
 
@@ -105,16 +103,21 @@ def score_question(q: dict, res: AskResult, articles: dict, key_gold: dict | Non
     quote_ok = [articles[p.article_id].text[x.start:x.end] == x.text for p in res.perspectives for x in p.quotes]
     unsupported = sum(not support.check(s, cited, question=res.question, titles=[p.title for p in res.perspectives] + [p.label for p in res.perspectives]).ok
                       for s, cited in shown_generated(res))
+    addressing, silent = q.get("articles", []), q.get("silent", [])
     return {
         "fact": q.get("kind") == "fact",
+        "view": q.get("kind") == "view",
         "fact_in_answer": bool(needs) and needs in res.answer.lower(),
         "fact_in_cited": bool(needs) and needs in quotes,
-        "silent_gold": len(q.get("silent", [])),
-        "silent_caught": sum(status.get(a) == SILENT for a in q.get("silent", [])),
-        "addressing_gold": len(q.get("articles", [])),
-        "wrongly_silenced": sum(status.get(a) == SILENT for a in q.get("articles", [])),
-        "silent_as_addressing": sum(status.get(a) == ADDRESSES for a in q.get("silent", [])),
-        "addressing_as_unsure": sum(status.get(a) == MENTIONS for a in q.get("articles", [])),
+        "silent_gold": len(silent),
+        "silent_caught": sum(status.get(a) != ADDRESSES for a in silent),
+        "silent_flat": sum(status.get(a) == SILENT for a in silent),
+        "addressing_gold": len(addressing),
+        "addressing_shown": sum(status.get(a) == ADDRESSES for a in addressing),
+        "wrongly_silenced": sum(status.get(a) == SILENT for a in addressing),
+        "silent_as_addressing": sum(status.get(a) == ADDRESSES for a in silent),
+        "addressing_as_unsure": sum(status.get(a) == MENTIONS for a in addressing),
+        **coverage_line(status, addressing, silent),
         "generated": res.generated, "dropped": res.dropped, "unsupported_shown": unsupported,
         "cut": not _ENDS_WHOLE.search(res.answer.strip()),
         "cites": len(cites), "cites_valid": sum(n in listed for n in cites),
@@ -123,17 +126,37 @@ def score_question(q: dict, res: AskResult, articles: dict, key_gold: dict | Non
     }
 
 
+def coverage_line(status: dict[str, str], addressing: list[str], silent: list[str]) -> dict:
+    """The answer's "N of M articles address this" line, judged on the gold's articles (those it
+    leaves unjudged count neither way). Exact: every addressing article is counted and no silent
+    one. Right or hedged: no silent article is counted and no addressing one is called silent
+    (an addressing article under "may not address it" is a hedge, not an error)."""
+    counted = {a for a, s in status.items() if s == ADDRESSES}
+    silenced = {a for a, s in status.items() if s == SILENT}
+    no_false_claim = not counted & set(silent)
+    return {"coverage_exact": int(set(addressing) <= counted and no_false_claim),
+            "coverage_right_or_hedged": int(no_false_claim and not silenced & set(addressing))}
+
+
 def summarise(rows: list[dict], seconds: list[float]) -> dict:
+    """The figures over `rows` (one per question), pooled: every share is a count over a count."""
     facts = [r for r in rows if r["fact"]]
+    views = [r for r in rows if r.get("view")]
     total = lambda key, rr=rows: sum(r[key] for r in rr)  # noqa: E731
     share = lambda a, b: round(a / b, 3) if b else None  # noqa: E731
     return {
-        "questions": len(rows), "fact_questions": len(facts),
+        "questions": len(rows), "fact_questions": len(facts), "view_questions": len(views),
         "fact_in_answer": share(total("fact_in_answer", facts), len(facts)),
         "fact_in_cited_sentence": share(total("fact_in_cited", facts), len(facts)),
         "fact_in_both": share(sum(r["fact_in_answer"] and r["fact_in_cited"] for r in facts), len(facts)),
-        "silent_caught": share(total("silent_caught"), total("silent_gold")),
+        "addressing_pairs": total("addressing_gold"),
+        "addressing_shown_addressing": share(total("addressing_shown"), total("addressing_gold")),
+        "addressing_flat_silent": share(total("wrongly_silenced"), total("addressing_gold")),
         "silent_pairs": total("silent_gold"),
+        "silent_caught": share(total("silent_caught"), total("silent_gold")),
+        "silent_flat": share(total("silent_flat"), total("silent_gold")),
+        "coverage_exact": share(total("coverage_exact", views), len(views)),
+        "coverage_right_or_hedged": share(total("coverage_right_or_hedged", views), len(views)),
         "wrongly_silenced": share(total("wrongly_silenced"), total("addressing_gold")),
         "silent_shown_addressing": share(total("silent_as_addressing"), total("silent_gold")),
         "addressing_shown_unsure": share(total("addressing_as_unsure"), total("addressing_gold")),
@@ -147,59 +170,48 @@ def summarise(rows: list[dict], seconds: list[float]) -> dict:
     }
 
 
-def evaluate(pipe, questions: list[dict]) -> dict:
-    """Run every question; figures per split."""
+def ask_rows(pipe, questions: list[dict]) -> list[dict]:
+    """Ask every question; one row of counts per question, with its split and seconds."""
     articles = {a.id: a for a in pipe.articles}
     key_gold = load_key_gold()
-    by_split: dict[str, tuple[list, list]] = {}
+    rows = []
     for q in questions:
         t0 = time.perf_counter()
         res = ask(pipe, q["question"])
-        rows, secs = by_split.setdefault(q.get("split", "dev"), ([], []))
-        secs.append(time.perf_counter() - t0)
-        rows.append(score_question(q, res, articles, key_gold))
-    return {split: summarise(rows, secs) for split, (rows, secs) in sorted(by_split.items())}
+        row = score_question(q, res, articles, key_gold)
+        rows.append({**row, "id": q.get("id", ""), "split": q.get("split", "dev"), "seconds": time.perf_counter() - t0})
+    return rows
 
 
-def line(name: str, m: dict) -> str:
-    return (f"{name:<8} fact in answer {m['fact_in_answer']} · in a cited sentence {m['fact_in_cited_sentence']} · both {m['fact_in_both']} "
-            f"({m['fact_questions']} fact q) · silent caught {m['silent_caught']} of {m['silent_pairs']} · wrongly silenced {m['wrongly_silenced']} · "
-            f"unsure: silent shown addressing {m['silent_shown_addressing']}, addressing shown unsure {m['addressing_shown_unsure']} · "
-            f"generated {m['generated_shown']} shown / {m['dropped']} dropped · unsupported shown {m['unsupported_shown']} · "
-            f"cut {m['cut_mid_sentence']} · cites {m['citation_validity']} · quotes {m['quote_validity']} · "
-            f"view cards quoting the article's answer {m['cards_quoting_the_answer']} · most direct line quoting one {m['most_direct_quoting_an_answer']} · "
-            f"{m['seconds_per_question']} s/q")
+def evaluate(pipe, questions: list[dict]) -> dict:
+    """Run every question; figures per split."""
+    by_split: dict[str, list[dict]] = {}
+    for row in ask_rows(pipe, questions):
+        by_split.setdefault(row["split"], []).append(row)
+    return {split: summarise(rows, [r["seconds"] for r in rows]) for split, rows in sorted(by_split.items())}
 
 
-@click.command()
-@click.option("--model", "models", multiple=True, help="Model(s) to evaluate [default: stub and default].")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the figures as JSON.")
-@click.option("--limit", type=int, default=0, help="Only the first N questions (quick look).")
-@click.option("--split", type=click.Choice(["all", "dev", "holdout"]), default="all", show_default=True)
-@click.option("--corpus", "corpora", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="An eval corpus folder (tests/eval/corpora/NAME): its articles and the questions of its gold.jsonl "
-                   "instead of the seeds and the dev set. Repeatable. See tests/eval/corpora/README.md (holdout!).")
-def main(models, json_out, limit, split, corpora):
-    """Print fact, silence and checked-text figures on the dev set, per model and split."""
-    runs = [(c.name, c, load_questions(c / "gold.jsonl")) for c in corpora] or [(None, None, load_questions())]
-    runs = [(name, seeds, [q for q in qs if "question" in q and (split == "all" or q.get("split", "dev") == split)][: limit or None])
-            for name, seeds, qs in runs]
-    tmp = Path(tempfile.mkdtemp(prefix="perspectives-eval-"))
-    report = {"questions": sum(len(qs) for _, _, qs in runs), "models": {}}
-    try:
-        for spec in models or ("stub", "default"):
-            for name, seeds, questions in runs:
-                flags = {"seeds": seeds} if seeds else {}
-                pipe = build_pipeline(Settings.load(data_dir=tmp / (name or "seeds"), model=spec, **flags))
-                figures = evaluate(pipe, questions)
-                if name:
-                    report["models"].setdefault(spec, {})[name] = figures
-                else:
-                    report["models"][spec] = figures
-                click.echo(f"Model {pipe.model_name}" + (f" · corpus {name}" if name else ""))
-                for split_name, m in figures.items():
-                    click.echo("  " + line(split_name, m))
-        if json_out:
-            Path(json_out).write_text(json.dumps(report, indent=2), encoding="utf-8")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+def topic_rows(pipe, topics: list[dict]) -> list[dict]:
+    """Compare each gold topic without labels (no model call): which rows say "not addressed"."""
+    rows = []
+    for t in topics:
+        res = compare(pipe, t["topic"], labels="off")
+        status = {r.article_id: r.status for r in res.rows}
+        rows.append({"topic": t["topic"], "split": t.get("split", "dev"),
+                     "silent_gold": len(t.get("silent", [])), "addressing_gold": len(t.get("articles", [])),
+                     "silent_caught": sum(status.get(a, SILENT) == SILENT for a in t.get("silent", [])),
+                     "silent_hedged": sum(status.get(a, SILENT) != ADDRESSES for a in t.get("silent", [])),
+                     "addressing_shown": sum(status.get(a, SILENT) == ADDRESSES for a in t.get("articles", [])),
+                     "addressing_not_addressed": sum(status.get(a, SILENT) == SILENT for a in t.get("articles", []))})
+    return rows
+
+
+def summarise_topics(rows: list[dict]) -> dict:
+    total = lambda key: sum(r[key] for r in rows)  # noqa: E731
+    share = lambda a, b: round(a / b, 3) if b else None  # noqa: E731
+    return {"topics": len(rows), "compare_silent_pairs": total("silent_gold"),
+            "compare_silent_caught": share(total("silent_caught"), total("silent_gold")),
+            "compare_silent_hedged": share(total("silent_hedged"), total("silent_gold")),
+            "compare_addressing_shown": share(total("addressing_shown"), total("addressing_gold")),
+            "compare_addressing_pairs": total("addressing_gold"),
+            "compare_addressing_not_addressed": share(total("addressing_not_addressed"), total("addressing_gold"))}

@@ -11,7 +11,7 @@ import json
 import textwrap
 from typing import TextIO
 
-from app.answer.results import MENTIONS, SILENT, UNSURE_TEXT, AskResult, Perspective
+from app.answer.results import MENTIONS, SILENT, AskResult, Perspective, unsure_text
 from app.answer.voice import voiced
 from app.corpus.articles import Source
 
@@ -50,7 +50,7 @@ def card_text(p: Perspective) -> str:
     head = f"  • {p.title}" + (f" — {by}" if by else "")
     if p.status == SILENT:
         return f"{head}\n    Does not address this."
-    caution = f"    ({UNSURE_TEXT})\n" if p.status == MENTIONS else ""
+    caution = f"    ({unsure_text(p.reason)})\n" if p.status == MENTIONS else ""
     return f"{head}\n{caution}{quotes_text(p)}"
 
 
@@ -112,18 +112,32 @@ def to_json(obj) -> str:
     return json.dumps(obj.to_dict() if hasattr(obj, "to_dict") else obj, ensure_ascii=False, indent=2)
 
 
+def _silent_lines(result: AskResult, named: int = 6) -> list[str]:
+    silent = [p.title for p in result.perspectives if p.status == SILENT]
+    lines = []
+    if silent:
+        rest = f" and {len(silent) - named} more" if len(silent) > named else ""
+        lines.append("- Read, and do not address this: " + "; ".join(f"*{t}*" for t in silent[:named]) + rest + ".")
+    if result.not_examined:
+        lines.append(f"- Not found discussing it (not read closely): {len(result.not_examined)} more articles.")
+    return lines
+
+
 def markdown(result: AskResult) -> str:
     """A readable Markdown rendering of one ask result (batch reports, downloads)."""
     out = [f"## {result.question}", "", result.answer, "", "### What each article says", ""]
     for p in result.perspectives:
+        if p.status == SILENT:
+            continue  # counted in one line below: a report over hundreds of articles stays readable
         by = byline(p.source)
-        out.append(f"- **{p.title}**" + (f" ({by})" if by else "") + ("" if p.status != SILENT else ": does not address this."))
+        out.append(f"- **{p.title}**" + (f" ({by})" if by else ""))
         if p.status == MENTIONS:
-            out.append(f"  - _{UNSURE_TEXT}_")
+            out.append(f"  - _{unsure_text(p.reason)}_")
         for q in p.quotes:
             out.append(f"  - {voiced(q)} [{q.citation}]")
         if p.paraphrase:
             out.append(f"  - In short ({MODEL_NOTE}): {p.paraphrase}")
+    out += _silent_lines(result)
     out += ["", "### Sources", ""]
     bylines = {p.article_id: byline(p.source) for p in result.perspectives}
     for p in result.passages:

@@ -2,8 +2,8 @@
 
 Scope: rank every sentence of each article by meaning (MiniLM cosine with the question less
 the corpus's subject words, which otherwise carry the cosine), by the question's key
-terms and their close synonyms (weighted by how rare each term is in the corpus, so "DeepSeek",
-which every article names, counts for little) and, for "how many / when" questions, by
+terms and their close synonyms (weighted by how rare each term is in the corpus, so the name
+every article is about counts for little) and, for "how many / when" questions, by
 holding a number; sentences inside the article's best passages get a small lift. Each
 article yields 1-3 key sentences, verbatim with offsets, plus a neighbouring sentence where a
 key sentence leans on it ("This…", "It…"), where the number sits one sentence later, or where
@@ -31,10 +31,11 @@ from app.index.sentences import SentenceStore
 from app.corpus.chunks import Passage
 from app.retrieve.corpus_words import CorpusWords
 from app.retrieve.hybrid import Hit, Retriever
-from app.retrieve.terms import QuestionTerms, analyse, numbers, stems
+from app.retrieve.related import RelatedWords
+from app.retrieve.terms import QuestionTerms, analyse, numbers, stems, written_stems
+from app.rules import RULES, Rules
 
 ADDRESSES, MENTIONS, SILENT = "addresses", "mentions", "silent"
-SUBJECT_SHARE = 0.2  # a word in this share of the corpus's sentences is its subject (see EvidenceFinder._focus)
 _DIGIT = re.compile(r"\d")
 # A sentence that turns down the one before it: "The reality is more complicated.", "But this is
 # probably not the main factor.", "It is more of a propaganda strategy than the real situation."
@@ -43,24 +44,24 @@ _REJECTS = re.compile(
     r"^[\"“‘']?(?:(?:but|however|yet),?\s+)?(?:on the contrary\b|(?:it|this|that|the answer|the reality|in reality)\b(?!\s+is\s+why)"
     r"[^.!?]{0,60}?\b(?:not|no|never|wrong|false|untrue|complicated|myth|exaggerated|real|reality)\b)", re.I)
 # "This does not deny that the United States' technology control … has been effective" concedes
-# instead: two negations. Shown after an unrelated key sentence in the session-13 review.
+# instead: two negations.
 _CONCEDES = re.compile(r"\bnot (?:deny|denying|to say)\b|\bno doubt\b", re.I)
 # A sentence that qualifies the one before it: "Apparently, the government has done certain
 # things well. But it is important that the right conclusions are drawn from this." (the
-# first was quoted alone as an article's lesson in the session-13 review).
+# first, quoted alone, read as the article's lesson).
 _QUALIFIES = re.compile(r"^[\"“‘']?(?:But|However|Yet|Still|Nevertheless|That said)\b")
 # Turns that answer more than the paragraph before them ("The reality is more complicated."):
 # "However, this so-called independent innovation path…" answers only its own antecedent.
 _GLOBAL_TURN = re.compile(r"^[\"“‘']?(?:The reality|In reality|The truth|In truth|On the contrary)\b", re.I)
 _ENDS = re.compile(r"[.!?…][\"'”’)\]]*$")
 # A sentence that needs the one before it to be understood: a pronoun or connective opener, or
-# the answer to a question the article just asked ("The answer is no." in the review of session 12).
+# the answer to a question the article just asked ("The answer is no.").
 _LEANS_BACK = re.compile(r"^[\"“‘']?(?:(?:This|That|These|Those|It|Its|They|Their|He|His|She|Her|Such|But|However|Yet|Still|So|Instead|Thus|Hence)\b"
                          r"|The (?:short |simple )?answer\b|(?:Yes|No)[,.!])")
 
 
 # The same after a short fronted phrase: "After graduation, he launched…", "Every year, it
-# trains…", "According to Liang, this decision…". Not after a clause with a subject of its own
+# trains…", "According to Roe, this decision…". Not after a clause with a subject of its own
 # ("Even if a person is patriotic, he cannot…"), nor a possessive in an appositive after a
 # longer phrase ("Deliveries to Singapore Airlines, its launch customer, are…").
 _FRONTED = re.compile(r"^[\"“‘']?(?!(?:If|Even|When|Whenever|Although|Though|Because|While|Unless|Whether)\b)"
@@ -85,51 +86,6 @@ def rejects_previous(sentence: str) -> bool:
     return bool(_REJECTS.match(sentence)) and not _CONCEDES.search(sentence)
 
 
-@dataclass(frozen=True)
-class Rule:
-    """Weights and thresholds, tuned on the dev split of tests/eval/questions.jsonl (models.md)."""
-
-    term_weight: float = 0.35  # how much key-term coverage adds to a sentence's cosine
-    number_weight: float = 0.08  # a number in the sentence, when the question asks for one
-    passage_lift: tuple[float, ...] = (0.04, 0.02, 0.01)  # by rank of the passage that holds the sentence
-    min_words: int = 5  # shorter "sentences" are headings or captions
-    key_margin: float = 0.08  # further key sentences must score within this of the best
-    # Honest silence (measured on the dev split, 88 silent / 102 addressing pairs; models.md):
-    # an article is silent when its evidence is BOTH behind the best article's and weak on the
-    # question's words. Either signal alone (the earlier rule: coverage < 0.1 OR share < 0.7)
-    # silenced articles that describe the subject in their own words (high coverage, lower
-    # score) or that the best article only just beats; together they separate better.
-    behind: float = 0.8  # evidence scoring below this share of the best article's...
-    weak_coverage: float = 0.24  # ...and holding less than this share of the question's words: silent
-    min_coverage: float = 0.01  # evidence without a single key term (or synonym) is silent anyway
-    relative: float = 0.35  # far behind the best article (under this share): silent whatever its words
-    sure_relative: float = 0.8  # not silent but below this share: "mentions" rather than "addresses"
-    min_cosine: float = 0.2  # the best sentence's cosine below this: silent whatever the words (the `floor` setting)
-    # A view question's card should show the article's own view first: a sentence that does not
-    # give someone's words in quotation marks gets this lift (a preference, not an exclusion: a
-    # quote that answers the question better still wins). Reported speech keeps the lift: an
-    # expert's "X said that…" carried q28's answer. Measured in models.md, "Who says it".
-    own_voice: float = 0.03
-    # Words the article never uses (session 13, dev split): the rarity-weighted share of the
-    # question's key terms, synonyms included, found nowhere in the whole article. An article
-    # that lacks most of what the question names ("Xi Jinping", "brain drain", "headquartered")
-    # cannot answer it, however close its sentences sit to the question's subject in meaning.
-    absent_silent: float = 0.7  # at least this much of the question absent, and not the best article: silent
-    absent_silent_share: float = 0.95  # ("not the best": its evidence below this share of the best's)
-    # A third threshold, "at least 0.5 absent: unsure", looked good on dev (silent shown as
-    # addressing 0.28 -> 0.11) but a strict reviewer of held-out answers found it put the
-    # caution on 9 addressing and 5 silent articles (models.md, session 13): dropped.
-
-
-# A topic ("computing power") is short and every article on the event touches several: the
-# relative rule for questions would silence articles that discuss it in passing. Measured on
-# tests/eval/topic_gold.jsonl (18 topics, 73 discussing pairs): this rule marks all 73 as
-# addressed, and catches few silent pairs (models.md, "Compare"); at least one of the topic's
-# words (or a synonym) must be in the evidence.
-TOPIC_RULE = Rule(relative=0.3, sure_relative=0.6, min_coverage=0.01, min_cosine=0.0, weak_coverage=0.0,
-                  absent_silent=1.01)  # a topic's two words: absence is measured by min_coverage
-
-
 @dataclass
 class Scored:
     start: int
@@ -151,8 +107,9 @@ class ArticleEvidence:
     status: str = SILENT
     strength: float = 0.0  # best sentence score (what the relative rule compares)
     coverage: float = 0.0  # best key-term coverage among the key sentences
-    cosine: float = 0.0  # the whole question's best cosine among its best sentences for it (min_cosine)
+    cosine: float = 0.0  # the whole question's best cosine among its best sentences for it (silence_floor)
     absent: float = 0.0  # rarity-weighted share of the question's key terms found nowhere in the article
+    reason: str = ""  # why it may not address the question, in a few words ("mentions tariffs only in passing")
     best: float = 0.0  # best passage cosine (kept for the JSON's best_score)
     passages: dict[str, Passage] = field(default_factory=dict)  # every passage that holds a key or context sentence
     examined: bool = True  # False: not among the question's candidates, so silent without being read
@@ -171,15 +128,25 @@ class EvidenceFinder:
     question's terms and the corpus's subject words, read once at index time. `candidates`:
     how many articles, found over the whole corpus first (hybrid.py), get per-article work."""
 
-    def __init__(self, retriever: Retriever, sentences: SentenceStore, rule: Rule | None = None, *,
-                 words: CorpusWords | None = None, candidates: int = 16):
+    def __init__(self, retriever: Retriever, sentences: SentenceStore, rules: Rules = RULES, *,
+                 words: CorpusWords | None = None, related: RelatedWords | None = None, candidates: int = 16):
         self.retriever = retriever
         self.sentences = sentences
-        self.rule = rule or Rule()
+        self.rules = rules
         self.words = words or CorpusWords.build(retriever.articles, None)
+        self.related = related
         self.candidates = candidates
         self._words: dict[str, list[set[str]]] = {}
-        self._subject = self.words.subject(SUBJECT_SHARE)
+        self._subject = self.words.subject(rules.subject_share)
+        self._common = self.words.everywhere(rules.common_name_share)
+
+    def terms(self, question: str) -> QuestionTerms:
+        """The question's terms with the corpus words related to each, and the corpus's own names."""
+        r = self.rules
+        if self.related:
+            self.related.prepare(written_stems(question))
+        near = (lambda form, stem: self.related.near(form, stem, r.related_min_cosine, r.related_most)) if self.related else None
+        return analyse(question, near, self._common)
 
     # -- corpus statistics ----------------------------------------------------------------
     def _sentence_words(self, art: Article) -> list[set[str]]:
@@ -196,7 +163,7 @@ class EvidenceFinder:
         return [math.log(1 + n / (1 + self.words.found(t.alternatives))) for t in qt.terms]
 
     def _focus(self, text: str) -> str:
-        """`text` without the corpus's subject words (stems in at least SUBJECT_SHARE of all
+        """`text` without the corpus's subject words (stems in at least `subject_share` of all
         sentences, e.g. the name every article is about). MiniLM's cosine is carried by such a
         name: it put a sentence that merely names the subject far above one that answers the
         question in other words. "" when nothing is left out, or nothing would be left."""
@@ -205,13 +172,13 @@ class EvidenceFinder:
         return " ".join(kept) if kept and len(kept) < len(text.split()) else ""
 
     # -- per article ----------------------------------------------------------------------
-    def find(self, question: str, *, k: int = 3, n_key: int = 2, query: str | None = None, rule: Rule | None = None,
+    def find(self, question: str, *, k: int = 3, n_key: int = 2, query: str | None = None, topic: bool = False,
              candidates: int | None = None) -> list[ArticleEvidence]:
         """Evidence for every article, in corpus order: read for the question's candidate
         articles, and "not examined" (silent, no per-article work) for the rest. `query`
         (default: the question) is what is embedded, e.g. a follow-up joined to the previous
-        question; `rule` replaces the finder's own for this call (compare uses TOPIC_RULE)."""
-        qt = analyse(question)
+        question; `topic`: the question is a compare topic, judged by the topic rules."""
+        qt = self.terms(question)
         text = query or question
         focus = self._focus(text)
         qvec, *rest = self.retriever.embedder.embed([text] + ([focus] if focus else []))
@@ -221,15 +188,15 @@ class EvidenceFinder:
         chosen, nearby = ranking[:limit], set(ranking[limit:])
         per_article = {ah.article.id: ah for ah in self.retriever.retrieve(text, k=k, qvec=qvec, only=chosen, lexical=lexical)}
         weights = self._weights(qt)
-        rule = rule or self.rule  # per call, never stored: web sessions ask and compare at once
+        rule = self.rules
         vectors = (qvec, rest[0] if rest else qvec)
         examined = [self._article(ah.article, ah.hits, qt, weights, vectors, n_key, rule) for ah in per_article.values()]
-        decide(examined, qt, rule)
+        decide(examined, qt, rule, topic=topic)
         by_id = {ev.article.id: ev for ev in examined}
         return [by_id.get(a.id) or ArticleEvidence(a, [], examined=False, nearby=a.id in nearby) for a in self.retriever.articles]
 
     def _article(self, art: Article, hits: list[Hit], qt: QuestionTerms, weights: list[float],
-                 vectors: tuple[np.ndarray, np.ndarray], n_key: int, rule: Rule) -> ArticleEvidence:
+                 vectors: tuple[np.ndarray, np.ndarray], n_key: int, rule: Rules) -> ArticleEvidence:
         """`vectors`: the question's and its focus's (see _focus). The focus ranks the sentences
         shown; the whole question's scores decide silence (measured and tuned that way)."""
         ev = ArticleEvidence(art, hits, best=max((h.score for h in hits), default=0.0))
@@ -240,10 +207,11 @@ class EvidenceFinder:
         words = self._sentence_words(art)
         total = sum(weights) or 1.0
         ev.absent = absent_share(qt, weights, set().union(*words))
+        ev.reason = passing_reason(qt, weights, words, rule.passing_sentences)
         lift = {h.passage.id: rule.passage_lift[i] for i, h in enumerate(hits[: len(rule.passage_lift)])}
         scored = []
         def cover(i: int) -> float:  # the share of the question's (rarity-weighted) terms sentence i holds
-            return sum(w * t.strength_in(words[i]) for t, w in zip(qt.terms, weights)) / total
+            return sum(w * t.strength_in(words[i], rule.synonym_credit) for t, w in zip(qt.terms, weights)) / total
 
         for i, span in enumerate(sent.spans):
             text = art.text[span.start:span.end]
@@ -268,11 +236,11 @@ class EvidenceFinder:
         ev.strength = max(t[1] for t in scored)
         ev.coverage = max(s.coverage for s in plain)
         ev.cosine = max(t[2] for t in scored if t[4] in plain)
-        ev.context = self._context(art, sent.spans, ev.key, qt, cover)
+        ev.context = self._context(art, sent.spans, ev.key, qt, cover, rule.turn_within)
         ev.passages = {s.passage_id: self.retriever.passages[s.passage_id] for s in ev.key + ev.context}
         return ev
 
-    def _context(self, art: Article, spans, key: list[Scored], qt: QuestionTerms, coverage) -> list[Scored]:
+    def _context(self, art: Article, spans, key: list[Scored], qt: QuestionTerms, coverage, turn_within: int) -> list[Scored]:
         """Neighbours that complete a key sentence: the one before a "This…" sentence, and, when
         the key sentence lacks what a fact question asks for (a number, a date, a name), the
         neighbour before or after that has it (of two such, the one holding more of the
@@ -289,7 +257,7 @@ class EvidenceFinder:
             if i + 1 < len(spans) and qualifies_previous(art.text[spans[i + 1].start:spans[i + 1].end]):
                 want.append(i + 1)  # the article turns the key sentence down or qualifies it: show that too
             else:
-                want.extend(later_turn(art.text, spans, i))
+                want.extend(later_turn(art.text, spans, i, turn_within))
             holds = qt.holds_answer(s.text)
             # A number only in words ("One thing is clear…") may not be the asked-for one: a
             # neighbour with digits is then shown too.
@@ -336,8 +304,8 @@ LEAN_BACK = 2  # sentences: how far back a chain of leaning sentences is followe
 def leaned_on(text: str, spans, i: int) -> list[int]:
     """The sentences that sentence i leans on, nearest first: the one before it when it opens
     with a pronoun or connective, and the one before that when that one leans back too ("Yet
-    the involvement of the government…" needs "It has deposited money…", which needs "The
-    Chinese government also helped…")."""
+    the involvement of the government…" needs "It has deposited money…", which needs the
+    sentence that names "it")."""
     out: list[int] = []
     j = i
     while j > 0 and len(out) < LEAN_BACK and leans_back(text[spans[j].start:spans[j].end]):
@@ -346,21 +314,18 @@ def leaned_on(text: str, spans, i: int) -> list[int]:
     return out
 
 
-TURN_WITHIN = 4  # paragraphs: how far ahead a paragraph that turns down the ones before may stand
-
-
-def later_turn(text: str, spans, i: int) -> list[int]:
+def later_turn(text: str, spans, i: int, within: int = RULES.turn_within) -> list[int]:
     """The sentence that opens a later paragraph by turning down what came before ("The
-    reality is more complicated."), when it follows key sentence `i` within TURN_WITHIN
-    paragraphs. An article that opens with the popular view ("For many Chinese, the success
-    of Deepseek is a victory for the Chinese education system…") and rebuts it four paragraphs
-    on was quoted as holding that view (strict review, sessions 12 and 13)."""
+    reality is more complicated."), when it follows key sentence `i` within `within`
+    paragraphs. An article that opens with the popular view ("For many, the company's success
+    is a victory for the education system…") and rebuts it four paragraphs on was otherwise
+    quoted as holding that view."""
     paragraphs = 0
     for j in range(i + 1, len(spans)):
         if "\n" not in text[spans[j - 1].end:spans[j].start]:
             continue  # inside a paragraph: only a paragraph's first sentence turns down the ones before
         paragraphs += 1
-        if paragraphs > TURN_WITHIN:
+        if paragraphs > within:
             return []
         sentence = text[spans[j].start:spans[j].end]
         if rejects_previous(sentence) and (paragraphs == 1 or _GLOBAL_TURN.match(sentence)):
@@ -381,19 +346,39 @@ def absent_share(qt: QuestionTerms, weights: list[float], article_words: set[str
     return missing / (sum(ideas.values()) or 1.0)
 
 
-def decide(found: list[ArticleEvidence], qt: QuestionTerms, r: Rule) -> None:
-    """Set each article's status from its evidence, compared with the best article's."""
+def passing_reason(qt: QuestionTerms, weights: list[float], sentence_words: list[set[str]], passing: int) -> str:
+    """Why an article may not address the question, from its rarest key term: "never mentions
+    tariffs" (the term and its related words are nowhere in it) or "mentions tariffs only in
+    passing" (in at most `passing` of its sentences); "" when that term is well covered."""
+    if not qt.terms:
+        return ""
+    term, _ = max(zip(qt.terms, weights), key=lambda tw: tw[1])
+    found = sum(term.found_in(words) for words in sentence_words)
+    if found == 0:
+        return f"never mentions {term.word}"
+    return f"mentions {term.word} only in passing" if found <= passing else ""
+
+
+def decide(found: list[ArticleEvidence], qt: QuestionTerms, r: Rules, *, topic: bool = False) -> None:
+    """Set each article's status from its evidence, compared with the best article's: silent only
+    where the absence is clear (far behind, no key term, or most of the question's words found
+    nowhere in it); addressing when close to the best; in between, "may not address it"."""
     best = max((ev.strength for ev in found if ev.key), default=0.0)
     for ev in found:
         if not ev.key or best <= 0:
             ev.status = SILENT
             continue
         share = ev.strength / best
-        weak = share < r.behind and ev.coverage < r.weak_coverage  # behind AND weak on words
-        lacks = ev.absent >= r.absent_silent and share < r.absent_silent_share  # never uses the question's words
-        if weak or lacks or ev.coverage < r.min_coverage or ev.cosine < r.min_cosine or share < r.relative:
+        if topic:
+            silent = share < r.topic_silent_share or ev.coverage < r.topic_min_coverage
+            sure = share >= r.topic_sure_share
+        else:
+            lacks = ev.absent >= r.absent_silent and share < r.absent_silent_share  # never approaches the question's subject
+            silent = lacks or share < r.silent_share or ev.coverage < r.min_coverage or ev.cosine < r.silence_floor
+            sure = share >= r.sure_share
+        if silent:
             ev.status = SILENT
-        elif share < r.sure_relative or not any(qt.holds_answer(s.text) for s in ev.key + ev.context):
+        elif not sure or not any(qt.holds_answer(s.text) for s in ev.key + ev.context):
             ev.status = MENTIONS
         else:
             ev.status = ADDRESSES

@@ -105,7 +105,7 @@ def build_compare_tab(pipe: Pipeline, k, temperature, model_queue: dict) -> dict
     choices = topic_choices(pipe)
     with gr.Row(equal_height=True):
         topic = gr.Dropdown(choices, value=None, label="Topic", info="Pick a suggestion or type your own.", allow_custom_value=True, scale=3, elem_id="pv-topic")
-        claim = gr.Textbox(label="Claim (optional)", placeholder="e.g. The Chinese state deserves credit for DeepSeek", scale=3,
+        claim = gr.Textbox(label="Claim (optional)", placeholder="e.g. The government deserves credit for the company's success", scale=3,
                            info="Shown with the evidence. A model good enough to judge (tested on claims with known answers) also labels each article supports / opposes / mixed.")
         go = gr.Button("Compare", variant="primary", scale=1, min_width=110, elem_id="pv-compare-btn")
     ui = {"claim": gr.HTML(EMPTY_CLAIM, elem_id="pv-claim", js_on_load=None), "matrix": gr.HTML("", elem_id="pv-matrix", js_on_load=None)}

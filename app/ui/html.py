@@ -172,7 +172,7 @@ def card_final(index: int, p, allowed: set[int]) -> str:
         view = ""
     return (
         f'<article class="pv-card{" pv-silent" if p.status == "silent" else ""}" style="--accent:{color(index)}">'
-        f'<header><span class="pv-dot"></span><h4>{esc(p.title)}</h4></header>{byline_html(p.source)}{_STATUS_BADGE[p.status]}'
+        f'<header><span class="pv-dot"></span><h4>{esc(p.title)}</h4></header>{byline_html(p.source)}{_STATUS_BADGE[p.status]}{_why_unsure(p)}'
         f'{f"<div class=pv-quotes>{quotes}</div>" if quotes else ""}{view}</article>'
     )
 
@@ -329,6 +329,12 @@ def claim_html(claim: str, source: str = "") -> str:
                 'on the topic are shown side by side. Type a claim to have it shown with them.</small></div>')
     who = {"user": "your claim", "model": "claim written by the model from the topic", "template": "claim built from the topic"}.get(source, "")
     return f'<div class="pv-claim"><small>Claim{f" ({esc(who)})" if who else ""}</small><div><b>{esc(claim)}</b></div></div>'
+
+
+def _why_unsure(p) -> str:
+    """An unsure card's reason in a few words ("mentions tariffs only in passing")."""
+    reason = getattr(p, "reason", "")
+    return f' <small class="pv-why">({esc(reason)})</small>' if p.status == "mentions" and reason else ""
 
 
 _UNLABELLED = ("not judged", "not addressed")

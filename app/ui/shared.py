@@ -120,7 +120,7 @@ SUGGESTED = 8
 def topic_choices(pipe: Pipeline, n: int = SUGGESTED) -> list[str]:
     """Topics the articles differ on: key phrases of the current corpus that some articles use
     and others do not (a topic every article discusses separates none of them), written as the
-    articles write them ("Liang Wenfeng", not "liang wenfeng")."""
+    articles write them ("Jane Smith", not "jane smith")."""
     everyone = len(pipe.articles)
     topics = [t.topic for t in suggest_topics(pipe, n=3 * n) if everyone <= 2 or t.articles < everyone]
     return [as_written(t, pipe.passages) for t in topics[:n]]
