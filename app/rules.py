@@ -43,6 +43,10 @@ class Rules(BaseModel):
     related_min_sentences: int = rule(2, "Only words in at least this many of the corpus's sentences get a vector (index time).", ge=1, le=100)
     common_name_share: float = rule(0.8, "A name in this share of the articles is the event's own and never answers 'who / which' alone.", ge=0, le=1.01)
     turn_within: int = rule(4, "Paragraphs ahead a paragraph that turns the key sentence down may stand and still be shown with it.", ge=0, le=50)
+    own_voice: float = rule(0.03, "A view question's sentence not giving someone's words in quotation marks ranks this much higher, so a card "
+                            "shows the article's own view first (a preference: a better quote still wins; reported speech keeps it, an "
+                            "expert's 'X said that…' carried a fact). Stub, seeds dev: cards quoting the article's answer 0.608 -> 0.627.",
+                            ge=0, le=1)
 
     # -- silence for questions: "Does not address this" only where the absence is clear; an
     # article on the question's subject is at worst "may not address it", with its closest sentences.
@@ -70,6 +74,9 @@ class Rules(BaseModel):
     same_fact_share: float = rule(0.8, "An unsure card giving the lead's answer and ranking this close to it addresses the question.", ge=0, le=2)
     answer_chars: int = rule(1500, "The answer paragraph's length at which a model sentence, then the second Most direct quote, give way "
                              "(the cards hold the rest; readable at any corpus size).", ge=200, le=100_000)
+    model_room: int = rule(250, "Of answer_chars, what the lead leaves for the model's one sentence: a longer lead names only the quoted "
+                           "articles' outlets and dates, then none, and fewer values that differ (200 generated articles: longest "
+                           "answer 1,419 characters with it).", ge=0, le=100_000)
     most_direct: int = rule(2, "Articles quoted in a view answer's Most direct line (8 -> 11 of 15 dev lines quote an answer with two).", ge=1, le=6)
 
     # -- the support check on model sentences ------------------------------------------------

@@ -4,14 +4,19 @@ reader sees it on a card ("Kudlow, quoted: “…”") and in the JSON, measured
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from app.answer.results import AskResult, Evidence, Perspective, voice_of
+from app.answer.ask import lead
+from app.answer.results import AskResult, CompareResult, CompareRow, Evidence, Perspective, voice_of
 from app.corpus.attribution import OWN, QUOTED, UNATTRIBUTED, attribute
 from app.eval.attribution import evaluate, load_gold, same_speaker
-from app.render.text import quotes_text
+from app.render.compare import table, to_csv, to_markdown
+from app.render.text import markdown, quotes_text
+from app.retrieve.terms import analyse
+from app.ui.html import card_final, matrix_html
 
 
 def who(text: str, sentence: str) -> tuple[str, str | None]:
@@ -47,6 +52,43 @@ def who(text: str, sentence: str) -> tuple[str, str | None]:
     ("Some people pointed to the exam system.", "Some people pointed to the exam system.", UNATTRIBUTED, None),
     ("The attacker reportedly fled by car.", "The attacker reportedly fled by car.", UNATTRIBUTED, None),
     ("“It was chaos,” an eyewitness said.", "“It was chaos,” an eyewitness said.", UNATTRIBUTED, None),
+    # advice and appeals report speech too: "V someone to do something"; base forms after a plural
+    ("Offices closed. The tax agency advises citizens to keep paying.", "The tax agency advises citizens to keep paying.", QUOTED, "The tax agency"),
+    ("Talks failed. Foreign Secretary Jane Doe urged the embassy to reconsider.", "Foreign Secretary Jane Doe urged the embassy to reconsider.",
+     QUOTED, "Foreign Secretary Jane Doe"),
+    ("Since then, some voices have urged more firms to copy it.", "Since then, some voices have urged more firms to copy it.", UNATTRIBUTED, None),
+    ("Many point to the local government.", "Many point to the local government.", UNATTRIBUTED, None),
+    # a role stands for the name it came with; "she" for the last person named, even as an object
+    ("President Jane Doe spoke on Friday. The President insists that the budget include the wall.",
+     "The President insists that the budget include the wall.", QUOTED, "President Jane Doe"),
+    ("Anne Roe drove the car. Police spoke with Anne Roe as a suspect. She informed police she had immunity. Roe left.",
+     "She informed police she had immunity.", QUOTED, "Anne Roe"),
+    # a head that names nobody, and the name in its appositive
+    ("One of these groups, the Free Union (FU), opposed the plan and said it was betrayed.",
+     "One of these groups, the Free Union (FU), opposed the plan and said it was betrayed.", QUOTED, "the Free Union"),
+    # a speaker who is only reported on: the claim is hearsay too
+    ("The attacker is reported to have jumped on stage and claimed he was wronged.",
+     "The attacker is reported to have jumped on stage and claimed he was wronged.", UNATTRIBUTED, None),
+    # the article's report of a view, carried on until the speaker's own words in one paragraph
+    ("According to Zeng, the state deserves no credit. The state may have plans, but innovation is hard to plan. “All the big firms are private,” he said.",
+     "The state may have plans, but innovation is hard to plan.", QUOTED, "Zeng"),
+    # a named subject whose verb needs a complement, and the quotation later in its sentence
+    ("Liang described the need to overcome a limit of tech firms, which “isn’t capital but confidence and talent.”",
+     "Liang described the need to overcome a limit of tech firms, which “isn’t capital but confidence and talent.”", QUOTED, "Liang"),
+    # patterns a review of real answers found (tests/eval/reviews/2026-12-03-before.md)
+    ("The frame acts as an antenna, possibly reducing the amount of dropped calls.",
+     "The frame acts as an antenna, possibly reducing the amount of dropped calls.", OWN, None),
+    ("However, many consumers reported that reception would decrease.", "However, many consumers reported that reception would decrease.",
+     UNATTRIBUTED, None),
+    ("According to The Daily, an insider claimed the chief was ousted. When Apple CEO Steve Jobs first introduced the phone, he praised its "
+     "antenna. Jobs later apologised.", "When Apple CEO Steve Jobs first introduced the phone, he praised its antenna.", QUOTED, "Apple CEO Steve Jobs"),
+    ("Citing people familiar with it, The Journal reported that Roe was pushed out. The sources claimed that Roe was not used to it. "
+     "They also said that it was Jobs who decided.", "They also said that it was Jobs who decided.", UNATTRIBUTED, None),
+    ('The phone is claimed to be "a revolutionary phone" as stated on the Apple website.',
+     'The phone is claimed to be "a revolutionary phone" as stated on the Apple website.', QUOTED, "the Apple website"),
+    # ... but not between two quotations alone
+    ("“My father uses it too,” says Jo Tian, who works at a university. The chatbot was the favourite topic. “Everyone was excited.”",
+     "The chatbot was the favourite topic.", OWN, None),
 ])
 def test_whose_words(text, sentence, kind, speaker):
     assert who(text, sentence) == (kind, speaker)
@@ -67,12 +109,50 @@ def test_a_card_shows_whose_words_a_quote_carries_and_the_json_keeps_it():
     card = Perspective("a", "T", "T", "addresses", 0.5, "", quotes)
     shown = quotes_text(card)
     assert "    “Growth slowed.” [1]" in shown
-    assert "    Kudlow, quoted: “Tariffs will hurt,” said Kudlow. [2]" in shown
-    assert "    unnamed, quoted: “Nobody knows,” a trader said. [3]" in shown
+    assert "    “Tariffs will hurt,” said Kudlow. [2]" in shown  # the sentence names its speaker: no second "Kudlow"
+    assert "    unattributed: “Nobody knows,” a trader said. [3]" in shown
     result = AskResult("q", "view", "", [], [card], [], "stub")
     data = json.loads(json.dumps(result.to_dict()))
     assert [(q["voice"], q["speaker"]) for q in data["perspectives"][0]["quotes"]] == [(OWN, None), (QUOTED, "Kudlow"), (UNATTRIBUTED, None)]
     assert AskResult.from_dict(data).perspectives[0].quotes[1].speaker == "Kudlow"  # batch files read back
+
+
+def _quote(text: str, n: int, voice: str, speaker: str | None = None) -> Evidence:
+    return Evidence(text, 0, len(text), "a:1:0", n, voice=voice, speaker=speaker)
+
+
+VOICES = [_quote("Growth slowed to 2 percent.", 1, OWN), _quote("“Tariffs will hurt,” he said.", 2, QUOTED, "Kudlow"),
+          _quote("“Nobody knows,” a trader said.", 3, UNATTRIBUTED), _quote("Some people blame the 2 tariffs.", 4, UNATTRIBUTED),
+          _quote("Kudlow said tariffs work.", 5, QUOTED, "Larry Kudlow")]
+
+
+def test_exports_and_the_web_app_say_whose_words_each_quote_carries():
+    """Markdown (batch reports, downloads), the web card, compare's table, Markdown, CSV and web
+    rows: a named speaker's words are led by "Kudlow, quoted:" (not when the sentence names
+    the speaker itself); the article's own are bare; a quotation of someone unnamed says
+    "unattributed"; reported speech that names its vague source ("Some people…") is bare."""
+    card = Perspective("a", "Title", "Title", "addresses", 0.5, "", VOICES, [1, 2, 3, 4, 5])
+    md = markdown(AskResult("q", "view", "", [], [card], [], "stub"))
+    assert "  - “Growth slowed to 2 percent.” [1]" in md and "  - Kudlow, quoted: “Tariffs will hurt,” he said. [2]" in md
+    assert "  - unattributed: “Nobody knows,” a trader said. [3]" in md and "  - “Some people blame the 2 tariffs.” [4]" in md
+    assert "  - “Kudlow said tariffs work.” [5]" in md
+    web = card_final(0, card, {1, 2, 3, 4, 5})
+    assert '<blockquote><span class="pv-who">Kudlow, quoted:</span> “Tariffs will hurt,” he said.' in web
+    assert "<blockquote>Growth slowed" in web and '<span class="pv-who">unattributed:</span> “Nobody knows,”' in web
+
+    row = CompareRow("a", "Title", "Title", "not judged", "", VOICES, status="addresses")
+    result = CompareResult("tariffs", "", "none", [row], {"text": "1 of 1 articles discuss this."}, "stub", "schema", "note")
+    assert "Kudlow, quoted: “Tariffs will hurt,” he said. [2]" in table(result, width=200)
+    assert "Kudlow, quoted: “Tariffs will hurt,” he said. [2]<br>" in to_markdown(result)
+    line = to_csv(result).splitlines()[1]
+    assert "own | Kudlow, quoted | unattributed | unattributed | Larry Kudlow, quoted" in line  # machines get every voice
+    assert '<span class="pv-who">Kudlow, quoted:</span> “Tariffs' in matrix_html([asdict(row)], {})
+
+
+def test_the_answer_lead_says_whose_words_it_quotes():
+    card = Perspective("a", "Title", "Markets", "addresses", 0.5, "", VOICES[1:2], [2])
+    text = lead(analyse("Who warned that tariffs will hurt?"), [card])
+    assert text.startswith("«Markets»: Kudlow, quoted: “Tariffs will hurt,” he said. [2]")
 
 
 def test_speaker_names_match_by_surname_or_containment():
@@ -89,7 +169,7 @@ def test_gold_accuracy_does_not_fall():
     assert len(gold) >= 200 and len({r["set"] for r in gold}) >= 3
     dev = evaluate([r for r in gold if r["split"] == "dev"])
     holdout = evaluate([r for r in gold if r["split"] == "holdout"])
-    assert dev["kind"] >= 0.92 and dev["both"] >= 0.91, dev["misses"]
+    assert dev["kind"] >= 0.96 and dev["both"] >= 0.96, dev["misses"]
     assert holdout["kind"] >= 0.84 and holdout["both"] >= 0.78
     assert dev["both"] > dev["always_own"] + 0.4
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app.answer.citations import quoted
+from app.answer.results import Evidence
+from app.answer.voice import voiced
 from app.batch.readers import Problem, question_id, read_items
 from app.batch.run import AnswerLog
 from app.cli.main import cli
@@ -206,7 +207,7 @@ def test_report_is_readable_markdown(run, tmp_path, stub_pipe):
                 continue
             assert f"- **{p['title']}**" in section
             for q in p["quotes"]:
-                assert f"  - {quoted(q['text'])} [{q['citation']}]" in section
+                assert f"  - {voiced(Evidence(**q))} [{q['citation']}]" in section  # whose words, as on the cards
         for p in rec["passages"]:
             assert f"{p['citation']}. *{p['title']}*" in section
 
@@ -382,7 +383,7 @@ def test_compare_and_batch_compare_write_the_same_csv(run, corpus, tmp_path):
     assert r.exit_code == 0, r.output
     header = single.read_text(encoding="utf-8").splitlines()[0]
     assert header == ("topic,claim,article_id,title,outlet,author,date,url,status,stance,labels,viewpoint,viewpoint_source,"
-                      "quotes,citations,passage_ids,offsets,method")
+                      "quotes,voices,citations,passage_ids,offsets,method")
     assert batched.read_text(encoding="utf-8") == single.read_text(encoding="utf-8")  # same columns, same rows
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from app.answer.ask import ask, lead
+from app.answer.leaning import with_context
 from app.answer.results import Evidence, Perspective
 from app.corpus.articles import Article
 from app.pipeline import build_pipeline
@@ -349,6 +350,15 @@ def test_most_direct_line_gives_the_question_an_answer_sentence_replies_to():
     ("Nobody voted against the market.", False),
     ("The answers came from the board.", False),
     ("Port Velmar has a harbour.", False),
+    # a pronoun after a short fronted phrase leans back too
+    ("After graduation, he launched a new company.", True),
+    ("Every year, it trains more engineers than Europe.", True),
+    ("According to Liang, this decision built the culture.", True),
+    ("Therefore, its collapse is good news.", True),
+    # ... but not after a clause with its own subject, nor in an appositive
+    ("Even if a person is patriotic, he cannot deny this fact.", False),
+    ("Deliveries to Singapore Airlines, its launch customer, are late.", False),
+    ("In a statement, the company said no.", False),
 ])
 def test_leans_back(sentence, leans):
     assert leans_back(sentence) is leans
@@ -410,3 +420,37 @@ def test_a_fact_lead_with_only_unsure_articles_says_so_before_the_closest_senten
     cards = [Perspective("a", "A", "A", MENTIONS, 0.9, "", [unsure], [1]), Perspective("b", "B", "B", SILENT, 0.1, "", [], [])]
     text = lead(analyse("How old is the lighthouse keeper?"), cards)
     assert text == "No article clearly answers this. Closest: «A»: “The lighthouse keeper is not very old.” [1] «B» does not address it."
+
+
+def test_a_view_card_leads_with_the_articles_own_words_over_a_quotation(stub_pipe):
+    """NRC's card on the excitement about DeepSeek led with a reader's quotation ("“Everyone
+    was excited…”"); the article's own sentences now come first. An expert's answer in
+    reported speech ("…, said Yanbo Wang") is the article's report and keeps its place."""
+    res = ask(stub_pipe, "Is the excitement in China about DeepSeek exaggerated?")
+    nrc = next(p for p in res.perspectives if p.article_id.startswith("002"))
+    best = max((q for q in nrc.quotes if q.role == "key"), key=lambda q: q.score)
+    assert not best.text.startswith(("“", '"')) and best.voice == "own"
+    res = ask(stub_pipe, "Has the AI sector in China escaped the brain drain that hit other tech sectors?")
+    assert "political imprimatur" in res.answer
+
+
+def test_a_quote_that_leans_back_is_shown_after_the_sentences_it_leans_on():
+    """"Yet the involvement…" leans on "It has deposited money…", which leans on the sentence
+    that names "it": the answer's line quotes all three, in reading order, once each."""
+    text = ("The Chinese government also helped, said Marina Zhang. It has deposited money into research. "
+            "Yet the involvement of the government is a threat.")
+    quotes = []
+    for n, sentence in enumerate(["The Chinese government also helped, said Marina Zhang.", "It has deposited money into research.",
+                                  "Yet the involvement of the government is a threat."]):
+        start = text.index(sentence)
+        quotes.append(Evidence(sentence, start, start + len(sentence), "a:1:0", 1, "context" if n < 2 else "key", voice="own"))
+    assert with_context(quotes, quotes[2]) == ("“The Chinese government also helped, said Marina Zhang.” [1] “It has deposited money into research.” [1] "
+                                               "“Yet the involvement of the government is a threat.” [1]")
+    assert with_context(quotes, quotes[0]) == "“The Chinese government also helped, said Marina Zhang.” [1]"
+
+
+def test_a_fact_lead_shows_the_sentence_its_pronoun_leans_on(stub_pipe):
+    res = ask(stub_pipe, "What was the name of the company Liang launched after graduation?")
+    lead_line = res.answer.split(" may not address it")[0]
+    assert "High-Flyer" in lead_line
+    assert lead_line.index("DeepSeek’s founder, Liang Wenfeng") < lead_line.index("After graduation, he launched")

@@ -23,14 +23,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from app.answer import prompts, support
-from app.answer.citations import cited_numbers, clean_citations, quoted, verify_quote
+from app.answer import disagree, prompts, support, timing
+from app.answer.citations import cited_numbers, clean_citations, verify_quote
 from app.answer.question import clean_question
 from app.answer.results import ADDRESSES, MENTIONS, NOT_ADDRESSED_TEXT, SILENT, AskResult, Evidence, Perspective, SourcePassage, voice_of
+from app.answer.dated import named
+from app.answer.leaning import with_context
+from app.answer.voice import voiced
 from app.errors import ModelCrashed
 from app.llm import GenerationStats
 from app.pipeline import Pipeline
-from app.retrieve.evidence import ArticleEvidence, leans_back, qualifies_previous
+from app.retrieve.evidence import ArticleEvidence, qualifies_previous
 from app.retrieve.terms import QuestionTerms
 from app.rules import RULES, Rules
 
@@ -109,7 +112,7 @@ def card(ev: ArticleEvidence, numbers: dict[str, int]) -> Perspective:
 
 def _evidence_line(quotes: list[Evidence]) -> str:
     key = next((q for q in quotes if q.role == "key"), quotes[0])
-    return f"{quoted(key.text)} [{key.citation}]"
+    return f"{voiced(key)} [{key.citation}]"
 
 
 # -- the lead of the answer, from structure ----------------------------------------------
@@ -117,11 +120,13 @@ def _evidence_line(quotes: list[Evidence]) -> str:
 NAMED = 6  # articles named in a list of the lead before the rest are counted (the `shown` setting)
 
 
-def _names(cards: list[Perspective], limit: int = NAMED, cite: bool = False) -> str:
+def _names(cards: list[Perspective], limit: int = NAMED, cite: bool = False, by_date: bool = False, dated: bool = False) -> str:
     """The articles in the order given, or, when there are more than `limit`, the strongest
-    `limit` and the rest counted by outlet and date."""
+    `limit` and the rest counted by outlet and date; `dated`: each with its outlet and date
+    where known; `by_date`: the named ones in the order of their dates (a question about events)."""
     ranked = cards if len(cards) <= limit else sorted(cards, key=lambda c: -_top_key(c))
-    names = [f"«{c.label}»" + (f" [{c.citations[0]}]" if cite and c.citations else "") for c in ranked[:limit]]
+    shown = sorted(ranked[:limit], key=lambda c: timing.date_key(c.source.date)) if by_date else ranked[:limit]
+    names = [(named(c.label, c.source) if dated else f"«{c.label}»") + (f" [{c.citations[0]}]" if cite and c.citations else "") for c in shown]
     rest = ranked[limit:]
     if rest:
         names.append(f"{len(rest)} more ({group_by_source([c.source for c in rest])})")
@@ -154,11 +159,25 @@ def _month(date: str) -> tuple[str, str] | None:
 
 
 def lead(qt: QuestionTerms, cards: list[Perspective], total: int | None = None, limit: int = NAMED, nearby: list | None = None,
-         rules: Rules = RULES) -> str:
+         weights: list[float] | None = None, rules: Rules = RULES) -> str:
     """The first lines of the answer, decided in code and named from the record. `cards` are the
     articles read for the question; `total` counts the whole corpus (the rest were not found
     discussing it, but for `nearby`, the sources of those that may); at most `limit` articles
-    are named in each list."""
+    are named in each list; `weights`: the rarity of the question's terms (disagree.py). A lead
+    longer than the answer's length less room for the model's sentence names the quoted
+    articles' outlets and dates only, then none (rules.answer_chars, rules.model_room)."""
+    for detail in (2, 1):
+        text = _lead(qt, cards, total, limit, nearby, weights, detail, rules)
+        if len(text) <= rules.answer_chars - rules.model_room:
+            return text
+    return _lead(qt, cards, total, limit, nearby, weights, 0, rules)
+
+
+def _lead(qt: QuestionTerms, cards: list[Perspective], total: int | None, limit: int, nearby: list | None,
+          weights: list[float] | None, detail: int, rules: Rules) -> str:
+    """The lead at a level of detail: 2, every named article with its outlet and date; 1, only
+    the quoted ones, and fewer differing values; 0, none, and one "Most direct" line."""
+    dated = detail >= 2
     total = total or len(cards)
     nearby = nearby or []
     unread = total - len(cards) - len(nearby)
@@ -168,22 +187,25 @@ def lead(qt: QuestionTerms, cards: list[Perspective], total: int | None = None, 
         return "None of the articles addresses this question."
     addressing = [c for c in speaking if c.status == ADDRESSES]
     mentioning = [c for c in speaking if c.status == MENTIONS]
-    quiet = _silence_note(silent, unread, limit) + _nearby_note(nearby)
+    events = timing.about_events(qt.text)
+    quiet = _silence_note(silent, unread, limit, dated) + _nearby_note(nearby)
     if qt.kind == "fact":  # the unsure and the silent articles are named too, as in a view answer
-        text = _fact_lead(cards, qt, limit)
+        text = _fact_lead(cards, qt, limit, weights, detail)
+        differ = disagree.find(qt, cards, weights, compact=not dated).text
+        text += f" {differ}" if differ else ""
         if not addressing:  # its card says "may not address it": the lead does not state it as the answer
             text = "No article clearly answers this. Closest: " + text
         unnamed = [c for c in mentioning if f"«{c.label}»" not in text]
-        unsure = f" {_names(unnamed, limit)} may not address it." if unnamed else ""
+        unsure = f" {_names(unnamed, limit, by_date=events, dated=dated)} may not address it." if unnamed else ""
         return text + unsure + quiet
     if not addressing:  # only unsure articles: say so rather than name any of them as addressing it
-        return "No article clearly addresses this; the closest sentences are below." + quiet + " Closest: " + _strongest(cards, 1)[0]
+        return "No article clearly addresses this; the closest sentences are below." + quiet + " Closest: " + _strongest(cards, 1, qt, detail > 0)[0]
     verb = "addresses" if len(addressing) == 1 else "address"
-    parts = [f"{len(addressing)} of {total} articles {verb} this: " + _names(addressing, limit, cite=True) + "."]
+    parts = [f"{len(addressing)} of {total} articles {verb} this: " + _names(addressing, limit, cite=True, by_date=events, dated=dated) + "."]
     if mentioning:
-        parts.append(f"{_names(mentioning, limit)} may not address it (closest sentences below).")
+        parts.append(f"{_names(mentioning, limit, by_date=events, dated=dated)} may not address it (closest sentences below).")
     head = " ".join(parts) + quiet + " Most direct: "
-    direct = _strongest(cards, rules.most_direct)
+    direct = _strongest(cards, rules.most_direct if detail else 1, qt, detail > 0)
     while len(direct) > 1 and len(head) + sum(len(d) + 7 for d in direct) > rules.answer_chars:
         direct.pop()  # a long lead keeps its most direct quote and drops the next
     return head + " Next: ".join(direct)
@@ -215,15 +237,20 @@ def _top_key(card: Perspective) -> float:
     return max((q.score for q in card.quotes if q.role == "key"), default=0.0)
 
 
-def _strongest(cards: list[Perspective], n: int) -> list[str]:
+def _strongest(cards: list[Perspective], n: int, qt: QuestionTerms | None = None, dated: bool = True) -> list[str]:
     """The `n` articles whose best key sentence ranks highest for the question (not the ones
     strongest for the silence rule), each with its most direct quote; an unsure article never
-    comes before one said to address the question, and only when none does."""
+    comes before one said to address the question (and only when none does), nor, for a
+    question about one time, an article from another time before one from then (the first line
+    then says when it is from)."""
+    asked = timing.asked_time(qt.text) if qt else None
     sure = [i for i, c in enumerate(cards) if c.status == ADDRESSES]
-    ranked = sorted(sure or [i for i, c in enumerate(cards) if c.status != SILENT], key=lambda i: -_top_key(cards[i]))
+    ranked = sorted(sure or [i for i, c in enumerate(cards) if c.status != SILENT],
+                    key=lambda i: (timing.in_time(cards[i].source.date, asked) is False, -_top_key(cards[i])))
     chosen: dict[str, str] = {}  # quote -> line: an article repeating another's sentence adds nothing
     for i in ranked:
-        chosen.setdefault(" ".join(_best_key(cards[i]).text.split()), _most_direct(cards[i]))
+        line = _most_direct(cards[i], dated) + ("" if chosen else timing.elsewhere_note(asked, cards[i].source.date))
+        chosen.setdefault(" ".join(_best_key(cards[i]).text.split()), line)
         if len(chosen) == n:
             break
     return list(chosen.values())
@@ -233,14 +260,12 @@ def _best_key(card: Perspective) -> Evidence:
     return max((q for q in card.quotes if q.role == "key"), key=lambda q: q.score)  # the best, not the first in reading order
 
 
-def _most_direct(card: Perspective) -> str:
+def _most_direct(card: Perspective, dated: bool = True) -> str:
     key = _best_key(card)
     after = min((q for q in card.quotes if q.start >= key.end), key=lambda q: q.start, default=None)
     gap = " … later: " if after and after.start - key.end > 3 else " "  # paragraphs later (evidence.later_turn)
-    turned_down = f"{gap}{quoted(after.text)} [{after.citation}]" if after and qualifies_previous(after.text) else ""
-    before = max((q for q in card.quotes if q.end <= key.start and q.role == "context"), key=lambda q: q.end, default=None)
-    leaned_on = f"{quoted(before.text)} [{before.citation}] " if before and leans_back(key.text) else ""
-    return f"«{card.label}»: {leaned_on}{quoted(key.text)} [{key.citation}]{turned_down}"
+    turned_down = f"{gap}{voiced(after)} [{after.citation}]" if after and qualifies_previous(after.text) else ""
+    return f"{named(card.label, card.source) if dated else f'«{card.label}»'}: {with_context(card.quotes, key)}{turned_down}"
 
 
 def _nearby_note(nearby: list) -> str:
@@ -251,13 +276,13 @@ def _nearby_note(nearby: list) -> str:
     return f" {n} more may discuss it but {'was' if n == 1 else 'were'} not read closely ({group_by_source(nearby)})."
 
 
-def _silence_note(silent: list[Perspective], unread: int = 0, limit: int = NAMED) -> str:
+def _silence_note(silent: list[Perspective], unread: int = 0, limit: int = NAMED, dated: bool = False) -> str:
     """Who does not address it: named when few, else counted; articles never read for the
     question (not among its candidates) are counted with them."""
     if not silent and not unread:
         return ""
     if unread == 0 and len(silent) <= limit:
-        return f" {_names(silent, limit)} {'does' if len(silent) == 1 else 'do'} not address it."
+        return f" {_names(silent, limit, dated=dated)} {'does' if len(silent) == 1 else 'do'} not address it."
     n = len(silent) + unread
     return f" {n} other article{'s' if n > 1 else ''} {'does' if n == 1 else 'do'} not appear to discuss it."
 
@@ -269,7 +294,9 @@ def fact_source(cards: list[Perspective], qt: QuestionTerms) -> tuple[Perspectiv
     question before an unsure one (the lead quoted a card marked "may not address it" for
     "Where is the company based?"). The lead quotes these and the model's one sentence is written
     over the same ones."""
-    ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT), key=lambda i: (cards[i].status != ADDRESSES, -_top_key(cards[i])))
+    asked = timing.asked_time(qt.text)  # a question about one time: evidence from then first
+    ranked = sorted((i for i, c in enumerate(cards) if c.status != SILENT),
+                    key=lambda i: (cards[i].status != ADDRESSES, timing.in_time(cards[i].source.date, asked) is False, -_top_key(cards[i])))
     if not ranked:
         return None
     with_fact = [i for i in ranked if any(qt.holds_answer(q.text) for q in cards[i].quotes)] or ranked
@@ -293,18 +320,27 @@ def confirm_fact_holders(qt: QuestionTerms, cards: list[Perspective], rules: Rul
             c.status, c.reason = ADDRESSES, ""
 
 
-def _fact_lead(cards: list[Perspective], qt: QuestionTerms, limit: int = NAMED) -> str:
-    """The sentence(s) that hold the fact; "Also in" names the addressing articles whose quotes
-    hold the same answer (a number, date or name in both). Before, any answer of the asked
-    kind counted, so "Which university…" listed articles naming other universities."""
+def _fact_lead(cards: list[Perspective], qt: QuestionTerms, limit: int = NAMED, weights: list[float] | None = None,
+               detail: int = 2) -> str:
+    """The sentence(s) that hold the fact; "Also in" names the addressing articles that give the
+    same answer: the same value for the asked quantity where disagree.py can tell (an article
+    giving 800 passengers is not "also in" an answer of 840), else a number, date or name in
+    both. Before, any answer of the asked kind counted, so "Which university…" listed articles
+    naming other universities."""
     best, keys = fact_source(cards, qt)
-    quote = " ".join(f"{quoted(q.text)} [{q.citation}]" for q in sorted(keys, key=lambda q: q.start))
+    same = disagree.agreeing(qt, cards, best, weights)
+    shown: set[tuple[int, int]] = set()
+    quote = " ".join(filter(None, (with_context(best.quotes, q, shown) for q in sorted(keys, key=lambda q: q.start))))
     given = set().union(*(qt.answers_in(q.text) for q in keys))
     def agrees(c: Perspective) -> bool:
+        if c.article_id in same:
+            return same[c.article_id]
         return not qt.answer_type or any(given & qt.answers_in(q.text) for q in c.quotes)
-    also = [c for c in cards if c is not best and c.status == ADDRESSES and agrees(c)]
-    tail = f" Also in {_names(also, limit)}." if also else ""
-    return f"«{best.label}»: {quote}{tail}"
+    asked = timing.asked_time(qt.text)
+    also = [c for c in cards if c is not best and c.status == ADDRESSES and timing.in_time(c.source.date, asked) is not False and agrees(c)]
+    tail = f" Also in {_names(also, limit, by_date=timing.about_events(qt.text), dated=detail >= 2)}." if also else ""
+    elsewhere = timing.elsewhere_note(asked, best.source.date)
+    return f"{named(best.label, best.source) if detail else f'«{best.label}»'}: {quote}{tail}{elsewhere}"
 
 
 # -- model calls: one batch, each reply checked -------------------------------------------
@@ -451,7 +487,8 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     t_retrieve = time.perf_counter() - t0
     yield Event("sources", text=str(len(sources)))
 
-    answer = lead(qt, cards, total=len(found), limit=s.shown, nearby=nearby, rules=pipe.rules)
+    weights = disagree.term_weights(qt, getattr(pipe.evidence, "words", None))
+    answer = lead(qt, cards, total=len(found), limit=s.shown, nearby=nearby, weights=weights, rules=pipe.rules)
     yield Event("answer_start")
     yield Event("answer", text=answer)
     spent = _Spent(t0)
@@ -491,6 +528,7 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     result.answer_generated = extra
     result.model_error = crash
     result.not_examined = not_examined
+    result.disagreements = disagree.find(qt, cards, weights).disagreements
     yield Event("done", result=result)
 
 

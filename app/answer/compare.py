@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Iterator
 
-from app.answer import calibration, prompts, support
+from app.answer import calibration, disagree, prompts, support
 from app.answer.question import clean_question
 from app.answer.ask import group_by_source
 from app.answer.results import ADDRESSES, MENTIONS, NOT_ADDRESSED, NOT_JUDGED, SILENT, CompareResult, CompareRow, Evidence, voice_of
@@ -239,6 +239,11 @@ def compare_stream(pipe: Pipeline, topic: str, claim: str | None = None, *, meth
         rows.append(row)
         yield CompareEvent("row", row=row)
     con = contrast(rows, len(unread), nearby)
+    # a topic asked as a fact question ("How many jobs will Airbus cut?"): rows giving different values
+    asked = pipe.question_terms(topic)
+    differences = disagree.find(asked, rows, disagree.term_weights(asked, getattr(pipe.evidence, "words", None)))
+    if differences.text:
+        con["text"] += " " + differences.text
     if summary:
         con["model_sentence"] = _summary(pipe, claim or topic, rows)
     yield CompareEvent("contrast", text=con["text"])
@@ -247,6 +252,7 @@ def compare_stream(pipe: Pipeline, topic: str, claim: str | None = None, *, meth
     note = {"judged": JUDGED, NOT_JUDGED: NOT_JUDGED_NOTE, "forced": FORCED}[mode].format(model=name, cal=cal_text)
     result = CompareResult(topic, claim, claim_source, rows, con, name, method, note, labels=mode,
                            calibration=(cal.__dict__ if cal else {}), notices=notices, not_examined=unread,
+                           disagreements=differences.disagreements,
                            timing={"retrieval_s": round(t_retrieve, 3), "total_s": round(time.perf_counter() - t0, 3)})
     yield CompareEvent("done", result=result)
 

@@ -57,6 +57,18 @@ def voice_of(text: str, start: int, end: int) -> dict:
 
 
 @dataclass
+class Disagreement:
+    """One value that some of the articles answering a fact question give, when others give
+    another (disagree.py): the value as they write it, the articles, and the verbatim sentence
+    (with its citation) of the first of them."""
+
+    value: str
+    articles: list[str]
+    quote: str
+    citation: int
+
+
+@dataclass
 class SourcePassage:
     """A numbered source: one retrieved passage."""
 
@@ -112,6 +124,7 @@ class AskResult:
     timing: dict = field(default_factory=dict)
     model_error: str = ""  # the model's process crashed mid-answer: this line; the quotes are complete
     not_examined: list[str] = field(default_factory=list)  # ids of articles not among the question's candidates (silent, unread)
+    disagreements: list[Disagreement] = field(default_factory=list)  # a fact question's answering articles give different values
 
     @property
     def citations(self) -> list[dict]:
@@ -129,7 +142,8 @@ class AskResult:
         """Rebuild a result from its JSON (a batch answers file); unknown keys are ignored."""
         cards = [_build(Perspective, p, quotes=[_build(Evidence, q) for q in p.get("quotes", [])],
                         source=_build(Source, p.get("source") or {})) for p in data.get("perspectives", [])]
-        return _build(cls, data, perspectives=cards, passages=[_build(SourcePassage, p) for p in data.get("passages", [])])
+        return _build(cls, data, perspectives=cards, passages=[_build(SourcePassage, p) for p in data.get("passages", [])],
+                      disagreements=[_build(Disagreement, d) for d in data.get("disagreements", [])])
 
 
 @dataclass
@@ -166,6 +180,7 @@ class CompareResult:
     notices: list[str] = field(default_factory=list)
     timing: dict = field(default_factory=dict)
     not_examined: list[str] = field(default_factory=list)  # ids of articles not among the topic's candidates (no row)
+    disagreements: list[Disagreement] = field(default_factory=list)  # rows that give different values for the topic
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -175,7 +190,7 @@ class CompareResult:
         """Rebuild a comparison from its JSON (a batch answers file); unknown keys are ignored."""
         rows = [_build(CompareRow, r, quotes=[_build(Evidence, q) for q in r.get("quotes", [])],
                        source=_build(Source, r.get("source") or {})) for r in data.get("rows", [])]
-        return _build(cls, data, rows=rows)
+        return _build(cls, data, rows=rows, disagreements=[_build(Disagreement, d) for d in data.get("disagreements", [])])
 
 
 def _build(kind, data: dict, **overrides):

@@ -154,6 +154,7 @@ def _mask(text: str, a: int, b: int, quotes: list[_Quote]) -> str:
     return "".join(chars)
 
 
+_OBJECT_TO = re.compile(r"\s+(?:the |a |an |its |his |her |their )?(?:[\w’'.-]+\s+){0,3}?to\s+[a-z]")
 _CLAUSE_OPENERS = {"he", "she", "they", "it", "we", "i", "there", "this", "these", "those"}
 _SEPARATORS = re.compile(r"[,;:()\u2014\u2013]|\s-\s")
 
@@ -170,6 +171,8 @@ def _is_speech(word: str, before: str, after: str) -> bool:
         return False
     if word in lexicon.SPEECH_VERBS:
         return True
+    if word in lexicon.OBJECT_TO_VERBS and _OBJECT_TO.match(after):
+        return True  # "advises citizens to continue paying", "urged the embassy to reconsider"
     rest = after.lstrip()
     words = rest.split()
     if not rest or rest[0] == ":" or rest.startswith("Q") or "Q" in words[:5]:
@@ -177,10 +180,11 @@ def _is_speech(word: str, before: str, after: str) -> bool:
     first = words[0].lower().strip(",.")
     if first in ("that", "out") or (first == "for" and word.startswith(("call", "ask", "plead"))) or (first == "to" and word.startswith(("point", "spoke", "speak"))):
         return True
-    if first in _CLAUSE_OPENERS or words[0][:1].isupper() or words[0][:1].isdigit():
+    if first in _CLAUSE_OPENERS or words[0][:1].isupper() or words[0][:1].isdigit() or "Q" in words:
         subject = _subject_before(before, len(before))
         if subject and (_is_name(subject) or subject.lower() in lexicon.PRONOUNS):
-            return True  # "Mayor Doe claims he would…", "Doe, in a statement, announced Acme would…"
+            return True  # "Mayor Doe claims he would…", "Doe, in a statement, announced Acme would…",
+            # "Roe described the need to overcome a limit, which “isn’t capital but confidence”"
     if re.search(r"(?:\bQ\b[\s,]*|,\s*)(?:[\w’'.-]+\s+){0,4}$", before):
         return len(re.split(r"[.;!?]", rest, maxsplit=1)[0].split()) <= 4 and not re.search(r"[,;]", rest.rstrip(".!? ”\"’"))
     return False
@@ -205,6 +209,14 @@ def _clean_speaker(phrase: str) -> str:
             if named[:1].isupper():
                 return named
     return " ".join(words)
+
+
+def _has_head(phrase: str) -> bool:
+    """Whether a phrase before a verb can be its subject: it does not end in a participle or
+    adverb, nor open with an adverb ("calls" after "possibly reducing the amount of dropped"
+    is a noun, not a verb with that subject)."""
+    words = phrase.split()
+    return not (re.fullmatch(r"[a-z]+(?:ed|ing|ly)", words[-1]) or re.fullmatch(r"[a-z]+ly", words[0]))
 
 
 def _is_name(phrase: str) -> bool:
@@ -244,6 +256,39 @@ def _vague(speaker: str) -> bool:
         first not in ("the", "his", "her", "their", "its") and low.endswith("s") and not low.endswith("ss") and low != "police")
 
 
+_SUBORDINATE = re.compile(r"[\"“‘']?(?:When|After|Before|While|Although|Though|As|Since|Once|If|Because)\b")
+_TITLE_CASE = re.compile(r"[^\W\d_a-z][^\W\d_A-Z]+(?:-[^\W\d_][^\W\d_A-Z]+)?")  # "Sacoolas", "Jean-Luc"; not "AI", "eBay", "F16"
+
+
+def _capitalised_run(text: str, at: int) -> str:
+    """The name that starts at text[at]: up to four capitalised words or initials ("Donald
+    Trump", "Dr. John Q. Public"), without a possessive; "" when text[at] starts none."""
+    words = []
+    for m in re.finditer(r"\S+", text[at:at + 120]):
+        word = m.group(0)
+        core = word.strip(",.;:!?()\"“”‘’«»")
+        if not core or not core[0].isupper() or len(words) == 4:
+            break
+        words.append(word)
+        if word != core and not re.fullmatch(r"[A-Z][a-z]?\.", word):
+            break  # punctuation after it ends the name ("Trump," "Trump."), initials aside
+    name = " ".join(words).rstrip(",.;:!?)\"“”‘’«»")
+    return re.sub(r"[’']s$", "", name)
+
+
+def _head_or_appositive(segments: list[str]) -> str:
+    """The sentence's subject from its comma-separated opening: its head noun phrase, or the
+    name in the appositive after a head that names nobody ("One of these groups, the Syrian
+    Democratic Forces (SDF), opposed…" -> "the Syrian Democratic Forces")."""
+    head = _noun_phrase_at_start(segments[0])
+    if not _is_name(head) and len(segments) > 1:
+        appositive = _clean_speaker(segments[1])
+        if _is_name(appositive):
+            return appositive
+    return head
+
+
+_QUANTIFIERS = {"many", "some", "several", "few", "most", "all", "both", "other", "others", "numerous"}  # heads, never appositives
 _RELATIVE = re.compile(r"^(?:who|which|where|whose|whom)\b", re.I)
 
 
@@ -261,15 +306,16 @@ def _subject_before(masked: str, verb_at: int) -> str:
         clauses = re.split(r"\bQ\b|\b(?:and|but|while|that|because|when|if|after|before|since|although|though|so|whereas|than|as)\b", seg)
         chunk = _clean_speaker(clauses[-1])
         if not chunk and len(clauses) > 1 and re.search(r"\band\s*$", seg):
-            return _noun_phrase_at_start(clauses[0] if k == 0 else segments[0])
+            return _noun_phrase_at_start(clauses[0]) if k == 0 else _head_or_appositive(segments)
         if not chunk:
             return ""
         first = chunk.split()[0]
         relative = bool(_RELATIVE.match(seg))
-        aside = len(clauses) == 1 and (first.islower() and first != "police" or (first.lower() in ("the", "a", "an") and not _is_name(chunk)))
+        aside = len(clauses) == 1 and first not in _QUANTIFIERS and (
+            first.islower() and first != "police" or (first.lower() in ("the", "a", "an") and not _is_name(chunk)))
         if k > 0 and (relative or aside):
             prev = _clean_speaker(segments[k - 1])
-            if relative or _is_name(prev):
+            if relative or (_is_name(prev) and prev.split()[0].lower() not in _CLAUSE_WORDS):  # not "Since then, some voices…"
                 continue  # the name (or noun phrase) that the aside describes
         return chunk
     return ""
@@ -279,7 +325,7 @@ def cues(text: str, a: int, b: int, quotes: list[_Quote]) -> list[_Cue]:
     """Attribution phrases in text[a:b] outside quotations, in order."""
     masked = _mask(text, a, b, quotes)
     found: list[_Cue] = []
-    verbs = lexicon.SPEECH_VERBS | lexicon.SPEECH_VERBS_WITH_COMPLEMENT
+    verbs = lexicon.SPEECH_VERBS | lexicon.SPEECH_VERBS_WITH_COMPLEMENT | lexicon.OBJECT_TO_VERBS
     for m in _WORD.finditer(masked):
         raw = m.group(0).rstrip(".")
         word = raw.lower()
@@ -300,7 +346,7 @@ def cues(text: str, a: int, b: int, quotes: list[_Quote]) -> list[_Cue]:
         if word in lexicon.INVERTED_ONLY or not _is_speech(word, before, after):
             continue
         speaker = _subject_before(masked, m.start())
-        if speaker and len(speaker.split()) <= MAX_SPEAKER_WORDS and speaker.split()[0] != "Q":
+        if speaker and len(speaker.split()) <= MAX_SPEAKER_WORDS and speaker.split()[0] != "Q" and _has_head(speaker):
             found.append(_cue(a + m.start(), speaker))
     for phrase in lexicon.ACCORDING:
         for m in re.finditer(rf"\b{re.escape(phrase)}\s+([^,.;:]+)", masked, re.I):
@@ -318,6 +364,15 @@ def cues(text: str, a: int, b: int, quotes: list[_Quote]) -> list[_Cue]:
     for m in _VAGUE_CUE.finditer(masked):
         found.append(_Cue(a + m.start(), "", 0))
     return sorted(found, key=lambda c: c.at)
+
+
+def _same_person(a: str, b: str) -> bool:
+    """Two speaker phrases for one speaker: the same last word ("Jane Roe", "Professor
+    Roe"), possessives and case aside."""
+    def last(phrase: str) -> str:
+        words = phrase.lower().replace("’s", "").replace("'s", "").split()
+        return words[-1] if words else ""
+    return bool(last(a)) and last(a) == last(b)
 
 
 def _cue(at: int, speaker: str) -> _Cue:
@@ -347,6 +402,7 @@ class _Reading:
         self.speakers: list[str | None] = [None] * len(self.spans)  # resolved, for pronouns after them
         self._kinds: list[str] = []  # kinds decided so far, in order
         self.result: list[Attribution] = [self._decide(i) for i in range(len(self.spans))]
+        self._between_turns()
 
     def attribute(self, start: int, end: int) -> Attribution:
         hits = [i for i, s in enumerate(self.spans) if s.start < end and start < s.end]
@@ -374,13 +430,21 @@ class _Reading:
         return inside / max(1, s.end - s.start), overlapping
 
     def _resolve(self, cue: _Cue, i: int) -> str | None:
-        """A named speaker as is; a pronoun or bare title: the last speaker named before it."""
+        """A named speaker as is (a role by the name it came with: "The President" ->
+        "President Donald Trump"); "he" or "she": the last person named before it; another
+        pronoun or a bare title: the last speaker named before it."""
         if cue.strength >= 2:
-            return cue.speaker
+            return self._named(cue.speaker, i)
         if cue.strength == 1:
+            if cue.speaker.lower() in ("he", "she"):
+                person = self._last_person(i, cue.at)
+                if person:
+                    return person
             for j in range(i, max(-1, i - LOOK_BACK - 1), -1):
                 if j < i and self.speakers[j]:
                     return self.speakers[j]
+                if j < i and self.result_kind(j) == UNATTRIBUTED:
+                    return None  # an unnamed voice came in between: "they" are its sources
                 named = [c.speaker for c in self.cues[j] if c.strength >= 2 and c.at < cue.at]
                 if named:
                     return named[-1]
@@ -391,6 +455,81 @@ class _Reading:
                 if _is_name(lead) and lead.split()[0].lower() not in ("the", "a", "an") and self._proper(lead):
                     return lead
         return None
+
+    def _named(self, speaker: str, i: int) -> str:
+        """`speaker`, or for a role ("The President", "the minister") the role with the name it
+        last came with before sentence i ("President Donald Trump"), as the article writes it."""
+        words = speaker.split()
+        if len(words) < 2 or words[0].lower() != "the" or words[-1].lower() not in lexicon.ROLES:
+            return speaker
+        before = self.text[:self.spans[i].start]
+        for m in reversed(list(re.finditer(rf"\b{re.escape(words[-1])}\s+", before, re.I))):
+            name = _capitalised_run(before, m.end())
+            if name:
+                return before[m.start():m.end()] + name
+        return speaker
+
+    def _last_person(self, i: int, at: int) -> str | None:
+        """The person "he" or "she" in sentence i stands for: in the nearest sentence before it
+        that names one, its speaker, else its subject, else the last person it names ("…spoke
+        with Anne Sacoolas as a suspect. She informed police…"). Names in sentence i itself
+        are what the speaker talks about, not who speaks ("…to Beijing, he added.")."""
+        s = self.spans[i]
+        if _SUBORDINATE.match(self.text, s.start):  # "When Apple CEO Steve Jobs introduced it, he praised…"
+            people = [name for pos, name in self._names_in(s.start, at) if self._is_person(name)]
+            if people:
+                return people[-1]
+        for j in range(i - 1, max(-1, i - LOOK_BACK - 1), -1):
+            s = self.spans[j]
+            if self.speakers[j]:
+                return self.speakers[j]
+            if self.result_kind(j) == UNATTRIBUTED:
+                return None  # an unnamed voice came in between ("The sources claimed… They also said…")
+            people = [name for _, name in self._names_in(s.start, s.end) if self._is_person(name)]
+            if people:
+                subject = _noun_phrase_at_start(self.text[s.start:s.end])
+                return next((p for p in people if subject.endswith(p)), people[-1])
+        return None
+
+    def _names_in(self, a: int, b: int) -> list[tuple[int, str]]:
+        """Runs of capitalised words in text[a:b] ("Anne Sacoolas", "RAF Croughton"), with offsets."""
+        out = []
+        pos = a
+        while pos < b:
+            m = re.compile(r"[^\W\d_]").search(self.text, pos, b)
+            if not m:
+                break
+            start = m.start()
+            if self.text[start].isupper() and (start == a or not self.text[start - 1].isalnum()):
+                name = _capitalised_run(self.text[:b], start)
+                if name and (name.split()[0].lower() in self._lower_words or _SUBORDINATE.fullmatch(name.split()[0])):
+                    name = ""  # a sentence's first word ("When Apple CEO…"): the name starts after it
+                if name:
+                    out.append((start, name))
+                    pos = start + len(name)
+                    continue
+            nxt = re.compile(r"\W").search(self.text, start, b)
+            pos = nxt.end() if nxt else b
+        return out
+
+    @functools.cached_property
+    def _lower_words(self) -> set[str]:
+        """Every word the article writes in lower case somewhere ("when", "previous")."""
+        return set(re.findall(r"\b[^\W\d_A-Z][\w’'-]*", self.text))
+
+    @functools.cached_property
+    def _surnames(self) -> set[str]:
+        """Last words of the article's multi-word names that it also uses alone ("Sacoolas"
+        after "Anne Sacoolas"): how news refers to people, not to places or bodies."""
+        runs = [name for _, name in self._names_in(0, len(self.text))]
+        alone = {r for r in runs if " " not in r}
+        runs += [" ".join(r.split()[-2:]) for r in runs if len(r.split()) > 2]  # "Apple CEO Steve Jobs" -> "Steve Jobs"
+        return {r.split()[-1] for r in runs if 2 <= len(r.split()) <= 3 and r.split()[-1] in alone
+                and all(_TITLE_CASE.fullmatch(w) for w in r.split()) and self._proper(r.split()[0])}
+
+    def _is_person(self, phrase: str) -> bool:
+        words = phrase.replace("’s", "").replace("'s", "").split()
+        return bool(words) and (words[-1] in self._surnames or any(w.lower().rstrip(".") in lexicon.TITLES for w in words[:-1]))
 
     def _proper(self, phrase: str) -> bool:
         """Whether a capitalised phrase is a name rather than a sentence's first word ("If",
@@ -437,10 +576,10 @@ class _Reading:
         share, overlapping = self._quoted_share(i)
         best = _best(self.cues[i])
         if best is not None and best.strength >= 2:
-            return self._set(i, Attribution(QUOTED, best.speaker))
-        long_quote = any(len(self.text[max(q.start, self.spans[i].start):min(q.end, self.spans[i].end)].split()) >= MIN_QUOTE_WORDS
-                         for q in overlapping)
-        if overlapping and (share >= 0.5 or long_quote):
+            if self._hearsay_subject(i, best):
+                return self._set(i, Attribution(UNATTRIBUTED))
+            return self._set(i, Attribution(QUOTED, self._named(best.speaker, i)))
+        if overlapping and (share >= 0.5 or self._long_quote_in(i)):
             main = max(overlapping, key=lambda q: min(q.end, self.spans[i].end) - max(q.start, self.spans[i].start))
             speaker, _ = self._group_speaker(main, i)
             if speaker:
@@ -452,6 +591,60 @@ class _Reading:
         if best is not None:
             return self._set(i, Attribution(UNATTRIBUTED))
         return self._set(i, Attribution(OWN))
+
+    def _hearsay_subject(self, i: int, best: _Cue) -> bool:
+        """Whether the speaker is itself only reported on, by nobody named: "The attacker is
+        reported to have jumped on stage… and claimed he was wrongfully imprisoned" (the claim
+        is hearsay too). The speaker phrase then stands right before the vague cue."""
+        start = self.spans[i].start
+        for cue in self.cues[i]:
+            if cue.strength == 0 and cue.at < best.at and self.text[start:cue.at].rstrip().endswith(best.speaker):
+                return True
+        return False
+
+    def _between_turns(self) -> None:
+        """Sentences in the article's own words between two turns of one speaker in one
+        paragraph, after the article has reported that speaker's view in its own words, carry
+        on that report: "According to Roe, the success should not be attributed to the
+        state. The state may have all sorts of plans… The firm was not in any of the plans.
+        “All major digital tech companies in China are private…”". Between two direct
+        quotations alone ("“My father uses it too,” says You. During the holiday, the chatbot
+        was the topic of conversation. “Everyone was excited…”") they stay the article's."""
+        for i, found in enumerate(self.result):
+            if found.kind != OWN:
+                continue
+            before = self._turn(i, -1)
+            after = self._turn(i, +1, quoting=True)
+            if before and after and _same_person(before, after) and self._reported_earlier(i, before):
+                self.result[i] = Attribution(QUOTED, before)
+                self.speakers[i] = before
+
+    def _reported_earlier(self, i: int, speaker: str) -> bool:
+        """Whether a sentence before i in its paragraph gives `speaker`'s view outside quotation
+        marks (reported speech: "According to Roe, …", "It is understandable…, says Roe.")."""
+        j = i - 1
+        while j >= 0 and self.paragraph[j] == self.paragraph[i]:
+            found = self.result[j]
+            if found.kind == QUOTED and _same_person(found.speaker or "", speaker) and not self._long_quote_in(j):
+                return True
+            j -= 1
+        return False
+
+    def _turn(self, i: int, step: int, quoting: bool = False) -> str | None:
+        """The speaker of the nearest sentence in `step`'s direction within i's paragraph that
+        is not in the article's own voice (None when that one is unattributed, or none is;
+        with `quoting`, also when that one does not quote the speaker's own words)."""
+        j = i + step
+        while 0 <= j < len(self.spans) and self.paragraph[j] == self.paragraph[i]:
+            if self.result[j].kind != OWN:
+                return self.result[j].speaker if not quoting or self._long_quote_in(j) else None
+            j += step
+        return None
+
+    def _long_quote_in(self, i: int) -> bool:
+        """Whether sentence i holds a quotation of MIN_QUOTE_WORDS words or more."""
+        s = self.spans[i]
+        return any(len(self.text[max(q.start, s.start):min(q.end, s.end)].split()) >= MIN_QUOTE_WORDS for q in self._quoted_share(i)[1])
 
     def _set(self, i: int, found: Attribution) -> Attribution:
         self.speakers[i] = found.speaker

@@ -118,6 +118,15 @@ SPEECH_VERBS_WITH_COMPLEMENT = frozenset({
     "spoke", "speaks", "labelled", "labeled", "dubbed", "accused", "accuses", "blamed", "blames",
     "demanded", "demands", "assured", "assures", "claims", "advised", "advises", "thought",
     "proposed", "proposes",
+    # base forms, after a plural subject: "Many point to…", "Critics argue that…"
+    "point", "argue", "insist", "warn", "claim", "believe", "think", "suggest", "predict", "note",
+    "fear", "hope", "contend", "maintain", "complain", "estimate", "urge", "advise",
+})
+# Verbs that report speech as "V someone to do something": "advises citizens to continue
+# paying", "urged the embassy to reconsider", "asked police to".
+OBJECT_TO_VERBS = frozenset({
+    "advised", "advises", "advise", "asked", "asks", "ask", "urged", "urges", "urge", "implored",
+    "begged", "warned", "warns", "told", "tells", "called",
 })
 # Verbs that attribute only after the clause they report: "…, found the survey's authors."
 INVERTED_ONLY = frozenset({"found", "finds"})
@@ -137,7 +146,8 @@ SOURCE_NOUNS = ("statement", "comment", "report", "post", "message", "letter", "
 NAMED_AS = ("using the pseudonym", "identified only as", "identified as", "who gave her name as",
             "who gave his name as", "who asked to be identified as", "known as")
 # Words that open an attribution phrase without a verb: "according to X", "in X's words".
-ACCORDING = ("according to", "in the words of", "as quoted by", "quoting", "citing", "per")
+ACCORDING = ("according to", "in the words of", "as quoted by", "quoting", "citing", "per", "as stated on", "as stated in",
+             "as stated by", "as reported by", "as announced on", "as posted on")
 # Auxiliaries and adverbs that may stand between a speaker and the verb ("X has also said",
 # "X later told", "X would not say").
 BETWEEN = frozenset({
@@ -146,6 +156,13 @@ BETWEEN = frozenset({
     "subsequently", "first", "is", "was", "were", "are", "being", "been", "would", "will",
     "could", "may", "might", "did", "does", "do", "not", "never", "often", "even", "himself",
     "herself", "themselves", "itself", "explicitly", "openly", "simply", "allegedly", "clearly",
+})
+# Roles that stand for a person the article has named with them before: "The President
+# insists…" after "President Donald Trump", "the minister said" after "Health Minister Jane Doe".
+ROLES = frozenset({
+    "president", "minister", "secretary", "chancellor", "senator", "governor", "mayor", "spokesman",
+    "spokeswoman", "spokesperson", "professor", "judge", "ambassador", "commissioner", "chairman",
+    "chairwoman", "director", "king", "queen", "pope", "premier", "ceo", "coach", "sheriff", "commander",
 })
 # Pronouns as speakers ("he said"): resolved to the last speaker named before them.
 PRONOUNS = frozenset({"he", "she", "they", "it", "i", "we", "his", "her", "their", "its"})

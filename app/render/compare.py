@@ -13,12 +13,12 @@ import json
 import shutil
 import textwrap
 
-from app.answer.citations import quoted
 from app.answer.results import MENTIONS
+from app.answer.voice import voiced, whose
 from app.render.text import byline
 
 CSV_FIELDS = ["topic", "claim", "article_id", "title", "outlet", "author", "date", "url", "status", "stance", "labels",
-              "viewpoint", "viewpoint_source", "quotes", "citations", "passage_ids", "offsets", "method"]
+              "viewpoint", "viewpoint_source", "quotes", "voices", "citations", "passage_ids", "offsets", "method"]
 
 
 def table(result, width: int | None = None) -> str:
@@ -34,7 +34,7 @@ def table(result, width: int | None = None) -> str:
         if r.viewpoint_source == "model":
             out.append(textwrap.fill(f"in short (model-written, checked against the quotes): {r.viewpoint}", width, initial_indent=" " * 4, subsequent_indent=" " * 6))
         for q in r.quotes:
-            out.append(textwrap.fill(f"{quoted(q.text)} [{q.citation}]", width, initial_indent=" " * 4, subsequent_indent=" " * 5))
+            out.append(textwrap.fill(f"{voiced(q)} [{q.citation}]", width, initial_indent=" " * 4, subsequent_indent=" " * 5))
     out += ["", "Contrast", textwrap.fill(result.contrast["text"], width, initial_indent="  ", subsequent_indent="  ")]
     if result.contrast.get("model_sentence"):
         out.append(textwrap.fill(f"Model's summary (checked against the quotes): {result.contrast['model_sentence']}", width, initial_indent="  ", subsequent_indent="  "))
@@ -58,7 +58,8 @@ def to_csv(results) -> str:
                 "topic": res.topic, "claim": res.claim, "article_id": r.article_id, "title": r.title,
                 "outlet": r.source.outlet, "author": r.source.author, "date": r.source.date, "url": r.source.url,
                 "status": r.status, "stance": r.stance, "labels": res.labels, "viewpoint": r.viewpoint, "viewpoint_source": r.viewpoint_source,
-                "quotes": " | ".join(q.text for q in r.quotes), "citations": " | ".join(str(q.citation) for q in r.quotes),
+                "quotes": " | ".join(q.text for q in r.quotes), "voices": " | ".join(whose(q) for q in r.quotes),
+                "citations": " | ".join(str(q.citation) for q in r.quotes),
                 "passage_ids": " | ".join(q.passage_id for q in r.quotes), "offsets": " | ".join(f"{q.start}-{q.end}" for q in r.quotes),
                 "method": r.method,
             })
@@ -77,7 +78,7 @@ def to_markdown(results) -> str:
         claim = f"**Claim** ({res.claim_source}): {res.claim}" if res.claim else "**Claim:** none (stance not judged)"
         out += [f"## {res.topic}", "", claim, "", "| Article | Source | Stance | Evidence (verbatim) |", "|---|---|---|---|"]
         for r in res.rows:
-            ev = "<br>".join(f"{_md_cell(quoted(q.text))} [{q.citation}]" for q in r.quotes) or "—"
+            ev = "<br>".join(f"{_md_cell(voiced(q))} [{q.citation}]" for q in r.quotes) or "—"
             if r.viewpoint_source == "model":
                 ev = f"_In short (model-written, checked):_ {_md_cell(r.viewpoint)}<br>{ev}"
             stance = r.stance + (" (may not address it)" if r.status == MENTIONS else "")

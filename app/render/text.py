@@ -11,9 +11,8 @@ import json
 import textwrap
 from typing import TextIO
 
-from app.answer.citations import quoted
-from app.answer.results import MENTIONS, SILENT, AskResult, Evidence, Perspective, unsure_text
-from app.corpus.attribution import QUOTED, UNATTRIBUTED
+from app.answer.results import MENTIONS, SILENT, AskResult, Perspective, unsure_text
+from app.answer.voice import voiced
 from app.corpus.articles import Source
 
 MODEL_NOTE = "model-written, checked against the quotes"
@@ -39,16 +38,6 @@ def sources_text(result: AskResult) -> str:
     if not result.passages:
         lines.append("  (no passage was relevant enough)")
     return "\n".join(lines)
-
-
-def voiced(q: Evidence) -> str:
-    """A quote with whose words it carries: "Kudlow, quoted: “…”" when the article quotes a
-    named person or body, "unnamed, quoted: “…”" when it does not name them, else just “…”."""
-    if q.voice == QUOTED and q.speaker:
-        return f"{q.speaker}, quoted: {quoted(q.text)}"
-    if q.voice == UNATTRIBUTED:
-        return f"unnamed, quoted: {quoted(q.text)}"
-    return quoted(q.text)
 
 
 def quotes_text(perspective: Perspective, indent: str = "    ") -> str:
@@ -145,7 +134,7 @@ def markdown(result: AskResult) -> str:
         if p.status == MENTIONS:
             out.append(f"  - _{unsure_text(p.reason)}_")
         for q in p.quotes:
-            out.append(f"  - {quoted(q.text)} [{q.citation}]")
+            out.append(f"  - {voiced(q)} [{q.citation}]")
         if p.paraphrase:
             out.append(f"  - In short ({MODEL_NOTE}): {p.paraphrase}")
     out += _silent_lines(result)

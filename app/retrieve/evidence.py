@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.corpus.articles import Article
+from app.corpus.attribution import OWN, attribute
 from app.index.sentences import SentenceStore
 from app.corpus.chunks import Passage
 from app.retrieve.corpus_words import CorpusWords
@@ -59,9 +60,19 @@ _LEANS_BACK = re.compile(r"^[\"“‘']?(?:(?:This|That|These|Those|It|Its|They|
                          r"|The (?:short |simple )?answer\b|(?:Yes|No)[,.!])")
 
 
+# The same after a short fronted phrase: "After graduation, he launched…", "Every year, it
+# trains…", "According to Roe, this decision…". Not after a clause with a subject of its own
+# ("Even if a person is patriotic, he cannot…"), nor a possessive in an appositive after a
+# longer phrase ("Deliveries to Singapore Airlines, its launch customer, are…").
+_FRONTED = re.compile(r"^[\"“‘']?(?!(?:If|Even|When|Whenever|Although|Though|Because|While|Unless|Whether)\b)"
+                      r"(?:(?P<one>[A-Z][\w’'-]*)|[A-Z][\w’'-]*(?:\s+[\w’'-]+){1,4}),\s+"
+                      r"(?:(?:it|he|she|they|we|this|these|those)\b|(?(one)(?:its|their|his|her)\b|(?!)))")
+
+
 def leans_back(sentence: str) -> bool:
-    """Whether `sentence` needs the one before it to be understood (that one is shown with it)."""
-    return bool(_LEANS_BACK.match(sentence))
+    """Whether `sentence` needs the one before it to be understood (that one is shown with it):
+    it opens with a pronoun or connective, or has one right after a short fronted phrase."""
+    return bool(_LEANS_BACK.match(sentence) or _FRONTED.match(sentence))
 
 
 def qualifies_previous(sentence: str) -> bool:
@@ -213,8 +224,10 @@ class EvidenceFinder:
             extra = rule.term_weight * coverage + lift.get(pid, 0.0)
             if qt.wants_number and numbers(text) - qt.numbers:
                 extra += rule.number_weight
-            shown = Scored(span.start, span.end, text, pid, round(float(focus[i]) + extra, 4), round(float(focus[i]), 4), round(coverage, 4))
-            scored.append((float(focus[i]) + extra, float(cos[i]) + extra, float(cos[i]), i, shown))
+            # the own-voice lift ranks what is shown, never whether the article is silent
+            prefer = rule.own_voice if qt.kind == "view" and not _quotes_someone(art.text, span.start, span.end) else 0.0
+            shown = Scored(span.start, span.end, text, pid, round(float(focus[i]) + extra + prefer, 4), round(float(focus[i]), 4), round(coverage, 4))
+            scored.append((float(focus[i]) + extra + prefer, float(cos[i]) + extra, float(cos[i]), i, shown))
         if not scored:
             return ev
         ev.key = _best(scored, 0, n_key, rule.key_margin)
@@ -240,9 +253,7 @@ class EvidenceFinder:
             i = index.get((s.start, s.end))
             if i is None:
                 continue
-            want = []
-            if leans_back(s.text) and i > 0:
-                want.append(i - 1)
+            want = leaned_on(art.text, spans, i)
             if i + 1 < len(spans) and qualifies_previous(art.text[spans[i + 1].start:spans[i + 1].end]):
                 want.append(i + 1)  # the article turns the key sentence down or qualifies it: show that too
             else:
@@ -272,10 +283,35 @@ class EvidenceFinder:
         return ""
 
 
+_QUOTATION = re.compile(r"^[\"“‘«]|[\"“«](?:\S+\s+){3,}[^\"”»]*[\"”»]")  # opens with a mark, or quotes 4+ words
+
+
+def _quotes_someone(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] gives someone's words in quotation marks (not the article's own,
+    and not reported speech: "X said that…", which carries information in the article's words)."""
+    return bool(_QUOTATION.search(text[start:end])) and attribute(start, end, text).kind != OWN
+
+
 def _best(scored: list[tuple], by: int, n: int, margin: float) -> list[Scored]:
     """The top `n` sentences by score `by` (0: focus, 1: whole question) within `margin` of the first."""
     ranked = sorted(scored, key=lambda t: (-t[by], t[3]))
     return [t[4] for t in ranked[:n] if t[by] >= ranked[0][by] - margin]
+
+
+LEAN_BACK = 2  # sentences: how far back a chain of leaning sentences is followed ("Yet…" after "It has…" after the one naming "it")
+
+
+def leaned_on(text: str, spans, i: int) -> list[int]:
+    """The sentences that sentence i leans on, nearest first: the one before it when it opens
+    with a pronoun or connective, and the one before that when that one leans back too ("Yet
+    the involvement of the government…" needs "It has deposited money…", which needs the
+    sentence that names "it")."""
+    out: list[int] = []
+    j = i
+    while j > 0 and len(out) < LEAN_BACK and leans_back(text[spans[j].start:spans[j].end]):
+        j -= 1
+        out.append(j)
+    return out
 
 
 def later_turn(text: str, spans, i: int, within: int = RULES.turn_within) -> list[int]:

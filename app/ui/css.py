@@ -102,6 +102,7 @@ a.cite:hover { background: var(--color-accent-soft); }
 .pv-matrix td.pv-stance { white-space: nowrap; }
 .pv-matrix td:nth-child(2) { width: 22%; }
 .pv-matrix td:nth-child(4) { width: 30%; }
+.pv-who { font-style: normal; font-weight: 600; font-size: .8rem; opacity: .8; }
 .pv-matrix .pv-ev { font-size: .84rem; line-height: 1.45; margin: 0 0 6px; padding-left: 8px; font-style: italic;
   border-left: 3px solid var(--accent, var(--border-color-primary)); }
 .pv-strength { display: flex; align-items: center; gap: 6px; font-size: .82rem; white-space: nowrap; }

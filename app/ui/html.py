@@ -13,6 +13,8 @@ import re
 
 from app.answer.ask import ranked
 from app.answer.citations import CITE
+from app.answer.results import Evidence
+from app.answer.voice import label, voice_label
 from app.render.plot import SOME, STRONG
 from app.render.text import dropped_note
 
@@ -160,7 +162,7 @@ def byline_html(source) -> str:
 def card_final(index: int, p, allowed: set[int]) -> str:
     """One article's card: its verbatim evidence first; a checked model sentence after, marked."""
     quotes = "".join(
-        f'<blockquote>{esc(q.text)} <a class="cite" href="#src-{q.citation}">[{q.citation}]</a></blockquote>' for q in p.quotes
+        f'<blockquote>{who_html(q)}{esc(q.text)} <a class="cite" href="#src-{q.citation}">[{q.citation}]</a></blockquote>' for q in p.quotes
     )
     if p.status == "silent":
         view = '<p class="pv-view pv-muted">Nothing in it is about this question.</p>'
@@ -173,6 +175,13 @@ def card_final(index: int, p, allowed: set[int]) -> str:
         f'<header><span class="pv-dot"></span><h4>{esc(p.title)}</h4></header>{byline_html(p.source)}{_STATUS_BADGE[p.status]}{_why_unsure(p)}'
         f'{f"<div class=pv-quotes>{quotes}</div>" if quotes else ""}{view}</article>'
     )
+
+
+def who_html(q) -> str:
+    """Whose words a quote carries, before it ("Kudlow, quoted:"); nothing for the article's
+    own. `q`: an Evidence, or its dict (compare rows reach the web app as JSON-like dicts)."""
+    said = voice_label(q) if isinstance(q, Evidence) else label(q.get("voice", ""), q.get("speaker"), q.get("text", ""))
+    return f'<span class="pv-who">{esc(said)}:</span> ' if said else ""
 
 
 def cards_final(result, index_of: dict[str, int], shown: int = 6) -> str:
@@ -346,7 +355,8 @@ def matrix_html(rows: list[dict], index_of: dict[str, int], pending: int = 0) ->
     trs = []
     for i, r in enumerate(rows):
         accent = color(index_of.get(r["article_id"], i))
-        ev = "".join(f'<p class="pv-ev" style="--accent:{accent}">{esc(q["text"])} <span class="pv-foot">[{q["citation"]}]</span></p>' for q in r["quotes"]) if r["stance"] != "not addressed" else ""
+        ev = "".join(f'<p class="pv-ev" style="--accent:{accent}">{who_html(q)}{esc(q["text"])} <span class="pv-foot">[{q["citation"]}]</span></p>'
+                     for q in r["quotes"]) if r["stance"] != "not addressed" else ""
         if labelled:
             middle = f'<td class="pv-stance">{stance_badge(r["stance"], r.get("confidence"))}{_unsure(r)}</td><td>{_row_view(r)}</td>'
         else:
