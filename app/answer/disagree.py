@@ -187,6 +187,7 @@ def _takes_a_side(qt: QuestionTerms, sentence: str, value: Value, weights: list[
     # the question's own words, not related ones: "injection … into the Russian economy" is not
     # "infuse into its stock markets", however close the words are in meaning
     focus = [t.stem for t, w in zip(qt.terms, weights) if w >= FOCUS_WEIGHT]
+    focus = focus or [t.stem for t in qt.terms]  # a few articles on one thing: every word is common, none is discounted
     if len(focus) == 1:  # one word to go by ("cost"): the sentence must name what the question names ("iPhone 4")
         return focus[0] in words and all(name in sentence for name in _NAMED.findall(qt.text))
     return sum(t in words for t in focus) >= min(2, len(focus)) > 0
