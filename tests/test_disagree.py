@@ -136,3 +136,21 @@ def test_the_gold_disagreements_are_all_flagged_and_agreeing_sources_never(tmp_p
     assert dev["flagged"] == dev["separated"] == dev["disagreements"] >= 5
     assert dev["false_flags"] == 0 and report["all holdout"]["false_flags"] == 0
     assert dev["also_in_wrong"] == 0
+
+
+def test_names_that_differ_are_flagged_and_one_name_written_two_ways_is_not(make_pipe, tmp_path):
+    folder = tmp_path / "stadium"
+    folder.mkdir()
+    _article(folder, "post", "Daily Post", "2021-03-02", "The city unveiled its new stadium on Monday. The new stadium was designed by "
+             "the architect Maria Okafor, the council said.\nIt seats 40,000 people and cost the city far more than planned.")
+    _article(folder, "star", "Evening Star", "2021-03-02", "Crowds packed the new stadium on its first day. The new stadium was designed "
+             "by the architect Tomas Lindqvist, whose firm won the contract.\nFans praised the roof and the sight lines.")
+    _article(folder, "farm", "Farm Weekly", "2021-03-01", "Heavy rain delayed the harvest across the valley. Farmers said the fields were "
+             "too wet for machines.")
+    res = ask(make_pipe(folder, data_dir=tmp_path / "d1"), "Who designed the new stadium?")
+    assert "The sources differ: " in res.answer and "Maria Okafor (Daily Post, 2 Mar 2021 [" in res.answer
+    assert "Tomas Lindqvist (Evening Star, 2 Mar 2021 [" in res.answer
+    star = (folder / "star.md").read_text(encoding="utf-8").replace("the architect Tomas Lindqvist, whose firm", "Okafor, whose firm")
+    (folder / "star.md").write_text(star, encoding="utf-8")
+    same = ask(make_pipe(folder, data_dir=tmp_path / "d2"), "Who designed the new stadium?")
+    assert not same.disagreements and "Also in «Star» (Evening Star, 2 Mar 2021)" in same.answer

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from app.answer import timing
 from app.answer.dated import source_note
 from app.answer.results import ADDRESSES, SILENT, Disagreement, Evidence, Perspective
-from app.answer.values import Value, comparable, compatible, dates_in, names_in, numbers_in
+from app.answer.values import WORD_NUMBERS, Value, comparable, compatible, dates_in, names_in, numbers_in
 from app.corpus.lexicon import STOPWORDS
 from app.retrieve.terms import QuestionTerms, stem, stems
 from app.rules import RULES
@@ -108,20 +108,19 @@ def _answers(qt: QuestionTerms, cards: list[Perspective], weights: list[float] |
     asked = timing.asked_time(qt.text)
     if any(timing.in_time(c.source.date, asked) for c in speaking):  # "on September 17": that day's figures only
         speaking = [c for c in speaking if timing.in_time(c.source.date, asked)]
-    common = _common_names(speaking)
-    found = [a for a in (_answer(qt, c, weights, common) for c in speaking) if a]
+    found = [a for a in (_answer(qt, c, weights) for c in speaking) if a]
     top = max((a.score for a in found), default=0.0)
     # an unsure card ("may not address it") takes a side only when its sentence is as close to
     # the question as any: a test flight "carrying 150 passengers" is no seating figure
     return [a for a in found if a.card.status == ADDRESSES or a.score >= top]
 
 
-def _answer(qt: QuestionTerms, card: Perspective, weights: list[float], common: set[str]) -> _Answer | None:
+def _answer(qt: QuestionTerms, card: Perspective, weights: list[float]) -> _Answer | None:
     """The card's values in the clause closest to the question, when that clause is about the
     asked quantity (_takes_a_side); None when no clause is."""
     scored: list[tuple[float, Value, Evidence]] = []
     for q in card.quotes:
-        for v in _values(qt, q.text, common):
+        for v in _values(qt, q.text):
             if _takes_a_side(qt, q.text, v, weights):
                 scored.append((_relevance(qt, q.text, v, weights), v, q))
     best = max((s for s, _, _ in scored), default=0.0)
@@ -133,22 +132,20 @@ def _answer(qt: QuestionTerms, card: Perspective, weights: list[float], common: 
     return _Answer(card, [v for v, _ in top], top[0][1], best)
 
 
-def _values(qt: QuestionTerms, sentence: str, common: set[str]) -> list[Value]:
+def _values(qt: QuestionTerms, sentence: str) -> list[Value]:
     if qt.answer_type == "date":
         return dates_in(sentence)
     if qt.answer_type == "age":
         return [Value("number", "years", (float(n),), m.group(0), m.start()) for m in _AGE.finditer(sentence)
                 if (n := _age(m)) is not None]
-    if qt.answer_type == "name":  # of the kind asked ("Which universities…": a school's name), no word like "Many"
+    if qt.answer_type == "name":  # of the kind asked ("Which universities…": a school's name; not the event's own names), no "Many"
         wanted = {w for answer in qt.answers_in(sentence) for w in answer.split()}
-        return [v for v in names_in(sentence, {w.lower() for w in re.findall(r"[\w’'-]+", qt.text)}, common)
+        return [v for v in names_in(sentence, {w.lower() for w in re.findall(r"[\w’'-]+", qt.text)})
                 if set(v.norm) & wanted and not set(v.norm) <= STOPWORDS]
     return [v for v in numbers_in(sentence) if v.norm[0] not in _question_numbers(qt)]
 
 
 def _age(m: re.Match) -> int | None:
-    from app.answer.values import WORD_NUMBERS
-
     raw = (m.group("n") or m.group("a") or m.group("b") or "").lower()
     if raw.isdigit():
         return int(raw)
@@ -190,6 +187,7 @@ def _takes_a_side(qt: QuestionTerms, sentence: str, value: Value, weights: list[
     # the question's own words, not related ones: "injection … into the Russian economy" is not
     # "infuse into its stock markets", however close the words are in meaning
     focus = [t.stem for t, w in zip(qt.terms, weights) if w >= FOCUS_WEIGHT]
+    focus = focus or [t.stem for t in qt.terms]  # a few articles on one thing: every word is common, none is discounted
     if len(focus) == 1:  # one word to go by ("cost"): the sentence must name what the question names ("iPhone 4")
         return focus[0] in words and all(name in sentence for name in _NAMED.findall(qt.text))
     return sum(t in words for t in focus) >= min(2, len(focus)) > 0
@@ -251,15 +249,6 @@ def _clause_of(sentence: str, value: Value) -> str:
         if cuts[i] <= value.start < cuts[i + 1]:
             return masked[cuts[i]:cuts[i + 1]]
     return masked
-
-
-def _common_names(cards: list[Perspective]) -> set[str]:
-    """Capitalised words in every speaking article's quotes: the subject they share (the company they are about),
-    never an answer that tells them apart."""
-    if len(cards) < 2:
-        return set()
-    per_card = [{w.lower() for q in c.quotes for w in re.findall(r"\b[A-Z][\w-]+", q.text)} for c in cards]
-    return set.intersection(*per_card)
 
 
 def _groups(answers: list[_Answer]) -> list[list[_Answer]]:

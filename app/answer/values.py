@@ -180,14 +180,14 @@ def _month(word: str) -> int:
     return next(i + 1 for i, name in enumerate(MONTHS) if name.startswith(low[:3]))
 
 
-def names_in(sentence: str, asked: set[str], common: set[str]) -> list[Value]:
+def names_in(sentence: str, asked: set[str]) -> list[Value]:
     """Runs of capitalised words that are not the sentence's first word nor words of the
-    question (`asked`) or of every article (`common`): "Harvard University", "Steve Jobs"."""
+    question (`asked`): "Harvard University", "Steve Jobs"."""
     out = []
     for m in re.finditer(r"(?<![\w’'])[A-Z][\w’'.-]*(?:\s+(?:of|de|van|von|al|bin|the)?\s*[A-Z][\w’'.-]*)*", sentence):
         words = [w for w in re.findall(r"[\w’'.-]+", m.group(0)) if w[:1].isupper()]
         words = [w.rstrip(".").removesuffix("’s").removesuffix("'s") for w in words]
-        keep = [w for w in words if w.lower() not in asked | common | _NOT_NAMES and len(w) > 1]
+        keep = [w for w in words if w.lower() not in asked | _NOT_NAMES and len(w) > 1]
         if m.start() == 0 or re.search(r"[.!?“\"]\s*$", sentence[:m.start()]):
             keep = keep[1:] if keep and keep[0] == words[0] else keep  # a sentence's first word is capitalised anyway
         if keep:
