@@ -396,7 +396,7 @@ def test_ask_json_schema_is_intact_with_an_injected_article(tmp_path):
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert set(out) == {"question", "kind", "answer", "answer_citations", "answer_generated", "model", "perspectives", "passages",
-                        "citations", "dropped", "dropped_reasons", "generated", "notices", "timing", "model_error", "not_examined"}
+                        "citations", "dropped", "dropped_reasons", "generated", "notices", "timing", "model_error", "not_examined", "disagreements"}
     assert out["question"] == INJECTION_QUESTION and isinstance(out["answer"], str) and out["answer"]
     assert len(out["perspectives"]) == len(list(SEEDS.iterdir())) + 1
     for p in out["perspectives"]:
