@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from app.answer import stance
+from app.cachefile import save_json
 from app.index.embed import file_fingerprint
 from app.resources import EVAL_DIR
 
@@ -71,13 +72,7 @@ def calibrate(model, method: str, titles: dict[str, str], data_dir: Path) -> Cal
         return Calibration(**cache[key])
     result = measure(model, method, titles, gold_rows())
     cache[key] = asdict(result)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(cache, indent=1), encoding="utf-8")
-        tmp.replace(path)
-    except OSError:
-        pass  # not cached: measured again next time, never wrong
+    save_json(path, cache, indent=1)  # not cached: measured again next time, never wrong
     return result
 
 

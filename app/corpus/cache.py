@@ -13,10 +13,10 @@ Not here: reading and cleaning (articles.py), chunking (chunks.py).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 
+from app.cachefile import save_json
 from app.corpus.articles import CLEANER_VERSION, Article, Source
 from app.corpus.chunks import CHUNKER_VERSION, Passage, chunk_article
 
@@ -72,10 +72,4 @@ class CorpusCache:
             return
         data = {"format": FORMAT, "articles": [asdict(a) for a in self._articles.values()],
                 "passages": {k: [(p.id, p.position, p.start, p.end) for p in v] for k, v in self._passages.items()}}
-        try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.file.with_name(f"{self.file.name}.tmp{os.getpid()}")
-            tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-            os.replace(tmp, self.file)
-        except OSError:
-            pass  # read-only or full: cleaned again next time
+        save_json(self.file, data, ensure_ascii=False)  # read-only or full: cleaned again next time

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
+from app.cachefile import save_json
 from app.llm.llama import gguf_fingerprint
 
 FILE_NAME = "llama-probe.json"
@@ -103,10 +103,4 @@ class ProbeVerdicts:
     def _write(self) -> None:
         if self.file is None:
             return
-        try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.file.with_name(f"{self.file.name}.tmp{os.getpid()}")
-            tmp.write_text(json.dumps(self._all, indent=1, sort_keys=True), encoding="utf-8")
-            os.replace(tmp, self.file)
-        except OSError:
-            pass  # a read-only data dir costs a probe per start, nothing else
+        save_json(self.file, self._all, indent=1, sort_keys=True)  # a read-only data dir costs a probe per start, nothing else

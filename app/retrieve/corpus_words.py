@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections import Counter
 from pathlib import Path
 
+from app.cachefile import save_json
 from app.corpus.articles import Article
 from app.corpus.chunks import CHUNKER_VERSION, sentence_spans
 from app.retrieve.terms import stems, written_stems
@@ -117,10 +117,4 @@ def _read(path: Path) -> dict | None:
 
 
 def _write(path: Path, data: dict) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only or full disk: computed again next time
+    save_json(path, data)  # a read-only or full disk: computed again next time
