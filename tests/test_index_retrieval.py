@@ -167,3 +167,31 @@ def test_the_saved_embedding_graph_gives_the_same_vectors(tmp_path):
     saved[0].write_bytes(b"not an onnx graph")
     assert (Embedder(cache_dir=tmp_path / "models").embed(texts) == plain).all()  # ignored, rebuilt
     assert saved[0].stat().st_size > 1_000_000
+
+
+def test_a_sentence_repeated_across_articles_is_embedded_once(seeds_copy, tmp_path):
+    """Wire copies repeat whole articles: indexing runs the model once per distinct sentence,
+    and every copy gets the same vectors and spans as its original."""
+    from app.corpus.articles import load_corpus
+    from app.corpus.chunks import sentence_spans
+    from app.index.embed import Embedder
+    from app.index.sentences import SentenceStore
+
+    original = sorted(seeds_copy.glob("*.txt"))[0]
+    shutil.copy(original, seeds_copy / "wire-copy.txt")
+    articles = load_corpus(seeds_copy)
+    embedded: list[str] = []
+
+    class Counting(Embedder):
+        def embed(self, texts, batch_size=8):
+            embedded.extend(texts)
+            return super().embed(texts, batch_size)
+
+    store = SentenceStore(tmp_path / "sentences", Counting())
+    assert store.ensure(articles) == 6
+    distinct = {a.text[s.start:s.end] for a in articles for s in sentence_spans(a.text)}
+    assert sorted(embedded) == sorted(distinct)
+    copy_of, source = (next(a for a in articles if a.id.startswith(p)) for p in ("wire-copy", original.stem))
+    got, want = store.get(copy_of), store.get(source)
+    assert got.spans == want.spans and (got.vectors == want.vectors).all()
+    assert len(list((tmp_path / "sentences").glob("*.npz"))) == 6

@@ -30,6 +30,9 @@ class ArticleSentences:
     vectors: np.ndarray  # one unit vector per span, shape (len(spans), dim)
 
 
+SEEN_LIMIT = 50_000  # sentences remembered while indexing: ~75 MB of vectors
+
+
 class SentenceStore:
     def __init__(self, folder: Path | None, embedder: Embedder):
         self.folder = Path(folder) if folder else None
@@ -42,20 +45,19 @@ class SentenceStore:
             return None
         return self.folder / f"{article.id}.{article.sha256[:16]}.c{CHUNKER_VERSION}.{self.embedder.model_id}.npz"
 
-    def get(self, article: Article) -> ArticleSentences:
+    def get(self, article: Article, *, keep: bool = True) -> ArticleSentences:
         key = f"{article.id}:{article.sha256}"
         with self._lock:
             found = self._memory.get(key)
             if found is None:
                 found = self._read(article) or self._compute(article)
-                self._memory[key] = found
+                if keep:
+                    self._memory[key] = found
             return found
 
     def load(self, article: Article) -> ArticleSentences:
         """Like `get`, without keeping the result in memory (indexing reads every article once)."""
-        with self._lock:
-            found = self._memory.get(f"{article.id}:{article.sha256}")
-        return found or self._read(article) or self._compute(article)
+        return self.get(article, keep=False)
 
     def warm(self, articles: list[Article]) -> None:
         """Compute (or read) every article's sentences now and keep them in memory."""
@@ -66,18 +68,20 @@ class SentenceStore:
         """Write the sentence vectors of every article that has none on disk yet, embedding
         several articles' sentences per call (index time: a question never embeds the corpus).
         Only a file's existence is checked for the others, so an unchanged corpus costs a stat
-        per article. Returns how many articles were embedded."""
+        per article. A sentence met before in this call is not embedded again (wire copies and
+        a site's boilerplate repeat sentences word for word). Returns how many articles were
+        embedded."""
         missing = [a for a in articles if (f := self._file(a)) is not None and not f.is_file()]
         bar = None
         if progress and missing:
             from tqdm import tqdm
 
             bar = tqdm(total=len(missing), desc="Sentence vectors", unit="article", file=sys.stderr)
+        seen: dict[str, np.ndarray] = {}
         for start in range(0, len(missing), batch):
             group = missing[start:start + batch]
             spans = [sentence_spans(a.text) for a in group]
-            texts = [a.text[s.start:s.end] for a, sp in zip(group, spans) for s in sp]
-            vectors = self.embedder.embed(texts) if texts else np.zeros((0, self.embedder.dim), np.float32)
+            vectors = self._embed_new([a.text[s.start:s.end] for a, sp in zip(group, spans) for s in sp], seen)
             at = 0
             for art, sp in zip(group, spans):
                 self._write(art, ArticleSentences(sp, vectors[at:at + len(sp)]))
@@ -87,6 +91,16 @@ class SentenceStore:
         if bar:
             bar.close()
         return len(missing)
+
+    def _embed_new(self, texts: list[str], seen: dict[str, np.ndarray]) -> np.ndarray:
+        """One vector per text, running the model only on texts not in `seen` (which it extends;
+        emptied past SEEN_LIMIT texts so memory stays bounded on any corpus)."""
+        if len(seen) > SEEN_LIMIT:
+            seen.clear()
+        new = [t for t in dict.fromkeys(texts) if t not in seen]
+        if new:
+            seen.update(zip(new, self.embedder.embed(new)))
+        return np.stack([seen[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), np.float32)
 
     def _read(self, article: Article) -> ArticleSentences | None:
         path = self._file(article)
