@@ -82,9 +82,10 @@ class Settings(BaseSettings):
     temperature: float = setting(0.0, "Temperature", "Sampling temperature; 0 = deterministic (recommended for small models).", ge=0, le=2)
     max_question_chars: int = setting(1000, "Longest question", "Longer questions are cut to this many characters, with a notice.",
                                       ge=1, le=1_000_000)
-    paraphrase: str = setting("auto", "Model paraphrase per article", "Ask the model for a one-sentence paraphrase of each article's evidence "
-                              "(shown only when it passes the support check). auto: only for models of 1B parameters or more, "
-                              "or of unknown size (a model server); smaller ones wrote few that passed (models.md).",
+    paraphrase: str = setting("auto", "Model sentences about views", "Ask the model for a one-sentence paraphrase of each article's evidence "
+                              "and, for a view question, sentences contrasting the articles (each shown only when it passes the "
+                              "support check). auto: only for models of 1B parameters or more, or of unknown size (a model "
+                              "server); smaller ones wrote few or none that passed (models.md).",
                               choices=PARAPHRASE_CHOICES, pattern=r"^(auto|on|off)$")
     viewpoint_tokens: int = setting(60, "Viewpoint length", "Most tokens of one article's viewpoint.", ge=1, le=4096)
     answer_tokens: int = setting(160, "Answer length", "Most tokens of the contrast answer.", ge=1, le=4096)

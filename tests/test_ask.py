@@ -146,10 +146,11 @@ def test_a_supported_paraphrase_is_shown_with_its_citation(stub_pipe, monkeypatc
         assert cited_numbers(p.paraphrase) and set(cited_numbers(p.paraphrase)) <= set(p.citations)
 
 
-@pytest.mark.parametrize("size, setting, calls", [(135_000_000, "auto", 1), (7_000_000_000, "auto", None), (135_000_000, "on", None), (None, "off", 1)])
-def test_paraphrases_are_asked_of_models_big_enough_or_when_told(stub_pipe, monkeypatch, size, setting, calls):
-    """A small model (known weight count under 1B) is asked only for the contrast; a big one,
-    one of unknown size or `paraphrase = "on"` also for one paraphrase per addressing article."""
+@pytest.mark.parametrize("size, setting, calls", [(135_000_000, "auto", 0), (7_000_000_000, "auto", None), (135_000_000, "on", None), (None, "off", 0)])
+def test_views_are_written_by_models_big_enough_or_when_told(stub_pipe, monkeypatch, size, setting, calls):
+    """A small model (known weight count under 1B) is not asked to write about a view question;
+    a big one, one of unknown size or `paraphrase = "on"` is asked for one paraphrase per
+    addressing article and the contrast."""
     stub = StubModel()
     stub.parameters = size
     monkeypatch.setattr(stub_pipe, "_model", stub)
@@ -158,7 +159,8 @@ def test_paraphrases_are_asked_of_models_big_enough_or_when_told(stub_pipe, monk
     addressing = sum(p.status == "addresses" for p in res.perspectives)
     assert addressing >= 2
     assert len(stub.history) == (calls if calls is not None else addressing + 1)
-    assert all(not p.paraphrase for p in res.perspectives) if calls else any(p.paraphrase for p in res.perspectives)
+    assert all(not p.paraphrase for p in res.perspectives) if calls == 0 else any(p.paraphrase for p in res.perspectives)
+    assert res.timing["prompt_tokens"] == 0 if calls == 0 else res.timing["prompt_tokens"] > 0
 
 
 def test_streaming_events_order(stub_pipe):

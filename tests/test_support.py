@@ -67,6 +67,14 @@ def test_whole_sentences_never_cut_and_never_repeat():
     assert whole_sentences("no sentence end at all", 3) == []
 
 
+def test_a_model_sentence_is_not_cut_at_an_abbreviation_or_a_decimal_point():
+    """The bundled model's fact sentences were shown as "Mark Papermaster, formerly an Apple
+    Inc. [1]" and "The Argentinean MERVAL index had fallen by 14. [28]"."""
+    reply = "Mark Papermaster, formerly an Apple Inc. executive, joined U.S. rival IBM. [1] The index had fallen by 14.5 percent.[28] It"
+    assert whole_sentences(reply, 5) == ["Mark Papermaster, formerly an Apple Inc. executive, joined U.S. rival IBM. [1]",
+                                         "The index had fallen by 14.5 percent. [28]"]
+
+
 def test_a_preamble_that_says_nothing_is_taken_off_a_sentence():
     """The bundled model's "The answer to the question is: The innovation did not come…" (dev q33)."""
     reply = "The answer to the question is: the innovation did not come from the state. The answer, however, is open."

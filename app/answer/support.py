@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.corpus.chunks import sentence_spans
 from app.corpus.lexicon import NEGATIONS, fold
 from app.retrieve.terms import numbers, stem, stems
 from app.rules import RULES, Rules
@@ -27,7 +28,8 @@ from app.rules import RULES, Rules
 _JUDGEMENT = re.compile(r"\b(should|must|ought|need(s|ed)? to|have to|has to|lesson|concern(s|ed|ing)?|worr(y|ies|ied)|proves?|clearly|undoubtedly)\b", re.I)
 _NEGATION = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, NEGATIONS), key=len, reverse=True)) + r")\b|n[’']t\b", re.I)
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9’'-]*[A-Za-z0-9]|\b[A-Z]\b")
-_SENTENCE = re.compile(r"[^.!?]*[.!?]+[\"'”’)\]]*(?:\s*\[\d+\])*", re.S)
+_CITATIONS_FIRST = re.compile(r"^(?:\s*\[\d+\])+")
+_ENDS_WHOLE = re.compile(r"[.!?…][\"'”’»)\]]*(?:\s*\[\d+\])*$")
 # Words a paraphrase may add around the evidence without saying anything new.
 _FRAME = set(stems("article argues says states claims notes suggests writes describes explains points out believes sees "
                    "according author piece reports highlights emphasises emphasizes stresses mentions"))
@@ -109,8 +111,8 @@ def whole_sentences(text: str, limit: int) -> list[str]:
     """
     out: list[str] = []
     seen: set[frozenset] = set()
-    for m in _SENTENCE.finditer(text):
-        s = re.sub(r"\s+", " ", m.group(0)).strip()
+    for piece in _reply_sentences(text):
+        s = re.sub(r"\s+", " ", piece).strip()
         s = re.sub(r"^(\d+[.)]|[-*•])\s*", "", s)
         bare = _PREAMBLE.sub("", s)
         if bare != s:  # the sentence proper starts after the preamble: capitalise it, and only it
@@ -123,3 +125,19 @@ def whole_sentences(text: str, limit: int) -> list[str]:
         if len(out) == limit:
             break
     return out
+
+
+def _reply_sentences(text: str) -> list[str]:
+    """A reply cut where the articles' splitter cuts (never at "Inc." or "14.5"), a citation
+    after a sentence's end kept with that sentence, and a last piece with no end dropped."""
+    text = re.sub(r"([.!?…])(\[\d+\])", r"\1 \2", text)  # "so.[2] Then" ends after the citation
+    pieces: list[str] = []
+    for span in sentence_spans(text):
+        piece = text[span.start:span.end]
+        lead = _CITATIONS_FIRST.match(piece)
+        if lead and pieces:
+            pieces[-1] = f"{pieces[-1]} {lead.group(0).strip()}"
+            piece = piece[lead.end():].strip()
+        if piece:
+            pieces.append(piece)
+    return [p for p in pieces if _ENDS_WHOLE.search(p)]
