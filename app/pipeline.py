@@ -18,6 +18,7 @@ from app.corpus.cache import CorpusCache
 from app.index.embed import Embedder
 from app.index.store import Index, SyncReport, open_index
 from app.llm import Model, load_model
+from app.llm.loader import DEFAULT_MODEL_NAME, DEFAULT_MODEL_PARAMETERS
 from app.index.sentences import SentenceStore
 from app.retrieve.corpus_words import CorpusWords
 from app.retrieve.evidence import ArticleEvidence, EvidenceFinder
@@ -97,10 +98,19 @@ class Pipeline:
             return self._model
 
     @property
+    def model_parameters(self) -> int | None:
+        """The model's weight count (None: unknown); the bundled model's is known without loading it."""
+        if self._model is None and uses_default_model(self.settings):
+            return DEFAULT_MODEL_PARAMETERS
+        return self.model.parameters
+
+    @property
     def model_name(self) -> str:
         """The model's display name, without loading it (answers that needed no model call)."""
         if self._model is not None:
             return self._model.name
+        if uses_default_model(self.settings):
+            return DEFAULT_MODEL_NAME
         return self.settings.llm_url or self.settings.model
 
     def set_model(self, model: Model) -> None:
@@ -147,6 +157,10 @@ def load_model_for(settings: Settings) -> Model:
     return load_model(settings.llm_url or settings.model, **model_options(settings))
 
 
+def uses_default_model(settings: Settings) -> bool:
+    return not settings.llm_url and settings.model in ("", "default")
+
+
 def loads_in_a_worker(settings: Settings) -> bool:
     return not settings.llm_url and settings.model != "stub" and settings.model_process == "worker"
 
@@ -160,7 +174,7 @@ def model_options(settings: Settings) -> dict:
         return {"delay": settings.stub_delay} if settings.stub_delay else {}
     opts = {"n_ctx": settings.n_ctx, "extra_bufts": settings.extra_bufts, "process": settings.model_process,
             "cache_dir": settings.data_dir / "models"}
-    if settings.model in ("", "default"):  # the bundled model, re-stored for speed (models.md, ## Speed)
+    if uses_default_model(settings):  # the bundled model, re-stored for speed (models.md, ## Speed)
         opts["default_quant"] = settings.default_quant
     if settings.threads:
         opts["threads"] = settings.threads

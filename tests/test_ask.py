@@ -288,3 +288,25 @@ def test_an_unsure_card_says_why_it_may_not_address_the_question():
     assert "(may not address the question (mentions lighthouse only in passing): these are its closest sentences)" in card_text(card)
     res = AskResult("Why was the lighthouse closed?", "view", "No article clearly addresses this.", [], [card], [], "stub")
     assert "mentions lighthouse only in passing" in markdown(res)
+
+
+def test_a_view_question_on_the_bundled_model_never_loads_it(seeds_copy, tmp_path, monkeypatch):
+    """The 135M model is not asked about views, so `ask` does not start it (a second process and
+    its load on a 2-core machine); a fact question still gets its checked model sentence."""
+    import app.pipeline
+
+    loaded = []
+
+    def load(settings):
+        loaded.append(settings.model)
+        return StubModel()
+
+    monkeypatch.setattr(app.pipeline, "load_model_for", load)
+    args = ["--seeds", str(seeds_copy), "--data-dir", str(tmp_path / "d"), "--json"]
+    view = CliRunner().invoke(cli, ["ask", QUESTION, *args])
+    res = json.loads(view.output[view.output.index("{"):])
+    assert view.exit_code == 0 and loaded == [] and res["kind"] == "view"
+    assert res["model"].startswith("SmolLM2-135M") and res["timing"]["prompt_tokens"] == 0
+    assert sum(p["status"] == "addresses" for p in res["perspectives"]) >= 2
+    fact = CliRunner().invoke(cli, ["ask", "Which university did DeepSeek's founder study at?", *args])
+    assert fact.exit_code == 0 and loaded == ["default"]

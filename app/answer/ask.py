@@ -32,10 +32,12 @@ from app.answer.leaning import with_context
 from app.answer.voice import voiced
 from app.errors import ModelCrashed
 from app.llm import GenerationStats
-from app.pipeline import Pipeline
+from app.llm.loader import DEFAULT_MODEL_PARAMETERS
+from app.pipeline import Pipeline, uses_default_model
 from app.retrieve.evidence import ArticleEvidence, qualifies_previous
-from app.retrieve.terms import QuestionTerms
+from app.retrieve.terms import QuestionTerms, question_kind
 from app.rules import RULES, Rules
+from app.settings import Settings
 
 NOT_ADDRESSED = NOT_ADDRESSED_TEXT  # the card text of a silent article (kept for importers)
 CONTRAST_SENTENCES = 3
@@ -355,10 +357,22 @@ def writes_about_views(pipe: Pipeline) -> bool:
     unknown size): on the four tuning corpora the bundled 135M model's contrast sentences all
     failed the support check (0 kept of 53, 45 view questions), and its paraphrases mostly
     did, while they were most of the time and tokens of an ask (models.md)."""
-    choice = pipe.settings.paraphrase
+    return _views_written(pipe.settings.paraphrase, lambda: pipe.model_parameters)
+
+
+def may_call_model(settings: Settings, question: str) -> bool:
+    """Whether answering `question` may call the model, known before the pipeline is built (the
+    CLI starts loading the model only then): a fact question's sentence, or writing about views
+    (a model other than the bundled one may: its size is known only once loaded)."""
+    if question_kind(question) == "fact":
+        return True
+    return _views_written(settings.paraphrase, lambda: DEFAULT_MODEL_PARAMETERS if uses_default_model(settings) else None)
+
+
+def _views_written(choice: str, parameters) -> bool:
     if choice != "auto":
         return choice == "on"
-    size = pipe.model.parameters
+    size = parameters()
     return size is None or size >= SMALL_MODEL
 
 

