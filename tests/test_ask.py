@@ -286,3 +286,19 @@ def test_an_unsure_card_says_why_it_may_not_address_the_question():
     assert "(may not address the question (mentions lighthouse only in passing): these are its closest sentences)" in card_text(card)
     res = AskResult("Why was the lighthouse closed?", "view", "No article clearly addresses this.", [], [card], [], "stub")
     assert "mentions lighthouse only in passing" in markdown(res)
+
+
+def test_quotes_shown_are_whole_sentences_across_abbreviations_and_initials(tmp_path, make_pipe):
+    """The cards quote the sentence splitter's sentences (app/corpus/chunks.py): a sentence with
+    "U.S.", "Steven T. Mnuchin", "Dr.", "Jan." and "No. 3" is shown whole, never cut at them."""
+    folder = tmp_path / "abbrev"
+    folder.mkdir()
+    whole = ("U.S. Treasury Secretary Steven T. Mnuchin told Dr. Ruth Lee on Jan. 5 that the No. 3 tariff list on soybeans "
+             "would be dropped.")
+    (folder / "talks.md").write_text(f"---\ntitle: Talks\noutlet: Vox\ndate: '2019-05-13'\n---\nThe talks went on all week.\n\n{whole}\n\n"
+                                     "Markets rose on the news.\n", encoding="utf-8")
+    (folder / "storms.md").write_text("---\ntitle: Storms\n---\nStorms hit the Midwest on Sunday.\n", encoding="utf-8")
+    res = ask(make_pipe(folder), "Will the No. 3 tariff list on soybeans be dropped?")
+    quotes = [q.text for p in res.perspectives for q in p.quotes]
+    assert whole in quotes and whole in res.answer
+    assert not any(q.endswith(("U.S.", "T.", "Dr.", "Jan.", "No.")) for q in quotes)

@@ -142,3 +142,23 @@ def test_a_long_lead_still_gives_the_outlets_and_dates_of_every_article_it_names
                                  source=Source(outlet="Vox", date=f"2019-05-{i + 10:02d}")))
     text = lead(analyse(QUESTION), cards, rules=RULES.with_(answer_chars=600, model_room=100))
     assert "«" in text and len(text) > 400 and undated(text) == [], text
+
+
+def test_web_chat_cards_and_sources_carry_outlet_date_and_whose_words(corpus, make_pipe, tmp_path):
+    from app.ui.html import cards_final, sources_html
+
+    res = ask(make_pipe(corpus, data_dir=tmp_path / "chat"), QUESTION)
+    cards = cards_final(res, {})
+    assert "Vox · 13 May 2019" in cards and bare_voices(re.sub(r"<[^>]+>", "", cards)) == []
+    assert "Vox · 13 May 2019 · passage" in sources_html(res, {})
+
+
+def test_web_sources_with_an_outlet_and_no_date_show_no_empty_part():
+    from app.answer.results import AskResult, SourcePassage
+    from app.corpus.articles import Source
+    from app.ui.html import sources_html
+
+    passage = SourcePassage("a:1:0", 1, "a", "Title", 0, 0, 10, "Some text.", 0.5, 0.0, 0.5)
+    card = Perspective("a", "Title", "Title", "addresses", 0.5, "", [], [1], source=Source(outlet="NRC", date=""))
+    html = sources_html(AskResult("q", "view", "", [1], [card], [passage], "stub"), {})
+    assert "NRC · passage 1" in html and "·  ·" not in html

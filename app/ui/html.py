@@ -254,7 +254,7 @@ def sources_html(result, index_of: dict[str, int]) -> str:
     for p in result.passages:
         n = p.citation
         body = highlight(p.text, quote_spans(p, quotes))
-        by = [v for v in (sources[p.article_id].outlet, human_date(sources[p.article_id].date)) if v != "unknown"] if p.article_id in sources else []
+        by = [v for v in (sources[p.article_id].outlet, human_date(sources[p.article_id].date)) if v and v != "unknown"] if p.article_id in sources else []
         items.append(
             f'<div class="pv-src{" pv-cited" if n in cited else ""}" id="src-{n}" style="--accent:{color(index_of.get(p.article_id, 0))}">'
             f'<div class="pv-src-head"><span class="pv-num">{n}</span><b>{esc(p.title)}</b>'
