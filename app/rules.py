@@ -75,8 +75,8 @@ class Rules(BaseModel):
     same_fact_share: float = rule(0.8, "An unsure card giving the lead's answer and ranking this close to it addresses the question.", ge=0, le=2)
     answer_chars: int = rule(1500, "The answer paragraph's length at which a model sentence, then the second Most direct quote, give way "
                              "(the cards hold the rest; readable at any corpus size).", ge=200, le=100_000)
-    model_room: int = rule(250, "Of answer_chars, what the lead leaves for the model's one sentence: a longer lead names only the quoted "
-                           "articles' outlets and dates, then none, and fewer values that differ (200 generated articles: longest "
+    model_room: int = rule(250, "Of answer_chars, what the lead leaves for the model's one sentence: a longer lead gives listed articles' "
+                           "outlets and dates together (the quoted ones' each), then one Most direct line, and fewer values that differ (200 generated articles: longest "
                            "answer 1,419 characters with it).", ge=0, le=100_000)
     most_direct: int = rule(2, "Articles quoted in a view answer's Most direct line (8 -> 11 of 15 dev lines quote an answer with two).", ge=1, le=6)
 

@@ -310,3 +310,19 @@ def test_a_view_question_on_the_bundled_model_never_loads_it(seeds_copy, tmp_pat
     assert sum(p["status"] == "addresses" for p in res["perspectives"]) >= 2
     fact = CliRunner().invoke(cli, ["ask", "Which university did DeepSeek's founder study at?", *args])
     assert fact.exit_code == 0 and loaded == ["default"]
+
+
+def test_quotes_shown_are_whole_sentences_across_abbreviations_and_initials(tmp_path, make_pipe):
+    """The cards quote the sentence splitter's sentences (app/corpus/chunks.py): a sentence with
+    "U.S.", "Steven T. Mnuchin", "Dr.", "Jan." and "No. 3" is shown whole, never cut at them."""
+    folder = tmp_path / "abbrev"
+    folder.mkdir()
+    whole = ("U.S. Treasury Secretary Steven T. Mnuchin told Dr. Ruth Lee on Jan. 5 that the No. 3 tariff list on soybeans "
+             "would be dropped.")
+    (folder / "talks.md").write_text(f"---\ntitle: Talks\noutlet: Vox\ndate: '2019-05-13'\n---\nThe talks went on all week.\n\n{whole}\n\n"
+                                     "Markets rose on the news.\n", encoding="utf-8")
+    (folder / "storms.md").write_text("---\ntitle: Storms\n---\nStorms hit the Midwest on Sunday.\n", encoding="utf-8")
+    res = ask(make_pipe(folder), "Will the No. 3 tariff list on soybeans be dropped?")
+    quotes = [q.text for p in res.perspectives for q in p.quotes]
+    assert whole in quotes and whole in res.answer
+    assert not any(q.endswith(("U.S.", "T.", "Dr.", "Jan.", "No.")) for q in quotes)

@@ -191,3 +191,38 @@ def test_attribution_of_any_text_is_one_of_three_voices_with_a_speaker_from_the_
     assert (found.speaker is not None) == (found.kind == QUOTED)
     if found.speaker:
         assert found.speaker.strip() and " ".join(found.speaker.split()) in " ".join(text.split())
+
+
+@pytest.mark.parametrize("text, sentence, speaker", [
+    # a surname that reads as a pronoun or a common word is shown by the full name the article uses
+    ("“It is fine,” says 41-year-old You Tianlong, who works at a university.\n\nPrices rose. Jobs are scarce. Firms hire less. "
+     "Wages fell.\n\nThe competition is fierce. You, the university employee, is watching with dismay. “Chinese society is so competitive.”\n\n"
+     "\"It's inevitable,\" he adds resignedly.",
+     "“Chinese society is so competitive.”", "You Tianlong"),
+    ("Prime Minister Theresa May met the unions on Monday.\n\nTalks stalled. Nobody moved. Wages fell. Prices rose.\n\n"
+     "Trade fell. May, the leader, was grim. “We will not leave without a deal.”\n\n"
+     "\"It is final,\" she adds.", "“We will not leave without a deal.”", "Theresa May"),
+])
+def test_a_speaker_that_reads_as_a_pronoun_is_shown_by_full_name(text, sentence, speaker):
+    """"You, quoted:" reads as the pronoun; "You Tianlong, quoted:" says who speaks."""
+    kind, said = who(text, sentence)
+    assert kind == QUOTED and said.endswith(speaker)
+
+
+def test_a_pronoun_or_common_word_is_never_a_speaker():
+    """"You, quoted:" reads as the pronoun: without a full name in the article, no speaker."""
+    text = "The market fell. You said it yourself: “Prices will rise again soon.”"
+    kind, speaker = who(text, "You said it yourself: “Prices will rise again soon.”")
+    assert speaker is None or speaker.lower() not in {"you", "it", "this", "they", "we", "i"}
+
+
+@pytest.mark.parametrize("text, sentence", [
+    # a phone call, not speech: "called X to complain"
+    ("Sales rose. According to company statistics, about one out of every 200 customers have called AppleCare to complain about the antenna.",
+     "According to company statistics, about one out of every 200 customers have called AppleCare to complain about the antenna."),
+    # a participle with its agent: the media's word, the sentence the article's
+    ("Sales rose. Apple's response to the issue, dubbed \"Antennagate\" by the media, was first to recommend holding the phone differently.",
+     "Apple's response to the issue, dubbed \"Antennagate\" by the media, was first to recommend holding the phone differently."),
+])
+def test_sentences_that_only_look_like_speech_stay_the_articles_own(text, sentence):
+    assert who(text, sentence) == (OWN, None)

@@ -18,6 +18,7 @@ from app.answer.citations import verify_quote
 from app.answer.compare import STANCES, CompareRow, compare, contrast, template_claim, usable_claim
 from app.answer.results import NOT_ADDRESSED, NOT_JUDGED
 from app.answer.stance import LABELS, judge_cues, parse_schema_reply
+from app.answer.voice import voiced
 from app.answer.topics import suggest_topics
 from app.cli.main import cli
 from app.llm.stub import StubModel
@@ -78,7 +79,7 @@ def test_rows_are_verbatim_evidence_numbered_by_article_id(stub_pipe):
     speaking = [r for r in res.rows if r.stance != NOT_ADDRESSED]
     assert len(speaking) >= 3, "most articles discuss export controls"
     for r in speaking:
-        assert 1 <= len(r.quotes) and r.viewpoint == next(q.text for q in r.quotes if q.role == "key")
+        assert 1 <= len(r.quotes) and r.viewpoint == voiced(next(q for q in r.quotes if q.role == "key"))  # with whose words
         art = stub_pipe.article(r.article_id)
         for q in r.quotes:
             assert verify_quote(art.text, q.text, q.start, q.end)

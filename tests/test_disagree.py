@@ -87,6 +87,7 @@ def test_the_answer_says_the_sources_differ_with_each_value_its_outlet_and_date(
                                                                     ("5,140 and 5,200 migrants", ("record",))}
     texts = {q.text for p in res.perspectives for q in p.quotes}
     assert all(d["quote"] in texts and d["citation"] >= 1 for d in entries)  # verbatim, cited
+    assert {(d["articles"][0], d["sources"][0]) for d in entries} == {("crossings", "Vox, 13 May 2019"), ("record", "Newsmax, 13 May 2019")}
 
 
 def test_json_and_compare_carry_the_disagreement(border, make_pipe, tmp_path):

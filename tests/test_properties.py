@@ -144,7 +144,8 @@ def test_sentence_spans_slice_exactly_and_cover_every_word(text, cut):
 INSIDE = ["chips", "the state", "said", "Mr. Liang", "Mrs. Ng", "Dr. Ruth Lee", "Steven T. Mnuchin", "Lt. Gen. Ray Odom",
           "No. 3", "Jan. 5", "Sept. 30", "p. 4", "at 4 p.m. on Friday", "the U.S. and its allies", "e.g. chips",
           "Sen. Warren", "J. R. R. Tolkien", "“a Sputnik moment”", "(see Art. 5)", "Gov. Newsom", "5.5 percent"]
-OPENERS = ["The", "Chips", "“We", "\"They", "In 2024", "Mr. Liang", "No one", "‘Fine", "It"]
+OPENERS = ["The", "Chips", "“We", "\"They", "In 2024", "Mr. Liang", "No one", "‘Fine", "It", "U.S. officials", "Dr. Ruth Lee",
+           "Jan. 5 was", "No. 3 is", "Steven T. Mnuchin", "“U.S. chips"]
 CLOSERS = [".", "!", "?", ".”", "?”", ".\"", "!’", ".)", "…"]
 
 

@@ -27,9 +27,9 @@ from app.answer import disagree, prompts, support, timing
 from app.answer.citations import cited_numbers, clean_citations, verify_quote
 from app.answer.question import clean_question
 from app.answer.results import ADDRESSES, MENTIONS, NOT_ADDRESSED_TEXT, SILENT, AskResult, Evidence, Perspective, SourcePassage, voice_of
-from app.answer.dated import named
+from app.answer.dated import named, source_note
 from app.answer.leaning import with_context
-from app.answer.voice import voiced
+from app.answer.voice import BORROWED, borrowed_voice, voiced
 from app.errors import ModelCrashed
 from app.llm import GenerationStats
 from app.llm.loader import DEFAULT_MODEL_PARAMETERS
@@ -125,10 +125,13 @@ NAMED = 6  # articles named in a list of the lead before the rest are counted (t
 def _names(cards: list[Perspective], limit: int = NAMED, cite: bool = False, by_date: bool = False, dated: bool = False) -> str:
     """The articles in the order given, or, when there are more than `limit`, the strongest
     `limit` and the rest counted by outlet and date; `dated`: each with its outlet and date
-    where known; `by_date`: the named ones in the order of their dates (a question about events)."""
+    where known, else (a long lead) their outlets and dates together after the last named one;
+    `by_date`: the named ones in the order of their dates (a question about events)."""
     ranked = cards if len(cards) <= limit else sorted(cards, key=lambda c: -_top_key(c))
     shown = sorted(ranked[:limit], key=lambda c: timing.date_key(c.source.date)) if by_date else ranked[:limit]
     names = [(named(c.label, c.source) if dated else f"«{c.label}»") + (f" [{c.citations[0]}]" if cite and c.citations else "") for c in shown]
+    if not dated and any(source_note(c.source) for c in shown):
+        names[-1] += f" ({group_by_source([c.source for c in shown])})"  # "«A» and «B» (Wikinews 2; Jan 2005 – Oct 2007)"
     rest = ranked[limit:]
     if rest:
         names.append(f"{len(rest)} more ({group_by_source([c.source for c in rest])})")
@@ -166,8 +169,8 @@ def lead(qt: QuestionTerms, cards: list[Perspective], total: int | None = None, 
     articles read for the question; `total` counts the whole corpus (the rest were not found
     discussing it, but for `nearby`, the sources of those that may); at most `limit` articles
     are named in each list; `weights`: the rarity of the question's terms (disagree.py). A lead
-    longer than the answer's length less room for the model's sentence names the quoted
-    articles' outlets and dates only, then none (rules.answer_chars, rules.model_room)."""
+    longer than the answer's length less room for the model's sentence gives the listed articles'
+    outlets and dates together, the quoted ones' each (rules.answer_chars, rules.model_room)."""
     for detail in (2, 1):
         text = _lead(qt, cards, total, limit, nearby, weights, detail, rules)
         if len(text) <= rules.answer_chars - rules.model_room:
@@ -177,8 +180,9 @@ def lead(qt: QuestionTerms, cards: list[Perspective], total: int | None = None, 
 
 def _lead(qt: QuestionTerms, cards: list[Perspective], total: int | None, limit: int, nearby: list | None,
           weights: list[float] | None, detail: int, rules: Rules) -> str:
-    """The lead at a level of detail: 2, every named article with its outlet and date; 1, only
-    the quoted ones, and fewer differing values; 0, none, and one "Most direct" line."""
+    """The lead at a level of detail: 2, every named article with its outlet and date; 1, the
+    quoted ones, the listed ones' outlets and dates together, and fewer differing values; 0, as 1
+    with one "Most direct" line."""
     dated = detail >= 2
     total = total or len(cards)
     nearby = nearby or []
@@ -201,13 +205,13 @@ def _lead(qt: QuestionTerms, cards: list[Perspective], total: int | None, limit:
         unsure = f" {_names(unnamed, limit, by_date=events, dated=dated)} may not address it." if unnamed else ""
         return text + unsure + quiet
     if not addressing:  # only unsure articles: say so rather than name any of them as addressing it
-        return "No article clearly addresses this; the closest sentences are below." + quiet + " Closest: " + _strongest(cards, 1, qt, detail > 0)[0]
+        return "No article clearly addresses this; the closest sentences are below." + quiet + " Closest: " + _strongest(cards, 1, qt)[0]
     verb = "addresses" if len(addressing) == 1 else "address"
     parts = [f"{len(addressing)} of {total} articles {verb} this: " + _names(addressing, limit, cite=True, by_date=events, dated=dated) + "."]
     if mentioning:
         parts.append(f"{_names(mentioning, limit, by_date=events, dated=dated)} may not address it (closest sentences below).")
     head = " ".join(parts) + quiet + " Most direct: "
-    direct = _strongest(cards, rules.most_direct if detail else 1, qt, detail > 0)
+    direct = _strongest(cards, rules.most_direct if detail else 1, qt)
     while len(direct) > 1 and len(head) + sum(len(d) + 7 for d in direct) > rules.answer_chars:
         direct.pop()  # a long lead keeps its most direct quote and drops the next
     return head + " Next: ".join(direct)
@@ -239,7 +243,7 @@ def _top_key(card: Perspective) -> float:
     return max((q.score for q in card.quotes if q.role == "key"), default=0.0)
 
 
-def _strongest(cards: list[Perspective], n: int, qt: QuestionTerms | None = None, dated: bool = True) -> list[str]:
+def _strongest(cards: list[Perspective], n: int, qt: QuestionTerms | None = None) -> list[str]:
     """The `n` articles whose best key sentence ranks highest for the question (not the ones
     strongest for the silence rule), each with its most direct quote; an unsure article never
     comes before one said to address the question (and only when none does), nor, for a
@@ -251,7 +255,7 @@ def _strongest(cards: list[Perspective], n: int, qt: QuestionTerms | None = None
                     key=lambda i: (timing.in_time(cards[i].source.date, asked) is False, -_top_key(cards[i])))
     chosen: dict[str, str] = {}  # quote -> line: an article repeating another's sentence adds nothing
     for i in ranked:
-        line = _most_direct(cards[i], dated) + ("" if chosen else timing.elsewhere_note(asked, cards[i].source.date))
+        line = _most_direct(cards[i]) + ("" if chosen else timing.elsewhere_note(asked, cards[i].source.date))
         chosen.setdefault(" ".join(_best_key(cards[i]).text.split()), line)
         if len(chosen) == n:
             break
@@ -262,12 +266,12 @@ def _best_key(card: Perspective) -> Evidence:
     return max((q for q in card.quotes if q.role == "key"), key=lambda q: q.score)  # the best, not the first in reading order
 
 
-def _most_direct(card: Perspective, dated: bool = True) -> str:
+def _most_direct(card: Perspective) -> str:
     key = _best_key(card)
     after = min((q for q in card.quotes if q.start >= key.end), key=lambda q: q.start, default=None)
     gap = " … later: " if after and after.start - key.end > 3 else " "  # paragraphs later (evidence.later_turn)
     turned_down = f"{gap}{voiced(after)} [{after.citation}]" if after and qualifies_previous(after.text) else ""
-    return f"{named(card.label, card.source) if dated else f'«{card.label}»'}: {with_context(card.quotes, key)}{turned_down}"
+    return f"{named(card.label, card.source)}: {with_context(card.quotes, key)}{turned_down}"
 
 
 def _nearby_note(nearby: list) -> str:
@@ -342,7 +346,7 @@ def _fact_lead(cards: list[Perspective], qt: QuestionTerms, limit: int = NAMED, 
     also = [c for c in cards if c is not best and c.status == ADDRESSES and timing.in_time(c.source.date, asked) is not False and agrees(c)]
     tail = f" Also in {_names(also, limit, by_date=timing.about_events(qt.text), dated=detail >= 2)}." if also else ""
     elsewhere = timing.elsewhere_note(asked, best.source.date)
-    return f"{named(best.label, best.source) if detail else f'«{best.label}»'}: {quote}{tail}{elsewhere}"
+    return f"{named(best.label, best.source)}: {quote}{tail}{elsewhere}"
 
 
 # -- model calls: one batch, each reply checked -------------------------------------------
@@ -442,6 +446,8 @@ def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, qu
         cites = set(cited_numbers(sentence))
         cited = [x for x in evidence if x.citation in cites] or evidence
         verdict = support.check(sentence, [x.text for x in cited], question=question, titles=titles, rules=rules)
+        if verdict.ok and borrowed_voice(sentence, cited):
+            verdict = support.Verdict(False, BORROWED)  # "In short" over a quoted voice's words: the article's view it is not
         if not verdict.ok:
             spent.dropped += 1
             spent.reasons.append(verdict.reason.split(":")[0])  # the kind of failure, never the refused words

@@ -24,8 +24,10 @@ from typing import Iterator
 from app.answer import calibration, disagree, prompts, support
 from app.answer.question import clean_question
 from app.answer.ask import group_by_source
+from app.answer.dated import named
 from app.answer.results import ADDRESSES, MENTIONS, NOT_ADDRESSED, NOT_JUDGED, SILENT, CompareResult, CompareRow, Evidence, voice_of
 from app.answer.stance import DEFAULT_METHOD, LABELS, METHODS, Scorer, judge, judge_schema
+from app.answer.voice import borrowed_voice, voiced
 from app.corpus.chunks import sentence_spans
 from app.errors import InputError
 from app.llm import GenerationStats
@@ -86,7 +88,7 @@ NAMED = 6  # rows named in one list of the contrast before the rest are counted
 def _names(rows: list[CompareRow]) -> str:
     """The rows' articles, or, when more than NAMED, the strongest NAMED and the rest counted."""
     shown = rows if len(rows) <= NAMED else sorted(rows, key=lambda r: -r.best_score)[:NAMED]
-    names = [f"«{r.label}»" for r in shown]
+    names = [named(r.label, r.source) for r in shown]  # "«Title…» (Vox, 13 May 2019)"
     if len(rows) > NAMED:
         names.append(f"{len(rows) - NAMED} more ({group_by_source([r.source for r in rows if r not in shown])})")
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -191,7 +193,7 @@ def _row(pipe, ev, quotes: list[Evidence], claim: str, mode: str, method: str, s
         row.quotes = []
         return row
     key = next(q for q in quotes if q.role == "key")
-    row.status, row.viewpoint, row.viewpoint_source = ev.status, key.text, "evidence"
+    row.status, row.viewpoint, row.viewpoint_source = ev.status, voiced(key), "evidence"  # "Kudlow, quoted: “…”", never bare
     if mode == NOT_JUDGED or not claim:
         row.stance, row.method = NOT_JUDGED, "not judged"
         return row
@@ -200,7 +202,8 @@ def _row(pipe, ev, quotes: list[Evidence], claim: str, mode: str, method: str, s
     row.stance, row.scores, row.method = j.stance, j.scores, j.method + (" (forced, unreliable)" if mode == "forced" else "")
     written = j if method == "schema" else judge_schema(pipe.model, claim, art.title, excerpts)
     said = _first_sentence(written.viewpoint) if written.viewpoint else ""
-    if said and support.check(said, [q.text for q in quotes], question=claim, titles=[art.title, art.label], rules=pipe.rules).ok:
+    if said and support.check(said, [q.text for q in quotes], question=claim, titles=[art.title, art.label], rules=pipe.rules).ok \
+            and not borrowed_voice(said, quotes):
         row.viewpoint, row.viewpoint_source = said, "model"
     return row
 
@@ -267,7 +270,8 @@ def _summary(pipe: Pipeline, subject: str, rows: list[CompareRow]) -> str:
     reply = "".join(pipe.model.generate(prompts.render("compare_contrast", claim=subject, notes=notes), max_tokens=60, temperature=0.0, stats=stats))
     for sentence in support.whole_sentences(reply, 1):
         if support.check(sentence, [q.text for r in speaking for q in r.quotes], question=subject,
-                         titles=[r.title for r in rows] + [r.label for r in rows], rules=pipe.rules).ok:
+                         titles=[r.title for r in rows] + [r.label for r in rows], rules=pipe.rules).ok \
+                and not borrowed_voice(sentence, [q for r in speaking for q in r.quotes]):
             return sentence
     return ""
 

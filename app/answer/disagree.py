@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from app.answer import timing
-from app.answer.dated import source_note
+from app.answer.dated import UNKNOWN, named, source_note
 from app.answer.results import ADDRESSES, SILENT, Disagreement, Evidence, Perspective
 from app.answer.values import WORD_NUMBERS, Value, comparable, compatible, dates_in, names_in, numbers_in
 from app.corpus.lexicon import STOPWORDS
@@ -279,7 +279,7 @@ def _earliest(group: list[_Answer]) -> tuple:
 def _entry(group: list[_Answer]) -> Disagreement:
     first = min(group, key=lambda a: a.quote.citation)
     return Disagreement(value=_value_text(group), articles=[a.card.article_id for a in group], quote=first.quote.text,
-                        citation=first.quote.citation)
+                        citation=first.quote.citation, sources=[source_note(a.card.source) for a in group])
 
 
 def _value_text(group: list[_Answer]) -> str:
@@ -323,5 +323,7 @@ def _when(groups: list[list[_Answer]]) -> str:
 
 
 def _source(a: _Answer) -> str:
-    """"Wikinews, 18 Jan 2005 [1]"; the article's «label» when its outlet is unknown."""
-    return f"{source_note(a.card.source) or f'«{a.card.label}»'} [{a.quote.citation}]"
+    """"Wikinews, 18 Jan 2005 [1]"; the article's «label» (with its date, if known) when its
+    outlet is unknown."""
+    outlet = a.card.source.outlet not in ("", UNKNOWN)
+    return f"{source_note(a.card.source) if outlet else named(a.card.label, a.card.source)} [{a.quote.citation}]"

@@ -66,6 +66,7 @@ class Disagreement:
     articles: list[str]
     quote: str
     citation: int
+    sources: list[str] = field(default_factory=list)  # each article's outlet and date ("Vox, 13 May 2019"), as `articles`
 
 
 @dataclass
@@ -161,7 +162,7 @@ class CompareRow:
     scores: dict = field(default_factory=dict)
     best_score: float = 0.0
     method: str = ""  # how the stance was decided: a stance method, "relevance", or "not judged"
-    viewpoint_source: str = ""  # "model" (checked) or "evidence" (the key sentence)
+    viewpoint_source: str = ""  # "model" (checked) or "evidence" (the key sentence, with whose words it gives)
     source: Source = field(default_factory=Source)
 
 

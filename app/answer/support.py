@@ -85,7 +85,7 @@ def check(sentence: str, cited: list[str], *, question: str = "", titles: list[s
         new = sorted({w for w in content if w not in have})
         if len(new) > rules.max_new_words:
             return Verdict(False, f"adds {len(new)} words of its own")
-    if bool(_NEGATION.search(plain)) != bool(_NEGATION.search(_closest(plain, cited))):
+    if bool(_NEGATION.search(plain)) != bool(_NEGATION.search(closest(plain, cited))):
         return Verdict(False, "negation differs from the evidence")
     added = {m.group(0).lower() for m in _JUDGEMENT.finditer(plain)} - {m.group(0).lower() for m in _JUDGEMENT.finditer(evidence)}
     if added:
@@ -93,7 +93,8 @@ def check(sentence: str, cited: list[str], *, question: str = "", titles: list[s
     return Verdict(True)
 
 
-def _closest(sentence: str, cited: list[str]) -> str:
+def closest(sentence: str, cited: list[str]) -> str:
+    """The cited sentence that shares the most words with `sentence`."""
     words = _words(sentence)
     return max(cited, key=lambda c: len(words & _words(c)))
 

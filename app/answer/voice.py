@@ -6,7 +6,9 @@ itself ("“…,” said Grassley." needs no second "Grassley"); the article's o
 shown bare (the card, row or line already names the article); words the article gives to
 someone it does not name are marked "unattributed" only when they stand in quotation marks,
 since a sentence of reported speech says who speaks itself ("Some people pointed to…").
-Machines get the voice whole (`whose`, the JSON's voice and speaker).
+Machines get the voice whole (`whose`, the JSON's voice and speaker). A model-written
+sentence that restates someone's quoted words without naming them would give them to the
+article: `borrowed_voice` finds that, and the callers drop the sentence.
 Not here: deciding the voice (attribution.py), HTML (app/ui/html.py), layout (app/render).
 """
 
@@ -14,11 +16,13 @@ from __future__ import annotations
 
 import re
 
+from app.answer import support
 from app.answer.citations import quoted
 from app.answer.results import Evidence
 from app.corpus.attribution import QUOTED, UNATTRIBUTED
 
 UNATTRIBUTED_LABEL = "unattributed"
+BORROWED = "gives a quoted voice as the article's own"  # the reason a model sentence is dropped (JSON dropped_reasons)
 _QUOTE_MARK = re.compile(r"[“”\"«»„]")
 
 
@@ -53,3 +57,17 @@ def voiced(q: Evidence) -> str:
     """The quote in marks, led by whose words it carries: "Kudlow, quoted: “…”"."""
     said = voice_label(q)
     return f"{said}: {quoted(q.text)}" if said else quoted(q.text)
+
+
+def borrowed_voice(sentence: str, evidence: list[Evidence]) -> str:
+    """Whose words a model-written sentence restates without saying so: the speaker of the
+    quote it is closest to when the sentence does not name them ("The tariffs will hurt." over
+    Kudlow's “Tariffs will hurt,” he said), "unattributed" for a quotation of someone unnamed;
+    "" when it restates the article's own words or names the speaker."""
+    if not evidence:
+        return ""
+    text = support.closest(sentence, [q.text for q in evidence])
+    q = next(q for q in evidence if q.text == text)
+    if q.voice == QUOTED and q.speaker:
+        return "" if _names(sentence, q.speaker) else q.speaker
+    return UNATTRIBUTED_LABEL if q.voice == UNATTRIBUTED and _QUOTE_MARK.search(q.text) else ""

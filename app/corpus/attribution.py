@@ -155,6 +155,7 @@ def _mask(text: str, a: int, b: int, quotes: list[_Quote]) -> str:
 
 
 _OBJECT_TO = re.compile(r"\s+(?:the |a |an |its |his |her |their )?(?:[\w’'.-]+\s+){0,3}?to\s+[a-z]")
+_AGENT_AFTER = re.compile(r"\s*(?:Q\s*,?\s*)?by\b")
 _CLAUSE_OPENERS = {"he", "she", "they", "it", "we", "i", "there", "this", "these", "those"}
 _SEPARATORS = re.compile(r"[,;:()\u2014\u2013]|\s-\s")
 
@@ -169,6 +170,8 @@ def _is_speech(word: str, before: str, after: str) -> bool:
     prev = words_before[-1].lower() if words_before else ""
     if prev in _BE or prev == "to" or prev in _DETERMINERS - {"of", "and", "that"} or prev.endswith(("'", "’", "’s", "'s")):
         return False
+    if _AGENT_AFTER.match(after):
+        return False  # a participle with its agent: "…, dubbed “Xgate” by the media, was…"
     if word in lexicon.SPEECH_VERBS:
         return True
     if word in lexicon.OBJECT_TO_VERBS and _OBJECT_TO.match(after):
@@ -178,7 +181,7 @@ def _is_speech(word: str, before: str, after: str) -> bool:
     if not rest or rest[0] == ":" or rest.startswith("Q") or "Q" in words[:5]:
         return True
     first = words[0].lower().strip(",.")
-    if first in ("that", "out") or (first == "for" and word.startswith(("call", "ask", "plead"))) or (first == "to" and word.startswith(("point", "spoke", "speak"))):
+    if first in ("that", "out") or (first in ("for", "on") and word.startswith(("call", "ask", "plead"))) or (first == "to" and word.startswith(("point", "spoke", "speak"))):
         return True
     if first in _CLAUSE_OPENERS or words[0][:1].isupper() or words[0][:1].isdigit() or "Q" in words:
         subject = _subject_before(before, len(before))
@@ -364,6 +367,12 @@ def cues(text: str, a: int, b: int, quotes: list[_Quote]) -> list[_Cue]:
     for m in _VAGUE_CUE.finditer(masked):
         found.append(_Cue(a + m.start(), "", 0))
     return sorted(found, key=lambda c: c.at)
+
+
+def _reads_as_word(speaker: str) -> bool:
+    """A one-word speaker a reader takes for a pronoun or a common word ("You, quoted:" for
+    Mr. You; "It", "This"): never shown alone."""
+    return " " not in speaker.strip() and speaker.strip().lower() in lexicon.FUNCTION_WORDS | lexicon.PRONOUNS
 
 
 def _same_person(a: str, b: str) -> bool:
@@ -592,6 +601,18 @@ class _Reading:
             return self._set(i, Attribution(UNATTRIBUTED))
         return self._set(i, Attribution(OWN))
 
+    def _full_name(self, word: str) -> str | None:
+        """The name the article gives in full for a speaker that alone reads as a common word
+        ("You" -> "You Jin", "May" -> "Jane May"): the word with a capitalised
+        neighbour, mid-sentence. None when the article has none."""
+        w = re.escape(word)
+        for m in re.finditer(rf"(?<![\w’'-])(?:{w}\s+[A-Z][\w’'-]+|[A-Z][\w’'-]+\s+{w})(?![\w’'-])", self.text):
+            before = self.text[:m.start()].rstrip()
+            other = m.group(0).replace(word, "", 1).strip()
+            if before and before[-1] not in ".!?“\"‘'«" and other.lower() not in lexicon.FUNCTION_WORDS:
+                return m.group(0)
+        return None
+
     def _hearsay_subject(self, i: int, best: _Cue) -> bool:
         """Whether the speaker is itself only reported on, by nobody named: "The attacker is
         reported to have jumped on stage… and claimed he was wrongfully imprisoned" (the claim
@@ -647,6 +668,9 @@ class _Reading:
         return any(len(self.text[max(q.start, s.start):min(q.end, s.end)].split()) >= MIN_QUOTE_WORDS for q in self._quoted_share(i)[1])
 
     def _set(self, i: int, found: Attribution) -> Attribution:
+        if found.speaker and _reads_as_word(found.speaker):
+            full = self._full_name(found.speaker)
+            found = Attribution(QUOTED, full) if full else Attribution(UNATTRIBUTED)
         self.speakers[i] = found.speaker
         self._kinds.append(found.kind)
         return found

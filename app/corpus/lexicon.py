@@ -126,8 +126,8 @@ SPEECH_VERBS_WITH_COMPLEMENT = frozenset({
 # paying", "urged the embassy to reconsider", "asked police to".
 OBJECT_TO_VERBS = frozenset({
     "advised", "advises", "advise", "asked", "asks", "ask", "urged", "urges", "urge", "implored",
-    "begged", "warned", "warns", "told", "tells", "called",
-})
+    "begged", "warned", "warns", "told", "tells",
+})  # not "called": "called the helpline to complain" is a phone call ("called on X to" is speech: attribution.py)
 # Verbs that attribute only after the clause they report: "…, found the survey's authors."
 INVERTED_ONLY = frozenset({"found", "finds"})
 # What "according to" may point at that is a record, not a speaker ("according to traffic

@@ -11,8 +11,9 @@ import json
 import textwrap
 from typing import TextIO
 
+from app.answer.dated import source_note
 from app.answer.results import MENTIONS, SILENT, AskResult, Perspective, unsure_text
-from app.answer.voice import voiced
+from app.answer.voice import BORROWED, voiced
 from app.corpus.articles import Source
 
 MODEL_NOTE = "model-written, checked against the quotes"
@@ -57,6 +58,7 @@ def card_text(p: Perspective) -> str:
 # Why the support check refused a sentence, in the reader's words (singular, plural); the
 # check's own terms ("names or cites no addressing article") stay in the JSON's dropped_reasons.
 _PLAIN_REASONS = {
+    BORROWED: ("it gave someone's quoted words as the article's own", "they gave someone's quoted words as the article's own"),
     "not a whole sentence": ("it was not a complete sentence", "they were not complete sentences"),
     "list item or prompt scaffolding": ("it was not a complete sentence", "they were not complete sentences"),
     "copies an article's title, says nothing of its own": ("it only repeated a title", "they only repeated a title"),
@@ -113,11 +115,12 @@ def to_json(obj) -> str:
 
 
 def _silent_lines(result: AskResult, named: int = 6) -> list[str]:
-    silent = [p.title for p in result.perspectives if p.status == SILENT]
+    silent = [p for p in result.perspectives if p.status == SILENT]
     lines = []
     if silent:
         rest = f" and {len(silent) - named} more" if len(silent) > named else ""
-        lines.append("- Read, and do not address this: " + "; ".join(f"*{t}*" for t in silent[:named]) + rest + ".")
+        shown = [f"*{p.title}*" + (f" ({source_note(p.source)})" if source_note(p.source) else "") for p in silent[:named]]
+        lines.append("- Read, and do not address this: " + "; ".join(shown) + rest + ".")
     if result.not_examined:
         lines.append(f"- Not found discussing it (not read closely): {len(result.not_examined)} more articles.")
     return lines

@@ -155,7 +155,10 @@ _STATUS_BADGE = {
 
 
 def byline_html(source) -> str:
-    parts = [v for v in (source.outlet, source.author, human_date(source.date)) if v and v != "unknown"]
+    """"Vox · Jane Roe · 13 May 2019" under a title; `source`: a Source, or its dict (a compare
+    row reaches the web app as a dict)."""
+    get = source.get if isinstance(source, dict) else lambda k, d="": getattr(source, k, d)
+    parts = [v for v in (get("outlet", ""), get("author", ""), human_date(get("date", ""))) if v and v != "unknown"]
     return f'<div class="pv-byline">{esc(" · ".join(parts))}</div>' if parts else ""
 
 
@@ -251,7 +254,7 @@ def sources_html(result, index_of: dict[str, int]) -> str:
     for p in result.passages:
         n = p.citation
         body = highlight(p.text, quote_spans(p, quotes))
-        by = [v for v in (sources[p.article_id].outlet, human_date(sources[p.article_id].date)) if v != "unknown"] if p.article_id in sources else []
+        by = [v for v in (sources[p.article_id].outlet, human_date(sources[p.article_id].date)) if v and v != "unknown"] if p.article_id in sources else []
         items.append(
             f'<div class="pv-src{" pv-cited" if n in cited else ""}" id="src-{n}" style="--accent:{color(index_of.get(p.article_id, 0))}">'
             f'<div class="pv-src-head"><span class="pv-num">{n}</span><b>{esc(p.title)}</b>'
@@ -363,11 +366,11 @@ def matrix_html(rows: list[dict], index_of: dict[str, int], pending: int = 0) ->
             middle = f'<td class="pv-stance">{_DISCUSSES[_status(r)]}</td><td>{_strength(r, strongest, accent)}</td>'
         trs.append(
             f'<tr><td><span class="pv-dot" style="--accent:{accent}"></span></td>'
-            f'<td class="pv-title">{esc(r["title"])}</td>{middle}<td>{ev or "<span class=pv-foot>—</span>"}</td></tr>'
+            f'<td class="pv-title">{esc(r["title"])}{byline_html(r.get("source") or {})}</td>{middle}<td>{ev or "<span class=pv-foot>—</span>"}</td></tr>'
         )
     trs += ['<tr><td></td><td colspan="4" class="pv-foot">reading…</td></tr>'] * pending
     head = "<th>Stance</th><th>Viewpoint</th>" if labelled else "<th>Discusses the topic?</th><th>Evidence</th>"
-    return (f'<table class="pv-table pv-matrix"><thead><tr><th></th><th>Article</th>{head}<th>Its own words (verbatim)</th></tr></thead>'
+    return (f'<table class="pv-table pv-matrix"><thead><tr><th></th><th>Article</th>{head}<th>What it says (verbatim; quoted voices named)</th></tr></thead>'
             f'<tbody>{"".join(trs)}</tbody></table>')
 
 
@@ -397,7 +400,7 @@ def _row_view(r: dict) -> str:
     """A row's viewpoint column: a checked model sentence, marked; never the evidence twice."""
     if r.get("viewpoint_source") == "model":
         return f'<small>model-written, checked:</small> {esc(r["viewpoint"])}'
-    return '<span class="pv-foot">its own words →</span>' if r["quotes"] else esc(r["viewpoint"])
+    return '<span class="pv-foot">its sentences →</span>' if r["quotes"] else esc(r["viewpoint"])
 
 
 def compare_note(result) -> str:
@@ -409,7 +412,7 @@ def compare_note(result) -> str:
         tested = (f"On {cal['rows']} test claims with known answers it was right {cal['accuracy']:.0%} of the time; "
                   f"always giving the most common answer scores {cal['majority']:.0%}.")
     if result.labels == "judged":
-        return f"Supports / opposes labels are the judgement of the model {model}. {tested} The quotes are the articles' own words."
+        return f"Supports / opposes labels are the judgement of the model {model}. {tested} The quotes are verbatim, each with whose words it gives."
     if result.labels == "forced":
         return f"Labels shown on request, but the model {model} is not good at this: {tested} Don't rely on them."
     if tested:
