@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 import snowballstemmer
 
-from app.corpus.lexicon import NAMED_KINDS, STOPWORDS, fold
+from app.corpus.lexicon import AMOUNT_VERBS, FACT_VERBS, NAMED_KINDS, STOPWORDS, fold
 
 _PER_THREAD = threading.local()  # one stemmer per thread (see _stemmer)
 _WORD = re.compile(r"U\.S\.|[A-Za-z][A-Za-z0-9'’]*|\d[\d,.]*%?")  # hyphens split: "US-China" is "US" and "China"
@@ -85,6 +85,13 @@ _FACT_START = re.compile(
     r"company|university|city|country|firm|model|is the name|was the name|are the names|were the names|did \w+ (say|call|tell|claim|predict|announce))|"
     r"in (what|which) (year|city|country)|name the\b)", re.I)
 _NUMBER_START = re.compile(r"^\s*(how (many|much|long|old)|what (year|month|date|number|percentage|share)|when\b|in what year)", re.I)
+
+
+# "What did the iPhone 3G cost…?", "What did Apple give owners…?": a subject of a few words,
+# then a verb that asks for a thing done or given (lexicon.FACT_VERBS).
+_DID_SUBJECT = r"^\s*what did (?:[\w’'&.-]+\s+){1,6}?"
+_DID_FACT = re.compile(_DID_SUBJECT + rf"(?:{'|'.join(sorted(FACT_VERBS))})\b", re.I)
+_DID_AMOUNT = re.compile(_DID_SUBJECT + rf"(?:{'|'.join(sorted(AMOUNT_VERBS))})\b", re.I)
 
 
 _DATE_START = re.compile(r"^\s*(when\b|what (year|month|date|day)|in (what|which) year)", re.I)
@@ -173,8 +180,8 @@ def analyse(question: str, related: Related | None = None, common: frozenset[str
         if s not in seen and s not in asked_as:
             seen[s] = form
     terms = tuple(Term(s, frozenset({s, *(related(form, s) if related else ())}), form or s) for s, form in seen.items())
-    kind = "fact" if _FACT_START.search(question) else "view"
-    wants_number = bool(_NUMBER_START.search(question))
+    kind = "fact" if _FACT_START.search(question) or _DID_FACT.search(question) else "view"
+    wants_number = bool(_NUMBER_START.search(question) or _DID_AMOUNT.search(question))
     answer_type = ""
     if kind == "fact":
         answer_type = ("date" if _DATE_START.search(question) else "age" if _AGE_START.search(question)
