@@ -57,3 +57,31 @@ def test_what_did_someone_give_or_cost_is_answered_as_a_fact(ferry_pipe, questio
 
 def test_what_did_someone_say_about_stays_a_question_about_views(ferry_pipe):
     assert ask(ferry_pipe, "What did the drivers and the council say about the ferry line?").kind == "view"
+
+
+@pytest.fixture(scope="module")
+def radios(tmp_path_factory):
+    """Two models of one radio, each with its price; a question names one of them."""
+    folder = tmp_path_factory.mktemp("radios")
+    _article(folder, "kestrel-4g-launch", "2008-06-09",
+             "Kestrel today launched the Kestrel 4G radio, a faster version of its handset radio. The price of the Kestrel 4G "
+             "is $199 in the US, with prices in other countries equal or below.\nThe Kestrel 4G goes on sale in July.")
+    _article(folder, "kestrel-5g-cases", "2010-07-16",
+             "Kestrel will give free cases to owners of the Kestrel 5G radio after complaints about its reception. "
+             "The cases were priced at US $29 before the announcement, but will be free to anyone with a Kestrel 5G.\n"
+             "Kestrel said only a small share of Kestrel 5G owners had complained.")
+    _article(folder, "kestrel-5g-launch", "2010-06-07",
+             "Kestrel unveiled the Kestrel 5G radio at its yearly conference. The Kestrel 5G has a new steel frame that acts "
+             "as an aerial.\nThe Kestrel 5G goes on sale in the US on June 24, starting at US $199.")
+    _article(folder, "kestrel-lawsuit", "2007-01-11",
+             "A network company sued Kestrel over the name of its radio, which it says it registered years before.\n"
+             "The company asked the court to stop Kestrel from selling radios under that name.")
+    return folder
+
+
+def test_an_article_on_another_model_does_not_answer_for_the_model_asked_about(radios, make_pipe, tmp_path):
+    pipe = make_pipe(radios, data_dir=tmp_path / "radio-data")
+    res = ask(pipe, "What did the Kestrel 4G cost in the United States?")
+    status = {p.article_id: p.status for p in res.perspectives}
+    assert status["kestrel-4g-launch"] == "addresses"
+    assert status["kestrel-5g-cases"] != "addresses"  # the 5G's cases, priced in US dollars: not the 4G's price

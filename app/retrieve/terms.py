@@ -21,7 +21,10 @@ import snowballstemmer
 from app.corpus.lexicon import AMOUNT_VERBS, FACT_VERBS, NAMED_KINDS, STOPWORDS, fold
 
 _PER_THREAD = threading.local()  # one stemmer per thread (see _stemmer)
-_WORD = re.compile(r"U\.S\.|[A-Za-z][A-Za-z0-9'’]*|\d[\d,.]*%?")  # hyphens split: "US-China" is "US" and "China"
+# Hyphens split: "US-China" is "US" and "China". A digit with capitals is a model's name, one
+# word ("iPhone 3G", "4K"): split, its "G" was dropped as too short and an article on another
+# model matched as well as one on the model asked about.
+_WORD = re.compile(r"U\.S\.|[A-Za-z][A-Za-z0-9'’]*|\d+[A-Z]{1,3}\b|\d[\d,.]*%?")
 NUMBER = re.compile(r"\b\d[\d,]*(?:\.\d+)?%?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|half|dozen)s?\b", re.I)
 
 
