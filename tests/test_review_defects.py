@@ -10,6 +10,8 @@ import pytest
 
 from app.answer.ask import ask
 
+CORPORA = Path(__file__).resolve().parent / "eval" / "corpora"
+
 
 def _article(folder: Path, name: str, date: str, body: str) -> None:
     (folder / f"{name}.md").write_text(f"---\ntitle: {name.replace('-', ' ').title()}\noutlet: Harbour Post\ndate: '{date}'\n---\n{body}\n",
@@ -85,3 +87,15 @@ def test_an_article_on_another_model_does_not_answer_for_the_model_asked_about(r
     status = {p.article_id: p.status for p in res.perspectives}
     assert status["kestrel-4g-launch"] == "addresses"
     assert status["kestrel-5g-cases"] != "addresses"  # the 5G's cases, priced in US dollars: not the 4G's price
+
+
+def test_a_fact_answer_names_every_article_shown_as_answering_it(make_pipe, tmp_path):
+    """The iPhone corpus: the best-ranked answer to "What did the iPhone 3G cost…" is another
+    model's price; the article that gives the 3G's own price must still be named, cited."""
+    pipe = make_pipe(CORPORA / "apple-iphone", data_dir=tmp_path / "iphone-data")
+    res = ask(pipe, "What did the iPhone 3G cost in the United States?")
+    assert res.kind == "fact"
+    addressing = [p for p in res.perspectives if p.status == "addresses"]
+    assert len(addressing) >= 2
+    for p in addressing:
+        assert f"«{p.label}»" in res.answer and p.citations[0] in res.answer_citations
