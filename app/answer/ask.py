@@ -199,6 +199,10 @@ def _lead(qt: QuestionTerms, cards: list[Perspective], total: int | None, limit:
         text = _fact_lead(cards, qt, limit, weights, detail)
         differ = disagree.find(qt, cards, weights, compact=not dated).text
         text += f" {differ}" if differ else ""
+        # An addressing article with another answer (not "also in" it) is still named, cited.
+        other = [c for c in addressing if f"«{c.label}»" not in text]
+        if other:
+            text += f" {_names(other, limit, cite=True, by_date=events, dated=dated)} also {'addresses' if len(other) == 1 else 'address'} it."
         if not addressing:  # its card says "may not address it": the lead does not state it as the answer
             text = "No article clearly answers this. Closest: " + text
         unnamed = [c for c in mentioning if f"«{c.label}»" not in text]

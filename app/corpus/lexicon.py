@@ -47,6 +47,16 @@ year years date day month time city place country reason reasons one ones old lo
 source sources outlet outlets author authors answer answers quote quotes
 """.split())
 
+# Verbs of "What did <someone> <verb>…?" that ask for a thing done, given or announced, not a
+# view ("What did Apple give owners…", "What did the committee recommend…"); "say", "think" and
+# "mean" are left out: "What did analysts say about the crisis?" asks for views.
+FACT_VERBS = frozenset("""
+give offer pay cost charge spend lend receive get buy sell do announce launch release unveil introduce recommend propose
+promise order ban approve
+""".split())
+# Of these, the verbs that ask for an amount ("What did the phone cost…?").
+AMOUNT_VERBS = frozenset("cost charge pay spend lend".split())
+
 # Kinds of thing whose names hold the kind's noun ("Zenith University", "Bank of Leeds", "North
 # Airlines"): "Which university…?" is answered by such a name, not by any name.
 NAMED_KINDS = frozenset("""

@@ -23,7 +23,7 @@ from app.corpus.articles import Article
 from app.corpus.chunks import CHUNKER_VERSION, sentence_spans
 from app.retrieve.terms import stems, written_stems
 
-FORMAT = f"c{CHUNKER_VERSION}.w2"  # bump when stems() changes
+FORMAT = f"c{CHUNKER_VERSION}.w3"  # bump when stems() changes
 
 
 def sentence_words(article: Article) -> list[set[str]]:

@@ -18,10 +18,13 @@ from typing import Callable, Iterable
 
 import snowballstemmer
 
-from app.corpus.lexicon import NAMED_KINDS, STOPWORDS, fold
+from app.corpus.lexicon import AMOUNT_VERBS, FACT_VERBS, NAMED_KINDS, STOPWORDS, fold
 
 _PER_THREAD = threading.local()  # one stemmer per thread (see _stemmer)
-_WORD = re.compile(r"U\.S\.|[A-Za-z][A-Za-z0-9'’]*|\d[\d,.]*%?")  # hyphens split: "US-China" is "US" and "China"
+# Hyphens split: "US-China" is "US" and "China". A digit with capitals is a model's name, one
+# word ("iPhone 3G", "4K"): split, its "G" was dropped as too short and an article on another
+# model matched as well as one on the model asked about.
+_WORD = re.compile(r"U\.S\.|[A-Za-z][A-Za-z0-9'’]*|\d+[A-Z]{1,3}\b|\d[\d,.]*%?")
 NUMBER = re.compile(r"\b\d[\d,]*(?:\.\d+)?%?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|half|dozen)s?\b", re.I)
 
 
@@ -85,6 +88,13 @@ _FACT_START = re.compile(
     r"company|university|city|country|firm|model|is the name|was the name|are the names|were the names|did \w+ (say|call|tell|claim|predict|announce))|"
     r"in (what|which) (year|city|country)|name the\b)", re.I)
 _NUMBER_START = re.compile(r"^\s*(how (many|much|long|old)|what (year|month|date|number|percentage|share)|when\b|in what year)", re.I)
+
+
+# "What did the iPhone 3G cost…?", "What did Apple give owners…?": a subject of a few words,
+# then a verb that asks for a thing done or given (lexicon.FACT_VERBS).
+_DID_SUBJECT = r"^\s*what did (?:[\w’'&.-]+\s+){1,6}?"
+_DID_FACT = re.compile(_DID_SUBJECT + rf"(?:{'|'.join(sorted(FACT_VERBS))})\b", re.I)
+_DID_AMOUNT = re.compile(_DID_SUBJECT + rf"(?:{'|'.join(sorted(AMOUNT_VERBS))})\b", re.I)
 
 
 _DATE_START = re.compile(r"^\s*(when\b|what (year|month|date|day)|in (what|which) year)", re.I)
@@ -166,7 +176,7 @@ Related = Callable[[str, str], Iterable[str]]  # (written form, stem) -> stems o
 
 def question_kind(question: str) -> str:
     """"fact" (asks for one specific fact: who, when, how many…) or "view"."""
-    return "fact" if _FACT_START.search(question) else "view"
+    return "fact" if _FACT_START.search(question) or _DID_FACT.search(question) else "view"
 
 
 def analyse(question: str, related: Related | None = None, common: frozenset[str] = frozenset()) -> QuestionTerms:
@@ -179,7 +189,7 @@ def analyse(question: str, related: Related | None = None, common: frozenset[str
             seen[s] = form
     terms = tuple(Term(s, frozenset({s, *(related(form, s) if related else ())}), form or s) for s, form in seen.items())
     kind = question_kind(question)
-    wants_number = bool(_NUMBER_START.search(question))
+    wants_number = bool(_NUMBER_START.search(question) or _DID_AMOUNT.search(question))
     answer_type = ""
     if kind == "fact":
         answer_type = ("date" if _DATE_START.search(question) else "age" if _AGE_START.search(question)
