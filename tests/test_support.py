@@ -88,3 +88,13 @@ def test_a_number_absent_from_the_evidence_is_never_accepted(n):
     for shown in (str(n), f"{n:,}"):
         sentence = f"DeepSeek’s V3 model was developed with {shown} H800 chips from Nvidia."
         assert not check(sentence, EVIDENCE, question=QUESTION).ok
+
+
+def test_a_sentence_that_changes_which_way_a_figure_moved_is_refused():
+    """The bundled model wrote "the iPhone 3GS' price will remain at US $99" over "will be reduced
+    to US $99", and it was shown as checked: a word of change (or of none) must be the evidence's."""
+    evidence = ["The iPhone 3GS's price will be reduced to US $99, and the iPhone 3G will be discontinued."]
+    remained = check("The iPhone 3G will be discontinued and the iPhone 3GS' price will remain at US $99.", evidence)
+    assert not remained.ok and "remain" in remained.reason
+    assert not check("The iPhone 3GS's price will rise to US $99.", evidence).ok
+    assert check("The iPhone 3GS's price will be reduced to US $99.", evidence).ok

@@ -7,6 +7,8 @@ sees it. A sentence fails when
 - too few of its content words come from them, or more than two are its own (it says
   something they do not),
 - it negates what they state, or states what they negate (the cases a cue word shows),
+- it says something rose, fell or stayed the same where they do not ("remain at $99" for
+  "reduced to $99"),
 - it adds a judgement or a prescription they do not make ("should", "must", "a concern"),
 - it is a fragment, a question, a list item or a copy of the prompt's scaffolding.
 Also: cutting a model reply into whole sentences (never mid-sentence), without repeats.
@@ -20,13 +22,14 @@ import re
 from dataclasses import dataclass
 
 from app.corpus.chunks import sentence_spans
-from app.corpus.lexicon import NEGATIONS, fold
+from app.corpus.lexicon import CHANGE_WORDS, NEGATIONS, fold
 from app.retrieve.terms import numbers, stem, stems
 from app.rules import RULES, Rules
 
 # Words that turn a report into a judgement or a prescription; the evidence must have them too.
 _JUDGEMENT = re.compile(r"\b(should|must|ought|need(s|ed)? to|have to|has to|lesson|concern(s|ed|ing)?|worr(y|ies|ied)|proves?|clearly|undoubtedly)\b", re.I)
 _NEGATION = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, NEGATIONS), key=len, reverse=True)) + r")\b|n[’']t\b", re.I)
+_CHANGE = frozenset(stems(" ".join(CHANGE_WORDS)))
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9’'-]*[A-Za-z0-9]|\b[A-Z]\b")
 _CITATIONS_FIRST = re.compile(r"^(?:\s*\[\d+\])+")
 _ENDS_WHOLE = re.compile(r"[.!?…][\"'”’»)\]]*(?:\s*\[\d+\])*$")
@@ -87,6 +90,9 @@ def check(sentence: str, cited: list[str], *, question: str = "", titles: list[s
             return Verdict(False, f"adds {len(new)} words of its own")
     if bool(_NEGATION.search(plain)) != bool(_NEGATION.search(closest(plain, cited))):
         return Verdict(False, "negation differs from the evidence")
+    moved = (_words(plain) & _CHANGE) - _words(evidence)
+    if moved:
+        return Verdict(False, f"says something changed (or did not) where the evidence does not: {sorted(moved)[0]}")
     added = {m.group(0).lower() for m in _JUDGEMENT.finditer(plain)} - {m.group(0).lower() for m in _JUDGEMENT.finditer(evidence)}
     if added:
         return Verdict(False, f"adds a judgement the evidence does not make: {sorted(added)[0]}")

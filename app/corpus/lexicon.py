@@ -71,6 +71,14 @@ NEGATIONS = frozenset("""
 not no never neither nor without cannot hardly none nothing nobody isn't wasn't aren't weren't doesn't didn't don't won't can't
 couldn't shouldn't wouldn't lack lacks lacking failed fails
 """.split())
+# Words that say which way something moved, or that it did not ("reduced to $99" is not
+# "remained at $99"): a model sentence may not add one its evidence does not use.
+CHANGE_WORDS = frozenset("""
+remain remained remains stay stayed stays unchanged steady still kept rise rose risen rising raise raised increase increased
+grow grew grown climb climbed jump jumped soar soared surge surged gain gained fall fell fallen drop dropped decline declined
+decrease decreased reduce reduced cut lower lowered slash slashed sink sank plunge plunged slump slumped double doubled
+triple tripled halve halved
+""".split())
 # Words that set a claim against another ("…rather than…", "despite…").
 CONTRARY = ("instead", "rather than", "despite")
 # Words that qualify a claim ("but", "on the other hand").
