@@ -290,3 +290,62 @@ def test_unsure_rows_say_may_not_address_it_in_the_terminal_markdown_and_web(stu
     assert "only touches" not in table(res) + to_markdown(res)
     rows = [asdict(r) for r in res.rows]  # as the web tab passes them
     assert matrix_html(rows, {}).count(">may not address it</span>") == len(unsure)
+
+
+def _tram_article(folder, name: str, title: str, outlet: str, day: int, body: str) -> None:
+    (folder / f"{name}.md").write_text(f"---\ntitle: {title}\noutlet: {outlet}\ndate: '2023-03-0{day}'\n---\n{body}\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def tram(tmp_path_factory):
+    """A small made-up corpus: every article names the tram; two are about its fares, the
+    others about a depot fire, a new stop, a driver's rescue, and a student discount whose
+    title alone names the fares."""
+    folder = tmp_path_factory.mktemp("tram")
+    _tram_article(folder, "fares-rise", "Tram fares to rise by a fifth", "Harbour Post", 1,
+                  "The Lakeford tram will charge more from April. A single ticket on the Lakeford tram will cost 2.40 euros, up from "
+                  "2.00, the transport board said on Monday.\n\nCommuters said the higher fares would hurt families who use the tram "
+                  "every day. The board said ticket income no longer covers the cost of running the line.")
+    _tram_article(folder, "fares-fair", "Why the new tram fares are fair", "Valley Courier", 2,
+                  "Lakeford's tram riders have paid too little for too long. The new fares still leave a monthly ticket cheaper than "
+                  "parking in the centre.\n\nFares on the Lakeford tram have not changed in nine years, while wages and energy bills rose. "
+                  "Asking riders to pay 40 cents more for a ticket is a fair price for a reliable service.")
+    _tram_article(folder, "depot-fire", "Fire damages tram depot", "Harbour Post", 3,
+                  "A fire broke out overnight in the Lakeford tram depot, damaging two carriages and a workshop roof.\n\nFirefighters "
+                  "from three stations fought the blaze for four hours. Nobody was hurt, and investigators are looking at an electrical "
+                  "fault in the workshop.")
+    _tram_article(folder, "new-stop", "Tram line gets a stop at the hospital", "Valley Courier", 4,
+                  "The Lakeford tram will stop at the regional hospital from the summer, after builders finished the new platform this "
+                  "week.\n\nThe platform has a lift and a covered waiting area. Hospital staff and patients had asked for a stop for years, "
+                  "and the council approved the plans in 2021.")
+    _tram_article(folder, "driver-award", "Driver honoured for rescue", "Lakeford Daily", 5,
+                  "A Lakeford driver who stopped her carriage to help a man who had collapsed on the platform was honoured by the mayor "
+                  "on Friday.\n\nPassengers said the driver gave first aid until an ambulance arrived. The man has since recovered in "
+                  "hospital, and thanked the crew in a letter to the newspaper.")
+    _tram_article(folder, "students", "Students keep cheap tram fares", "Lakeford Daily", 6,
+                  "The council agreed on Tuesday that students will keep their discount on the Lakeford tram.\n\nThe decision follows "
+                  "a long campaign by the student union, which collected four thousand signatures.")
+    return folder
+
+
+def test_a_row_that_never_approaches_the_topic_says_it_does_not_address_it(tram, make_pipe, tmp_path):
+    """Compare hedged every such row ("may not address it"): the tram's name carried its score.
+    The depot fire never mentions a ticket, a fare or a price, and scores well behind."""
+    res = compare(make_pipe(tram, data_dir=tmp_path / "tram-data"), "the price of a tram ticket", labels="off")
+    rows = {r.article_id: r for r in res.rows}
+    fire = rows["depot-fire"]
+    assert (fire.stance, fire.viewpoint, fire.quotes) == (NOT_ADDRESSED, "Does not address this topic.", [])
+    assert "«Fire damages tram depot» (Harbour Post, 3 Mar 2023)" in res.contrast["silent"][0]  # "… do not address it."
+    for on_topic in ("fares-rise", "fares-fair"):
+        assert rows[on_topic].stance != NOT_ADDRESSED and rows[on_topic].quotes
+
+
+def test_a_row_whose_title_or_text_uses_the_topics_own_word_is_never_flatly_not_addressed(tram, make_pipe, tmp_path):
+    """Even when the share rule would allow it for every row, an article that names the topic's
+    distinctive word (the students' article in its title only) is at worst "may not address it"."""
+    pipe = make_pipe(tram, data_dir=tmp_path / "tram-data")
+    pipe.rules = pipe.rules.with_(topic_absent_share=1.01)
+    pipe.evidence = EvidenceFinder(pipe.retriever, pipe.sentences, pipe.rules, words=pipe.evidence.words, related=pipe.evidence.related)
+    rows = {r.article_id: r for r in compare(pipe, "tram fares", labels="off").rows}
+    assert all(rows[a].stance != NOT_ADDRESSED for a in ("fares-rise", "fares-fair", "students"))
+    assert rows["depot-fire"].stance == rows["new-stop"].stance == NOT_ADDRESSED

@@ -109,6 +109,7 @@ class ArticleEvidence:
     coverage: float = 0.0  # best key-term coverage among the key sentences
     cosine: float = 0.0  # the whole question's best cosine among its best sentences for it (silence_floor)
     absent: float = 0.0  # rarity-weighted share of the question's key terms found nowhere in the article
+    held: frozenset[frozenset[str]] = frozenset()  # the question's terms (with related words) found in its title or text
     reason: str = ""  # why it may not address the question, in a few words ("mentions tariffs only in passing")
     best: float = 0.0  # best passage cosine (kept for the JSON's best_score)
     passages: dict[str, Passage] = field(default_factory=dict)  # every passage that holds a key or context sentence
@@ -207,6 +208,7 @@ class EvidenceFinder:
         words = self._sentence_words(art)
         total = sum(weights) or 1.0
         ev.absent = absent_share(qt, weights, set().union(*words))
+        ev.held = held_terms(qt, set().union(*words, stems(art.title)))
         ev.reason = passing_reason(qt, weights, words, rule.passing_sentences)
         lift = {h.passage.id: rule.passage_lift[i] for i, h in enumerate(hits[: len(rule.passage_lift)])}
         scored = []
@@ -346,6 +348,19 @@ def absent_share(qt: QuestionTerms, weights: list[float], article_words: set[str
     return missing / (sum(ideas.values()) or 1.0)
 
 
+def held_terms(qt: QuestionTerms, article_words: set[str]) -> frozenset[frozenset[str]]:
+    """The question's terms (each as its word and related words) that `article_words` holds."""
+    return frozenset(t.alternatives for t in qt.terms if t.found_in(article_words))
+
+
+def distinctive_terms(found: list[ArticleEvidence], qt: QuestionTerms) -> frozenset[frozenset[str]]:
+    """A topic's words that tell the read articles apart: not the event's own names (in nearly
+    every article of the corpus, `qt.common`) and held by at least one read article (a word no
+    article uses says nothing about any of them)."""
+    held = frozenset().union(*(ev.held for ev in found))
+    return frozenset(t.alternatives for t in qt.terms if t.stem not in qt.common) & held
+
+
 def passing_reason(qt: QuestionTerms, weights: list[float], sentence_words: list[set[str]], passing: int) -> str:
     """Why an article may not address the question, from its rarest key term: "never mentions
     tariffs" (the term and its related words are nowhere in it) or "mentions tariffs only in
@@ -364,13 +379,15 @@ def decide(found: list[ArticleEvidence], qt: QuestionTerms, r: Rules, *, topic: 
     where the absence is clear (far behind, no key term, or most of the question's words found
     nowhere in it); addressing when close to the best; in between, "may not address it"."""
     best = max((ev.strength for ev in found if ev.key), default=0.0)
+    distinct = distinctive_terms(found, qt) if topic else frozenset()
     for ev in found:
         if not ev.key or best <= 0:
             ev.status = SILENT
             continue
         share = ev.strength / best
-        if topic:
-            silent = share < r.topic_silent_share or ev.coverage < r.topic_min_coverage
+        if topic:  # far behind, or none of the topic's distinctive words in title or text and well behind
+            lacks = bool(distinct) and distinct.isdisjoint(ev.held) and share < r.topic_absent_share
+            silent = lacks or share < r.topic_silent_share or ev.coverage < r.topic_min_coverage
             sure = share >= r.topic_sure_share
         else:
             lacks = ev.absent >= r.absent_silent and share < r.absent_silent_share  # never approaches the question's subject
