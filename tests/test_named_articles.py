@@ -162,3 +162,21 @@ def test_web_sources_with_an_outlet_and_no_date_show_no_empty_part():
     card = Perspective("a", "Title", "Title", "addresses", 0.5, "", [], [1], source=Source(outlet="NRC", date=""))
     html = sources_html(AskResult("q", "view", "", [1], [card], [passage], "stub"), {})
     assert "NRC · passage 1" in html and "·  ·" not in html
+
+
+def test_a_fact_lead_over_many_addressing_articles_names_a_few_and_counts_the_rest():
+    """At 1,000 articles a fact answer named every addressing article with another answer and ran
+    to 1,598 characters: the lead names fewer per list until it fits, and counts the rest."""
+    from app.corpus.articles import Source
+    from app.rules import RULES
+
+    cards = []
+    for i in range(16):
+        text = f"Tariffs on soybeans rose by {i + 2} percent in week {i + 1} of the long and bitter trade dispute, officials found."
+        quote = Evidence(text, 0, len(text), f"a{i}:1:0", i + 1, "key", 0.6 - i / 100, voice="own")
+        cards.append(Perspective(f"a{i}", f"A long report, number {i}, on the soybean tariff dispute", f"Report {i} on soybean tariffs",
+                                 "addresses", 0.6 - i / 100, "", [quote], [i + 1], source=Source(outlet="Vox", date=f"2019-05-{i + 10:02d}")))
+    rules = RULES.with_(answer_chars=550, model_room=100)
+    text = lead(analyse("How much did tariffs on soybeans rise?"), cards, total=1000, rules=rules)
+    assert len(text) <= 450, text
+    assert re.search(r"\d+ more \(Vox \d+", text) and undated(text) == [], text

@@ -170,12 +170,18 @@ def lead(qt: QuestionTerms, cards: list[Perspective], total: int | None = None, 
     discussing it, but for `nearby`, the sources of those that may); at most `limit` articles
     are named in each list; `weights`: the rarity of the question's terms (disagree.py). A lead
     longer than the answer's length less room for the model's sentence gives the listed articles'
-    outlets and dates together, the quoted ones' each (rules.answer_chars, rules.model_room)."""
+    outlets and dates together, the quoted ones' each, then names fewer articles per list
+    (rules.answer_chars, rules.model_room)."""
+    room = rules.answer_chars - rules.model_room
     for detail in (2, 1):
         text = _lead(qt, cards, total, limit, nearby, weights, detail, rules)
-        if len(text) <= rules.answer_chars - rules.model_room:
+        if len(text) <= room:
             return text
-    return _lead(qt, cards, total, limit, nearby, weights, 0, rules)
+    for fewer in sorted({limit, min(limit, 3), 1}, reverse=True):  # then fewer names per list, the rest counted
+        text = _lead(qt, cards, total, fewer, nearby, weights, 0, rules)
+        if len(text) <= room:
+            break
+    return text
 
 
 def _lead(qt: QuestionTerms, cards: list[Perspective], total: int | None, limit: int, nearby: list | None,
