@@ -304,9 +304,10 @@ def test_a_view_question_on_the_bundled_model_never_loads_it(seeds_copy, tmp_pat
     monkeypatch.setattr(app.pipeline, "load_model_for", load)
     args = ["--seeds", str(seeds_copy), "--data-dir", str(tmp_path / "d"), "--json"]
     view = CliRunner().invoke(cli, ["ask", QUESTION, *args])
-    res = json.loads(view.output[view.output.index("{"):])
+    res = json.loads(view.stdout)
     assert view.exit_code == 0 and loaded == [] and res["kind"] == "view"
     assert res["model"].startswith("SmolLM2-135M") and res["timing"]["prompt_tokens"] == 0
+    assert any("not asked to write about views" in n for n in res["notices"])  # the reader is told why
     assert sum(p["status"] == "addresses" for p in res["perspectives"]) >= 2
     fact = CliRunner().invoke(cli, ["ask", "Which university did DeepSeek's founder study at?", *args])
     assert fact.exit_code == 0 and loaded == ["default"]

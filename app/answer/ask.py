@@ -361,6 +361,8 @@ def _fact_lead(cards: list[Perspective], qt: QuestionTerms, limit: int = NAMED, 
 
 # -- model calls: one batch, each reply checked -------------------------------------------
 
+VIEWS_NOT_WRITTEN = ("No model-written sentence: a model under 1B weights is not asked to write about views (the bundled "
+                     "one's all failed the check); a larger model (--model PATH) or the setting paraphrase = on asks it.")
 BATCH_TOKENS = 48  # one short sentence per card, two or three short ones for the contrast
 SMALL_MODEL = 1_000_000_000  # below this many weights, the model writes about views only when asked
 
@@ -534,6 +536,8 @@ def ask_stream(pipe: Pipeline, question: str, *, history: list[str] | None = Non
     jobs = _jobs(q, qt, strongest)  # the model writes about what is shown
     if jobs and not writes_about_views(pipe):  # asked only when there is model work: it loads the model
         jobs = [job for job in jobs if job[0] == "fact"]
+        if not jobs:
+            notices.append(VIEWS_NOT_WRITTEN)
     extra: list[str] = []
     replies, crash = _run_or_survive(pipe, jobs, spent)
     if crash:
