@@ -53,13 +53,13 @@ def _run(corpus: Path, tmp_path: Path, *args: str) -> str:
 
 def undated(text: str, outlets: tuple[str, ...] = ("Vox", "Newsmax", "Reuters")) -> list[str]:
     """Articles named «like this» with no outlet (and date) after them before the clause ends:
-    "«Farm» (Vox, 13 May 2019): …", or after the list they are in ("«A» and «B» (Vox 2; May 2019)")."""
+    "«Farm» (Vox, 13 May 2019): …", or after the list they are in ("«A» and «B» (all 2 — Vox 2; May 2019)")."""
     out = []
     for m in re.finditer(r"«([^«»]+)»", text):
         rest = text[m.end():]
         end = re.search(r"[.:](?:\s|$)", rest)
         clause = rest[:end.start() if end else len(rest)]
-        if not re.search(rf"\((?:{'|'.join(outlets)})[ ,]", clause) or not re.search(r"\d{4}\)", clause):
+        if not re.search(rf"\((?:all \d+ — )?(?:{'|'.join(outlets)})[ ,]", clause) or not re.search(r"\d{4}\)", clause):
             out.append(m.group(1))
     return out
 

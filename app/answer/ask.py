@@ -130,8 +130,10 @@ def _names(cards: list[Perspective], limit: int = NAMED, cite: bool = False, by_
     ranked = cards if len(cards) <= limit else sorted(cards, key=lambda c: -_top_key(c))
     shown = sorted(ranked[:limit], key=lambda c: timing.date_key(c.source.date)) if by_date else ranked[:limit]
     names = [(named(c.label, c.source) if dated else f"«{c.label}»") + (f" [{c.citations[0]}]" if cite and c.citations else "") for c in shown]
-    if not dated and any(source_note(c.source) for c in shown):
-        names[-1] += f" ({group_by_source([c.source for c in shown])})"  # "«A» and «B» (Wikinews 2; Jan 2005 – Oct 2007)"
+    if not dated and len(shown) == 1 and source_note(shown[0].source):
+        names[-1] += f" ({source_note(shown[0].source)})"
+    elif not dated and any(source_note(c.source) for c in shown):  # said of them all, not of the last one
+        names[-1] += f" (all {len(shown)} — {group_by_source([c.source for c in shown])})"  # "«A» and «B» (all 2 — Wikinews 2; Jan 2005 – Oct 2007)"
     rest = ranked[limit:]
     if rest:
         names.append(f"{len(rest)} more ({group_by_source([c.source for c in rest])})")
@@ -354,7 +356,7 @@ def _fact_lead(cards: list[Perspective], qt: QuestionTerms, limit: int = NAMED, 
         return not qt.answer_type or any(given & qt.answers_in(q.text) for q in c.quotes)
     asked = timing.asked_time(qt.text)
     also = [c for c in cards if c is not best and c.status == ADDRESSES and timing.in_time(c.source.date, asked) is not False and agrees(c)]
-    tail = f" Also in {_names(also, limit, by_date=timing.about_events(qt.text), dated=detail >= 2)}." if also else ""
+    tail = f" Also in {_names(also, limit, cite=True, by_date=timing.about_events(qt.text), dated=detail >= 2)}." if also else ""
     elsewhere = timing.elsewhere_note(asked, best.source.date)
     return f"{named(best.label, best.source)}: {quote}{tail}{elsewhere}"
 
