@@ -31,6 +31,9 @@ def who(text: str, sentence: str) -> tuple[str, str | None]:
     ('Markets fell. "Tariffs will hurt," Kudlow said. Stocks rose later.', '"Tariffs will hurt," Kudlow said.', QUOTED, "Kudlow"),
     ("Markets fell. Kudlow said: «Tariffs will hurt.» Stocks rose later.", "Kudlow said: «Tariffs will hurt.»", QUOTED, "Kudlow"),
     ("Markets fell. Kudlow told reporters the tariffs would hurt.", "Kudlow told reporters the tariffs would hurt.", QUOTED, "Kudlow"),
+    # a claim made "to" be so is someone's claim, not the article's finding (the review's Cisco card)
+    ("Acme sued Beta on Monday. The company claims to own the trademark for the name.", "The company claims to own the trademark for the name.",
+     QUOTED, "The company"),
     ("Markets fell. ‘We will not back down,’ wrote Jane Doe on Twitter.", "‘We will not back down,’ wrote Jane Doe on Twitter.", QUOTED, "Jane Doe"),
     ("Growth slowed, according to People's Daily.", "Growth slowed, according to People's Daily.", QUOTED, "People's Daily"),
     ("Prices rose. Anna Berg, the head of the bank, says inflation is easing.", "Anna Berg, the head of the bank, says inflation is easing.", QUOTED, "Anna Berg"),

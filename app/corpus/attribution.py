@@ -181,7 +181,7 @@ def _is_speech(word: str, before: str, after: str) -> bool:
     if not rest or rest[0] == ":" or rest.startswith("Q") or "Q" in words[:5]:
         return True
     first = words[0].lower().strip(",.")
-    if first in ("that", "out") or (first in ("for", "on") and word.startswith(("call", "ask", "plead"))) or (first == "to" and word.startswith(("point", "spoke", "speak"))):
+    if first in ("that", "out") or (first in ("for", "on") and word.startswith(("call", "ask", "plead"))) or (first == "to" and word.startswith(("point", "spoke", "speak", "claim"))):
         return True
     if first in _CLAUSE_OPENERS or words[0][:1].isupper() or words[0][:1].isdigit() or "Q" in words:
         subject = _subject_before(before, len(before))
