@@ -326,7 +326,7 @@ def test_a_fact_lead_says_also_in_only_for_articles_that_give_the_same_answer():
     cards = [Perspective(x, x.upper(), x.upper(), ADDRESSES, 0.9, "", [q], [q.citation]) for x, q in zip("abc", (fact, same, other))]
     text = lead(analyse("Which university did Liang study at?"), cards)
     # «C» gives another answer: not "also in" the quoted one, but named as addressing it, cited.
-    assert text == "«A»: “Liang studied at Zhejiang University.” [1] Also in «B». «C» [3] also addresses it."
+    assert text == "«A»: “Liang studied at Zhejiang University.” [1] Also in «B» [2]. «C» [3] also addresses it."
 
 
 def test_most_direct_line_marks_a_turn_that_comes_paragraphs_later():
