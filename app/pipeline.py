@@ -100,9 +100,8 @@ class Pipeline:
     @property
     def model_parameters(self) -> int | None:
         """The model's weight count (None: unknown); the bundled model's is known without loading it."""
-        if self._model is None and uses_default_model(self.settings):
-            return DEFAULT_MODEL_PARAMETERS
-        return self.model.parameters
+        known = known_parameters(self.settings) if self._model is None else None
+        return known if known is not None else self.model.parameters
 
     @property
     def model_name(self) -> str:
@@ -159,6 +158,11 @@ def load_model_for(settings: Settings) -> Model:
 
 def uses_default_model(settings: Settings) -> bool:
     return not settings.llm_url and settings.model in ("", "default")
+
+
+def known_parameters(settings: Settings) -> int | None:
+    """The model's weight count where it is known without loading it: the bundled model's."""
+    return DEFAULT_MODEL_PARAMETERS if uses_default_model(settings) else None
 
 
 def loads_in_a_worker(settings: Settings) -> bool:

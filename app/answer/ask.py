@@ -29,11 +29,10 @@ from app.answer.question import clean_question
 from app.answer.results import ADDRESSES, MENTIONS, NOT_ADDRESSED_TEXT, SILENT, AskResult, Evidence, Perspective, SourcePassage, voice_of
 from app.answer.dated import named, source_note
 from app.answer.leaning import with_context
-from app.answer.voice import BORROWED, borrowed_voice, voiced
+from app.answer.voice import checked, voiced
 from app.errors import ModelCrashed
 from app.llm import GenerationStats
-from app.llm.loader import DEFAULT_MODEL_PARAMETERS
-from app.pipeline import Pipeline, uses_default_model
+from app.pipeline import Pipeline, known_parameters
 from app.retrieve.evidence import ArticleEvidence, qualifies_previous
 from app.retrieve.terms import QuestionTerms, question_kind
 from app.rules import RULES, Rules
@@ -384,7 +383,7 @@ def may_call_model(settings: Settings, question: str) -> bool:
     (a model other than the bundled one may: its size is known only once loaded)."""
     if question_kind(question) == "fact":
         return True
-    return _views_written(settings.paraphrase, lambda: DEFAULT_MODEL_PARAMETERS if uses_default_model(settings) else None)
+    return _views_written(settings.paraphrase, lambda: known_parameters(settings))
 
 
 def _views_written(choice: str, parameters) -> bool:
@@ -459,9 +458,7 @@ def _checked(reply: str, limit: int, evidence: list[Evidence], spent: _Spent, qu
         # Checked against the quotes it cites (a reader follows [n] to those), else all it was given.
         cites = set(cited_numbers(sentence))
         cited = [x for x in evidence if x.citation in cites] or evidence
-        verdict = support.check(sentence, [x.text for x in cited], question=question, titles=titles, rules=rules)
-        if verdict.ok and borrowed_voice(sentence, cited):
-            verdict = support.Verdict(False, BORROWED)  # "In short" over a quoted voice's words: the article's view it is not
+        verdict = checked(sentence, cited, question=question, titles=titles, rules=rules)  # and whose words it gives
         if not verdict.ok:
             spent.dropped += 1
             spent.reasons.append(verdict.reason.split(":")[0])  # the kind of failure, never the refused words

@@ -27,7 +27,7 @@ from app.answer.ask import group_by_source
 from app.answer.dated import named
 from app.answer.results import ADDRESSES, MENTIONS, NOT_ADDRESSED, NOT_JUDGED, SILENT, CompareResult, CompareRow, Evidence, voice_of
 from app.answer.stance import DEFAULT_METHOD, LABELS, METHODS, Scorer, judge, judge_schema
-from app.answer.voice import borrowed_voice, voiced
+from app.answer.voice import checked, voiced
 from app.corpus.chunks import sentence_spans
 from app.errors import InputError
 from app.llm import GenerationStats
@@ -202,8 +202,7 @@ def _row(pipe, ev, quotes: list[Evidence], claim: str, mode: str, method: str, s
     row.stance, row.scores, row.method = j.stance, j.scores, j.method + (" (forced, unreliable)" if mode == "forced" else "")
     written = j if method == "schema" else judge_schema(pipe.model, claim, art.title, excerpts)
     said = _first_sentence(written.viewpoint) if written.viewpoint else ""
-    if said and support.check(said, [q.text for q in quotes], question=claim, titles=[art.title, art.label], rules=pipe.rules).ok \
-            and not borrowed_voice(said, quotes):
+    if said and checked(said, quotes, question=claim, titles=[art.title, art.label], rules=pipe.rules).ok:
         row.viewpoint, row.viewpoint_source = said, "model"
     return row
 
@@ -269,9 +268,8 @@ def _summary(pipe: Pipeline, subject: str, rows: list[CompareRow]) -> str:
     stats = GenerationStats()
     reply = "".join(pipe.model.generate(prompts.render("compare_contrast", claim=subject, notes=notes), max_tokens=60, temperature=0.0, stats=stats))
     for sentence in support.whole_sentences(reply, 1):
-        if support.check(sentence, [q.text for r in speaking for q in r.quotes], question=subject,
-                         titles=[r.title for r in rows] + [r.label for r in rows], rules=pipe.rules).ok \
-                and not borrowed_voice(sentence, [q for r in speaking for q in r.quotes]):
+        if checked(sentence, [q for r in speaking for q in r.quotes], question=subject,
+                   titles=[r.title for r in rows] + [r.label for r in rows], rules=pipe.rules).ok:
             return sentence
     return ""
 

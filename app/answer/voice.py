@@ -8,7 +8,7 @@ someone it does not name are marked "unattributed" only when they stand in quota
 since a sentence of reported speech says who speaks itself ("Some people pointed to…").
 Machines get the voice whole (`whose`, the JSON's voice and speaker). A model-written
 sentence that restates someone's quoted words without naming them would give them to the
-article: `borrowed_voice` finds that, and the callers drop the sentence.
+article: `borrowed_voice` finds that, and `checked` (the support check, then this) refuses it.
 Not here: deciding the voice (attribution.py), HTML (app/ui/html.py), layout (app/render).
 """
 
@@ -71,3 +71,12 @@ def borrowed_voice(sentence: str, evidence: list[Evidence]) -> str:
     if q.voice == QUOTED and q.speaker:
         return "" if _names(sentence, q.speaker) else q.speaker
     return UNATTRIBUTED_LABEL if q.voice == UNATTRIBUTED and _QUOTE_MARK.search(q.text) else ""
+
+
+def checked(sentence: str, evidence: list[Evidence], **check_options) -> support.Verdict:
+    """The support check of a model-written sentence over `evidence`, then whose words it gives:
+    one that restates a quoted voice without naming it fails too (BORROWED)."""
+    verdict = support.check(sentence, [q.text for q in evidence], **check_options)
+    if verdict.ok and borrowed_voice(sentence, evidence):
+        return support.Verdict(False, BORROWED)
+    return verdict
